@@ -1,0 +1,165 @@
+// Package cli builds the whodunit command line. It is the only package that
+// wires the others together; one file per command.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// App carries what every command shares: output streams and global flags.
+type App struct {
+	Stdout, Stderr io.Writer
+	Stdin          io.Reader
+	DBPath         string
+	JSON           bool
+	Quiet          bool
+	Log            *slog.Logger
+}
+
+// UsageError marks a command-line mistake (exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// usagef returns a UsageError.
+func usagef(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// ExitError carries a specific exit code with an optional message already printed.
+type ExitCodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitCodeError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitCodeError) Unwrap() error { return e.Err }
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin}
+	root := newRoot(app)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ce *ExitCodeError
+	if errors.As(err, &ce) {
+		if ce.Err != nil {
+			fmt.Fprintln(stderr, "whodunit:", ce.Err)
+		}
+		return ce.Code
+	}
+	fmt.Fprintln(stderr, "whodunit:", err)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+func newRoot(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "whodunit",
+		Short: "Find cyber-espionage in your own telemetry and say who is most likely behind it",
+		Long: `whodunit matches network telemetry against threat intelligence, finds
+command-and-control that no indicator names yet, groups findings into
+campaigns and weighs which actor is most likely behind each.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelInfo
+			if app.Quiet {
+				level = slog.LevelError
+			}
+			app.Log = slog.New(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	defaultDB := os.Getenv("WHODUNIT_DB")
+	if defaultDB == "" {
+		defaultDB = "whodunit.db"
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&app.DBPath, "db", defaultDB, "path of the embedded database (env WHODUNIT_DB)")
+	pf.BoolVar(&app.JSON, "json", false, "machine-readable JSON output")
+	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print only results and errors")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	for _, c := range commands(app) {
+		root.AddCommand(c)
+	}
+	// cobra reports unknown commands and bad arguments as plain errors; make
+	// them usage errors.
+	wrapArgs(root)
+	return root
+}
+
+// wrapArgs turns argument-validation failures into usage errors, recursively.
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return &UsageError{Err: err}
+			}
+			return nil
+		}
+	} else if c.HasSubCommands() {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		}
+		if c.RunE == nil && c.Run == nil {
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				cmd.SetOut(cmd.ErrOrStderr())
+				_ = cmd.Help()
+				return &ExitCodeError{Code: ExitUsage}
+			}
+		}
+	}
+	for _, s := range c.Commands() {
+		wrapArgs(s)
+	}
+}
+
+// printJSON writes v as indented JSON on stdout.
+func (app *App) printJSON(v any) error {
+	enc := json.NewEncoder(app.Stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// infof prints a progress or summary line on stderr unless --quiet.
+func (app *App) infof(format string, args ...any) {
+	if !app.Quiet {
+		fmt.Fprintf(app.Stderr, format+"\n", args...)
+	}
+}

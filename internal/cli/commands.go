@@ -1,0 +1,12 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// commands lists every top-level command. Keep it the single place where
+// commands are registered.
+func commands(app *App) []*cobra.Command {
+	return []*cobra.Command{
+		newIntelCmd(app),
+		newVersionCmd(app),
+	}
+}

@@ -1,0 +1,504 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
+)
+
+func newIntelShowCmd(app *App) *cobra.Command {
+	var all bool
+	c := &cobra.Command{
+		Use:   "show NAME|ID",
+		Short: "Show an actor by any alias or id (or any object by id or name)",
+		Example: `  whodunit intel show APT1
+  whodunit intel show "Comment Crew"
+  whodunit intel show G0006`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			p, err := store.BuildProfile(ctx, db, args[0])
+			if err == nil {
+				if app.JSON {
+					return app.printJSON(profileJSON(p))
+				}
+				printProfile(app.Stdout, p, all)
+				return nil
+			}
+			if errors.Is(err, store.ErrAmbiguous) {
+				return err
+			}
+			// Not an actor: any object by id or name.
+			var objs []*intel.Object
+			if o, err := db.Object(ctx, args[0]); err == nil {
+				objs = append(objs, o)
+			} else if objs, err = db.FindByName(ctx, args[0]); err != nil {
+				return err
+			}
+			if len(objs) == 0 {
+				return fmt.Errorf("nothing called %q in %s", args[0], app.DBPath)
+			}
+			if app.JSON {
+				var out []any
+				for _, o := range objs {
+					out = append(out, objectJSON(o))
+				}
+				return app.printJSON(out)
+			}
+			for i, o := range objs {
+				if i > 0 {
+					fmt.Fprintln(app.Stdout)
+				}
+				rels, err := db.Relationships(ctx, o.ID)
+				if err != nil {
+					return err
+				}
+				srcs, err := db.ObjectSources(ctx, o.ID)
+				if err != nil {
+					return err
+				}
+				vers, err := db.Versions(ctx, o.ID)
+				if err != nil {
+					return err
+				}
+				printObject(app.Stdout, o, rels, srcs, len(vers), func(id string) string {
+					if t, err := db.Object(ctx, id); err == nil && t.Name != "" {
+						return t.Name
+					}
+					return id
+				})
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "list every indicator and technique instead of the first 25")
+	return c
+}
+
+func label(o *intel.Object) string {
+	s := o.Name
+	if id := o.AttackID(); id != "" {
+		s += " (" + id + ")"
+	}
+	return s
+}
+
+func joinLabels(list []*intel.Object, max int) string {
+	var parts []string
+	for i, o := range list {
+		if max > 0 && i == max {
+			parts = append(parts, fmt.Sprintf("… %d more", len(list)-max))
+			break
+		}
+		parts = append(parts, label(o))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printProfile(w io.Writer, p *store.Profile, all bool) {
+	limit := 25
+	if all {
+		limit = 0
+	}
+	a := p.Actor
+	fmt.Fprintf(w, "%s\n", label(a))
+	fmt.Fprintf(w, "  %s %s\n", a.Type, a.ID)
+	if p.Country != "" {
+		fmt.Fprintf(w, "  Country:      %s", p.Country)
+		if len(p.CountrySrc) > 0 {
+			fmt.Fprintf(w, " (per %s)", strings.Join(p.CountrySrc, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	if p.Sponsor != "" {
+		fmt.Fprintf(w, "  State sponsor (suspected): %s\n", p.Sponsor)
+	}
+	if a.Actor != nil && len(a.Actor.Motivations) > 0 {
+		fmt.Fprintf(w, "  Motivation:   %s\n", strings.Join(a.Actor.Motivations, ", "))
+	}
+	if len(p.Members) > 1 {
+		fmt.Fprintf(w, "  Joined from %d records:\n", len(p.Members))
+		for _, l := range p.Links {
+			state := ""
+			if l.Undone {
+				state = " [undone]"
+			}
+			fmt.Fprintf(w, "    #%d %s ~ %s  rule %s: %s%s\n", l.ID, l.A, l.B, l.Rule, l.Detail, state)
+		}
+	}
+	fmt.Fprintln(w, "  Names and aliases:")
+	for _, n := range p.Names {
+		fmt.Fprintf(w, "    %-32s %-11s %s\n", n.Name, n.Kind, strings.Join(n.Sources, ", "))
+	}
+	if len(p.AttributedTo) > 0 {
+		idents := map[string][]string{}
+		for _, per := range p.Personas {
+			for _, i := range per.Identities {
+				idents[per.Actor.ID] = append(idents[per.Actor.ID], i.Name)
+			}
+		}
+		fmt.Fprintln(w, "  Attributed to:")
+		for _, t := range p.AttributedTo {
+			line := fmt.Sprintf("    %s (%s)", t.Name, t.Type)
+			if len(t.Aliases) > 0 {
+				line += " — aka " + strings.Join(t.Aliases, ", ")
+			}
+			if ids := idents[t.ID]; len(ids) > 0 {
+				line += " → identities: " + strings.Join(ids, ", ")
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	if len(p.Malware) > 0 {
+		fmt.Fprintf(w, "  Malware (%d):  %s\n", len(p.Malware), joinLabels(p.Malware, 0))
+	}
+	if len(p.Tools) > 0 {
+		fmt.Fprintf(w, "  Tools (%d):    %s\n", len(p.Tools), joinLabels(p.Tools, 0))
+	}
+	if len(p.Campaigns) > 0 {
+		fmt.Fprintf(w, "  Campaigns:    %s\n", joinLabels(p.Campaigns, 0))
+	}
+	if len(p.Techniques) > 0 {
+		fmt.Fprintf(w, "  Techniques (%d):\n", len(p.Techniques))
+		for i, t := range p.Techniques {
+			if limit > 0 && i == limit {
+				fmt.Fprintf(w, "    … %d more (--all)\n", len(p.Techniques)-limit)
+				break
+			}
+			id := t.AttackID()
+			if id == "" {
+				id = "-"
+			}
+			fmt.Fprintf(w, "    %-10s %s\n", id, t.Name)
+		}
+	}
+	if len(p.Indicators) > 0 {
+		fmt.Fprintf(w, "  Indicators (%d):\n", len(p.Indicators))
+		for i, ind := range p.Indicators {
+			if limit > 0 && i == limit {
+				fmt.Fprintf(w, "    … %d more (--all, or intel list --actor)\n", len(p.Indicators)-limit)
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", indicatorText(ind))
+		}
+	}
+	if len(p.Candidates) > 0 {
+		fmt.Fprintln(w, "  Not joined (share only an alias; join with `intel merge` if they are the same):")
+		for _, c := range p.Candidates {
+			fmt.Fprintf(w, "    %s %s (alias %q)\n", c.Actor.Name, c.Actor.ID, c.Alias)
+		}
+	}
+	fmt.Fprintln(w, "  Sources:")
+	for _, s := range p.Sources {
+		rel := ""
+		if s.Reliability != 0 {
+			rel = " reliability " + s.Reliability.String()
+		}
+		fmt.Fprintf(w, "    %s (%s, imported %s%s)\n", s.Name, s.Format, s.ImportedAt.Format("2006-01-02 15:04"), rel)
+	}
+}
+
+// indicatorText renders an indicator as "type value" or its pattern.
+func indicatorText(o *intel.Object) string {
+	if o.Indicator == nil {
+		return o.Name
+	}
+	var parts []string
+	for _, ob := range o.Indicator.Observables {
+		parts = append(parts, fmt.Sprintf("%-8s %s", ob.Type, ob.Value))
+	}
+	s := strings.Join(parts, "; ")
+	if s == "" {
+		s = fmt.Sprintf("%-8s %s", o.Indicator.PatternType, o.Indicator.Pattern)
+	}
+	if o.Indicator.HostOnly {
+		s += "  [host-only]"
+	}
+	if len(o.Indicator.Warninglists) > 0 {
+		s += "  [on warninglist: " + strings.Join(o.Indicator.Warninglists, ", ") + "]"
+	}
+	if o.Revoked {
+		s += "  [revoked]"
+	}
+	return s
+}
+
+func printObject(w io.Writer, o *intel.Object, rels []*intel.Object, srcs []intel.Source, versions int, name func(string) string) {
+	title := o.Name
+	if title == "" && o.Indicator != nil {
+		title = indicatorText(o)
+	}
+	fmt.Fprintf(w, "%s\n  %s %s\n", title, o.Type, o.ID)
+	if len(o.Aliases) > 0 {
+		fmt.Fprintf(w, "  Aliases: %s\n", strings.Join(o.Aliases, ", "))
+	}
+	for _, r := range o.ExternalRefs {
+		if r.ExternalID != "" {
+			fmt.Fprintf(w, "  %s: %s %s\n", r.SourceName, r.ExternalID, r.URL)
+		}
+	}
+	if o.Indicator != nil {
+		fmt.Fprintf(w, "  Pattern (%s): %s\n", o.Indicator.PatternType, o.Indicator.Pattern)
+		if !o.Indicator.ValidFrom.IsZero() {
+			fmt.Fprintf(w, "  Valid from %s", o.Indicator.ValidFrom.Format("2006-01-02"))
+			if !o.Indicator.ValidUntil.IsZero() {
+				fmt.Fprintf(w, " until %s", o.Indicator.ValidUntil.Format("2006-01-02"))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	if o.Confidence >= 0 {
+		fmt.Fprintf(w, "  Confidence: %d\n", o.Confidence)
+	}
+	if o.Revoked {
+		fmt.Fprintln(w, "  Revoked")
+	}
+	if versions > 1 {
+		fmt.Fprintf(w, "  Versions: %d (latest modified %s)\n", versions, o.Modified.Format("2006-01-02T15:04:05Z"))
+	}
+	sort.Slice(rels, func(i, j int) bool { return rels[i].Relationship.Type < rels[j].Relationship.Type })
+	for _, r := range rels {
+		rs := r.Relationship
+		if rs.SourceRef == o.ID {
+			fmt.Fprintf(w, "  %s → %s\n", rs.Type, name(rs.TargetRef))
+		} else {
+			fmt.Fprintf(w, "  ← %s %s\n", rs.Type, name(rs.SourceRef))
+		}
+	}
+	for _, s := range srcs {
+		fmt.Fprintf(w, "  Source: %s (%s)\n", s.Name, s.Format)
+	}
+}
+
+type objJSON struct {
+	ID           string                 `json:"id"`
+	Type         string                 `json:"type"`
+	Name         string                 `json:"name,omitempty"`
+	AttackID     string                 `json:"attack_id,omitempty"`
+	Aliases      []string               `json:"aliases,omitempty"`
+	Pattern      string                 `json:"pattern,omitempty"`
+	PatternType  string                 `json:"pattern_type,omitempty"`
+	Observables  []intel.Observable     `json:"observables,omitempty"`
+	HostOnly     bool                   `json:"host_only,omitempty"`
+	Warninglists []string               `json:"warninglists,omitempty"`
+	Revoked      bool                   `json:"revoked,omitempty"`
+	Confidence   *int                   `json:"confidence,omitempty"`
+	Modified     string                 `json:"modified,omitempty"`
+	External     []intel.ExternalRef    `json:"external_references,omitempty"`
+	KillChain    []intel.KillChainPhase `json:"kill_chain_phases,omitempty"`
+}
+
+func objectJSON(o *intel.Object) objJSON {
+	j := objJSON{ID: o.ID, Type: o.Type, Name: o.Name, AttackID: o.AttackID(), Aliases: o.Aliases, Revoked: o.Revoked}
+	if !o.Modified.IsZero() {
+		j.Modified = o.Modified.Format("2006-01-02T15:04:05.000Z")
+	}
+	if o.Confidence >= 0 {
+		c := o.Confidence
+		j.Confidence = &c
+	}
+	if o.Indicator != nil {
+		j.Pattern, j.PatternType, j.Observables = o.Indicator.Pattern, o.Indicator.PatternType, o.Indicator.Observables
+		j.HostOnly, j.Warninglists = o.Indicator.HostOnly, o.Indicator.Warninglists
+	}
+	return j
+}
+
+func objectsJSON(list []*intel.Object) []objJSON {
+	out := make([]objJSON, 0, len(list))
+	for _, o := range list {
+		out = append(out, objectJSON(o))
+	}
+	return out
+}
+
+func profileJSON(p *store.Profile) any {
+	type persona struct {
+		Actor      objJSON   `json:"actor"`
+		Identities []objJSON `json:"identities,omitempty"`
+	}
+	type cand struct {
+		Actor objJSON `json:"actor"`
+		Alias string  `json:"shared_alias"`
+	}
+	type link struct {
+		ID     int64  `json:"id"`
+		A      string `json:"a"`
+		B      string `json:"b"`
+		Rule   string `json:"rule"`
+		Detail string `json:"detail"`
+		Undone bool   `json:"undone,omitempty"`
+	}
+	out := struct {
+		Actor        objJSON             `json:"actor"`
+		Members      []objJSON           `json:"records"`
+		Links        []link              `json:"joins"`
+		Names        []store.NameSources `json:"names"`
+		Country      string              `json:"country,omitempty"`
+		Sponsor      string              `json:"suspected_state_sponsor,omitempty"`
+		AttributedTo []objJSON           `json:"attributed_to,omitempty"`
+		Personas     []persona           `json:"personas,omitempty"`
+		Malware      []objJSON           `json:"malware,omitempty"`
+		Tools        []objJSON           `json:"tools,omitempty"`
+		Techniques   []objJSON           `json:"techniques,omitempty"`
+		Campaigns    []objJSON           `json:"campaigns,omitempty"`
+		Indicators   []objJSON           `json:"indicators,omitempty"`
+		Candidates   []cand              `json:"not_joined_candidates,omitempty"`
+		Sources      []string            `json:"sources"`
+	}{Actor: objectJSON(p.Actor), Members: objectsJSON(p.Members), Names: p.Names, Country: p.Country, Sponsor: p.Sponsor,
+		AttributedTo: objectsJSON(p.AttributedTo), Malware: objectsJSON(p.Malware), Tools: objectsJSON(p.Tools),
+		Techniques: objectsJSON(p.Techniques), Campaigns: objectsJSON(p.Campaigns), Indicators: objectsJSON(p.Indicators)}
+	for _, l := range p.Links {
+		out.Links = append(out.Links, link{ID: l.ID, A: l.A, B: l.B, Rule: l.Rule, Detail: l.Detail, Undone: l.Undone})
+	}
+	for _, per := range p.Personas {
+		out.Personas = append(out.Personas, persona{Actor: objectJSON(per.Actor), Identities: objectsJSON(per.Identities)})
+	}
+	for _, c := range p.Candidates {
+		out.Candidates = append(out.Candidates, cand{Actor: objectJSON(c.Actor), Alias: c.Alias})
+	}
+	for _, s := range p.Sources {
+		out.Sources = append(out.Sources, s.Name)
+	}
+	return out
+}
+
+func newIntelListCmd(app *App) *cobra.Command {
+	var typ, actor, source string
+	var limit int
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List objects, filtered by type, actor or source",
+		Example: `  whodunit intel list --type intrusion-set
+  whodunit intel list --type domain --actor APT1
+  whodunit intel list --source apt1-md5.dat --limit 10`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			q := store.ObjectQuery{Source: source, Actor: actor, Limit: limit}
+			if typ != "" {
+				if vt, err := intel.ParseValueType(typ); err == nil && !strings.Contains(typ, "-") || err == nil && vt == intel.X509SHA1 || err == nil && vt == intel.X509SHA256 {
+					q.ValueType = vt
+					q.Types = []string{intel.TypeIndicator}
+				} else {
+					q.Types = []string{typ}
+				}
+			} else if actor != "" {
+				q.Types = []string{intel.TypeIndicator}
+			}
+			if actor != "" {
+				if _, _, err := store.ResolveActor(ctx, db, actor); err != nil {
+					return err
+				}
+			}
+			var js []objJSON
+			n := 0
+			err = db.Objects(ctx, q, func(o *intel.Object) error {
+				n++
+				if app.JSON {
+					js = append(js, objectJSON(o))
+					return nil
+				}
+				text := label(o)
+				if o.Type == intel.TypeIndicator {
+					text = indicatorText(o)
+				} else if o.Type == intel.TypeRelationship {
+					text = o.Relationship.SourceRef + " " + o.Relationship.Type + " " + o.Relationship.TargetRef
+				}
+				_, err := fmt.Fprintf(app.Stdout, "%-18s %-50s %s\n", o.Type, o.ID, text)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				if js == nil {
+					js = []objJSON{}
+				}
+				return app.printJSON(js)
+			}
+			app.infof("%d objects", n)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&typ, "type", "", "object type (intrusion-set, malware, indicator, …) or indicator value type (domain, md5, ipv4, …)")
+	c.Flags().StringVar(&actor, "actor", "", "only indicators that point to this actor (any alias)")
+	c.Flags().StringVar(&source, "source", "", "only objects asserted by this source")
+	c.Flags().IntVar(&limit, "limit", 0, "at most this many")
+	return c
+}
+
+func newIntelMergeCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "merge ACTOR-ID ACTOR-ID",
+		Short: "Join two actor records that are the same actor (by id)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			for _, id := range args {
+				o, err := db.Object(ctx, id)
+				if err != nil {
+					return usagef("%s: not an object id in %s (use intel show NAME to find ids)", id, app.DBPath)
+				}
+				if !intel.IsActorType(o.Type) {
+					return usagef("%s is a %s, not an actor", id, o.Type)
+				}
+			}
+			if err := db.LinkActors(ctx, args[0], args[1], "joined by hand"); err != nil {
+				return err
+			}
+			fmt.Fprintf(app.Stdout, "joined %s and %s\n", args[0], args[1])
+			return nil
+		},
+	}
+}
+
+func newIntelUnmergeCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "unmerge ACTOR-ID ACTOR-ID",
+		Short: "Undo the join of two actor records; it stays undone across later imports",
+		Long: `Undo the join of two actor records. Every rule that joined the two ids
+directly is marked undone and kept (so 'intel show' still says why they
+were joined once); later imports do not join them again by the same rule.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			n, err := db.UnlinkActors(ctx, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("%s and %s are not joined directly (see the joins in intel show)", args[0], args[1])
+			}
+			fmt.Fprintf(app.Stdout, "undid %d join(s) between %s and %s\n", n, args[0], args[1])
+			return nil
+		},
+	}
+}

@@ -1,0 +1,64 @@
+package match
+
+import (
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+)
+
+// Options tune Compile.
+type Options struct {
+	// Suppress, when set, names the warninglists a value is on. An indicator
+	// whose own value is listed, or a hit whose seen value is listed, still
+	// produces a Sighting, but with Suppressed set and Warninglist naming the
+	// first list; the scan engine counts those apart.
+	Suppress Suppressor
+	// Patterns, when set, compiles the indicators whose logic needs the STIX
+	// pattern evaluator (no Observables, PatternType "stix"). Without it such
+	// indicators are counted in Stats.Skipped["needs-pattern-evaluator"].
+	Patterns PatternCompiler
+}
+
+// Suppressor is a compiled set of warninglists (internal/intel/warninglist.Set).
+type Suppressor interface {
+	// Check returns the names of the lists that value, of type t, is on.
+	Check(t intel.ValueType, value string) []string
+}
+
+// PatternCompiler compiles STIX patterns that simple observables cannot express.
+type PatternCompiler interface {
+	// CompilePatterns prepares the given indicators (each has Indicator.Pattern
+	// set and no Observables). Indicators it cannot compile are returned in
+	// rejected with the reason; they never match. The returned set is shared
+	// read-only by every worker.
+	CompilePatterns(indicators []*intel.Object) (set PatternSet, rejected map[string]error, err error)
+}
+
+// PatternSet is an immutable compiled set of patterns.
+type PatternSet interface {
+	// NewStream returns the evaluation state of one worker; a stream is used
+	// by one goroutine only.
+	NewStream() PatternStream
+}
+
+// PatternStream evaluates patterns over a sequence of events. Patterns with
+// several observation expressions (AND, FOLLOWEDBY, WITHIN, REPEATS) keep
+// state in the stream between events.
+type PatternStream interface {
+	// Observe feeds one event and calls hit for every indicator whose pattern
+	// is satisfied by it (with the events seen before it on this stream).
+	// ev and its strings are only valid during the call.
+	Observe(ev *telemetry.Event, hit func(PatternHit))
+	// Flush reports matches that can only be decided at the end of the input.
+	Flush(hit func(PatternHit))
+}
+
+// PatternHit is one satisfied pattern.
+type PatternHit struct {
+	IndicatorID string
+	// Field and Value name the event field that completed the match, as the
+	// evaluator understood it (e.g. "url:value", "http://x/y"); may be empty.
+	Field, Value string
+	// Event is the event that completed the match when it is not the one
+	// being observed (always set from Flush); nil means the current event.
+	Event *telemetry.Event
+}

@@ -1,0 +1,101 @@
+package sqlite
+
+// migrations are applied in order; the index+1 is the schema version kept
+// in PRAGMA user_version. Never edit a released migration: append one.
+var migrations = []string{
+	// 1: intelligence, provenance, names, actor links, scan results.
+	`
+CREATE TABLE sources (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL,
+	path        TEXT NOT NULL,
+	format      TEXT NOT NULL,
+	imported_at TEXT NOT NULL,
+	reliability TEXT NOT NULL DEFAULT '',
+	digest      TEXT NOT NULL,
+	UNIQUE (name, digest)
+);
+CREATE TABLE objects (
+	id         TEXT PRIMARY KEY,
+	type       TEXT NOT NULL,
+	name       TEXT NOT NULL DEFAULT '',
+	modified   TEXT NOT NULL,
+	revoked    INTEGER NOT NULL DEFAULT 0,
+	data       BLOB NOT NULL,
+	raw        BLOB
+) WITHOUT ROWID;
+CREATE INDEX objects_type ON objects(type);
+CREATE TABLE object_versions (
+	id       TEXT NOT NULL,
+	modified TEXT NOT NULL,
+	data     BLOB NOT NULL,
+	raw      BLOB,
+	PRIMARY KEY (id, modified)
+) WITHOUT ROWID;
+CREATE TABLE object_sources (
+	object_id TEXT NOT NULL,
+	source_id INTEGER NOT NULL,
+	PRIMARY KEY (object_id, source_id)
+) WITHOUT ROWID;
+CREATE INDEX object_sources_source ON object_sources(source_id);
+CREATE TABLE names (
+	norm      TEXT NOT NULL,
+	object_id TEXT NOT NULL,
+	kind      TEXT NOT NULL,
+	display   TEXT NOT NULL,
+	source_id INTEGER NOT NULL,
+	PRIMARY KEY (norm, object_id, kind, source_id)
+) WITHOUT ROWID;
+CREATE INDEX names_object ON names(object_id);
+CREATE TABLE relationships (
+	id         TEXT PRIMARY KEY,
+	type       TEXT NOT NULL,
+	source_ref TEXT NOT NULL,
+	target_ref TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX relationships_source ON relationships(source_ref);
+CREATE INDEX relationships_target ON relationships(target_ref);
+CREATE TABLE indicator_values (
+	indicator_id TEXT NOT NULL,
+	type         TEXT NOT NULL,
+	value        TEXT NOT NULL,
+	port         INTEGER NOT NULL DEFAULT 0,
+	issuer       TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (indicator_id, type, value, port, issuer)
+) WITHOUT ROWID;
+CREATE INDEX indicator_values_value ON indicator_values(value);
+CREATE TABLE warninglists (
+	name        TEXT PRIMARY KEY,
+	description TEXT NOT NULL,
+	version     INTEGER NOT NULL,
+	match_type  TEXT NOT NULL,
+	category    TEXT NOT NULL,
+	attributes  TEXT NOT NULL,
+	entries     BLOB NOT NULL,
+	source_id   INTEGER NOT NULL
+);
+CREATE TABLE actor_links (
+	id      INTEGER PRIMARY KEY,
+	a       TEXT NOT NULL,
+	b       TEXT NOT NULL,
+	rule    TEXT NOT NULL,
+	detail  TEXT NOT NULL,
+	created TEXT NOT NULL,
+	undone  INTEGER NOT NULL DEFAULT 0,
+	UNIQUE (a, b, rule)
+);
+CREATE TABLE sightings (
+	key          TEXT PRIMARY KEY,
+	indicator_id TEXT NOT NULL,
+	time         TEXT NOT NULL,
+	data         BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sightings_indicator ON sightings(indicator_id);
+CREATE INDEX sightings_time ON sightings(time);
+CREATE TABLE detections (
+	id    TEXT PRIMARY KEY,
+	score REAL NOT NULL,
+	data  BLOB NOT NULL
+) WITHOUT ROWID;
+`,
+}

@@ -1,0 +1,759 @@
+// Package sqlite is the embedded Store: one SQLite file through a pure-Go
+// driver, WAL journal, versioned schema migrations, one transaction per
+// imported file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/store"
+)
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	db *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+const timeFmt = "2006-01-02T15:04:05.000000000Z"
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time is SQLite's model; a single connection also
+	// keeps the WAL simple for an embedded CLI.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this whodunit knows (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFmt)
+}
+
+func parseTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+// Import implements store.Store.
+func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink) error) (store.ImportResult, error) {
+	res := store.ImportResult{Source: src}
+	if src.ImportedAt.IsZero() {
+		src.ImportedAt = time.Now().UTC()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	if src.SHA256 != "" {
+		var id int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM sources WHERE name = ? AND digest = ?", src.Name, src.SHA256).Scan(&id)
+		if err == nil {
+			res.Already = true
+			res.Source.ID = id
+			return res, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return res, err
+		}
+	}
+	r, err := tx.ExecContext(ctx, "INSERT INTO sources(name, path, format, imported_at, reliability, digest) VALUES (?,?,?,?,?,?)",
+		src.Name, src.Path, src.Format, fmtTime(src.ImportedAt), src.Reliability.String(), src.SHA256)
+	if err != nil {
+		return res, err
+	}
+	src.ID, _ = r.LastInsertId()
+	res.Source = src
+	w, err := newWriter(ctx, tx, src.ID)
+	if err != nil {
+		return res, err
+	}
+	defer w.close()
+	if err := fn(w); err != nil {
+		return res, err
+	}
+	if err := w.linkActors(ctx); err != nil {
+		return res, fmt.Errorf("resolving actors: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return res, err
+	}
+	res.New = w.added
+	return res, nil
+}
+
+// encodeObject returns the model fields as JSON (Raw is stored apart).
+func encodeObject(o *intel.Object) ([]byte, error) {
+	c := *o
+	c.Raw = nil
+	return json.Marshal(&c)
+}
+
+func decodeObject(data, raw []byte) (*intel.Object, error) {
+	o := new(intel.Object)
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("stored object: %w", err)
+	}
+	if len(raw) > 0 {
+		o.Raw = json.RawMessage(raw)
+	}
+	return o, nil
+}
+
+// Object implements store.Store.
+func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
+	var data, raw []byte
+	err := s.db.QueryRowContext(ctx, "SELECT data, raw FROM objects WHERE id = ?", id).Scan(&data, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(data, raw)
+}
+
+// Versions implements store.Store.
+func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT data, raw, modified FROM object_versions WHERE id = ?
+		UNION ALL SELECT data, raw, modified FROM objects WHERE id = ? ORDER BY 3`, id, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*intel.Object
+	for rows.Next() {
+		var data, raw []byte
+		var mod string
+		if err := rows.Scan(&data, &raw, &mod); err != nil {
+			return nil, err
+		}
+		o, err := decodeObject(data, raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// FindByName implements store.Store.
+func (s *Store) FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error) {
+	norm := store.NormName(name)
+	if norm == "" {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT o.data, o.raw FROM names n JOIN objects o ON o.id = n.object_id
+		WHERE n.norm = ? ORDER BY o.id`, norm)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*intel.Object
+	for rows.Next() {
+		var data, raw []byte
+		if err := rows.Scan(&data, &raw); err != nil {
+			return nil, err
+		}
+		o, err := decodeObject(data, raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(types) == 0 || contains(types, o.Type) {
+			out = append(out, o)
+		}
+	}
+	return out, rows.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Objects implements store.Store.
+func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel.Object) error) error {
+	var where []string
+	var args []any
+	if len(q.Types) > 0 {
+		where = append(where, "o.type IN ("+placeholders(len(q.Types))+")")
+		for _, t := range q.Types {
+			args = append(args, t)
+		}
+	}
+	if q.Source != "" {
+		where = append(where, "o.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE s.name = ?)")
+		args = append(args, q.Source)
+	}
+	if q.ValueType != "" {
+		where = append(where, "o.id IN (SELECT indicator_id FROM indicator_values WHERE type = ?)")
+		args = append(args, string(q.ValueType))
+	}
+	if q.Actor != "" {
+		ids, err := s.actorCluster(ctx, q.Actor)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		targets, err := s.reachableTargets(ctx, ids)
+		if err != nil {
+			return err
+		}
+		where = append(where, "o.id IN (SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref IN ("+placeholders(len(targets))+"))")
+		for _, t := range targets {
+			args = append(args, t)
+		}
+	}
+	query := "SELECT o.data, o.raw FROM objects o"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY o.type, o.name, o.id"
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data, raw []byte
+		if err := rows.Scan(&data, &raw); err != nil {
+			return err
+		}
+		o, err := decodeObject(data, raw)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// actorCluster resolves a name or id to the ids of every actor record joined with it.
+func (s *Store) actorCluster(ctx context.Context, nameOrID string) ([]string, error) {
+	var seeds []string
+	if o, err := s.Object(ctx, nameOrID); err == nil && intel.IsActorType(o.Type) {
+		seeds = append(seeds, o.ID)
+	} else {
+		objs, err := s.FindByName(ctx, nameOrID, intel.TypeIntrusionSet, intel.TypeThreatActor)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			seeds = append(seeds, o.ID)
+		}
+	}
+	if len(seeds) == 0 {
+		return nil, nil
+	}
+	links, err := s.ActorLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return store.Cluster(seeds, links), nil
+}
+
+// reachableTargets adds to actor ids the threat-actors attributed to them, so
+// that indicators of a persona (APT1's Ugly Gorilla) count for the group.
+func (s *Store) reachableTargets(ctx context.Context, ids []string) ([]string, error) {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT target_ref FROM relationships WHERE type = 'attributed-to' AND source_ref IN ("+placeholders(len(ids))+")", toAny(ids)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := append([]string(nil), ids...)
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, rows.Err()
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// Relationships implements store.Store.
+func (s *Store) Relationships(ctx context.Context, id string) ([]*intel.Object, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT o.data, o.raw FROM relationships r JOIN objects o ON o.id = r.id
+		WHERE r.source_ref = ? OR r.target_ref = ? ORDER BY r.type, r.id`, id, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*intel.Object
+	for rows.Next() {
+		var data, raw []byte
+		if err := rows.Scan(&data, &raw); err != nil {
+			return nil, err
+		}
+		o, err := decodeObject(data, raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func scanSource(sc interface{ Scan(...any) error }) (intel.Source, error) {
+	var src intel.Source
+	var at, rel string
+	if err := sc.Scan(&src.ID, &src.Name, &src.Path, &src.Format, &at, &rel, &src.SHA256); err != nil {
+		return src, err
+	}
+	src.ImportedAt = parseTime(at)
+	if rel != "" {
+		src.Reliability = intel.Reliability(rel[0])
+	}
+	return src, nil
+}
+
+const sourceCols = "s.id, s.name, s.path, s.format, s.imported_at, s.reliability, s.digest"
+
+// ObjectSources implements store.Store.
+func (s *Store) ObjectSources(ctx context.Context, id string) ([]intel.Source, error) {
+	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s JOIN object_sources os ON os.source_id = s.id WHERE os.object_id = ? ORDER BY s.id", id)
+}
+
+// Sources implements store.Store.
+func (s *Store) Sources(ctx context.Context) ([]intel.Source, error) {
+	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s ORDER BY s.id")
+}
+
+func (s *Store) querySources(ctx context.Context, q string, args ...any) ([]intel.Source, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []intel.Source
+	for rows.Next() {
+		src, err := scanSource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	return out, rows.Err()
+}
+
+// Names implements store.Store.
+func (s *Store) Names(ctx context.Context, id string) ([]store.NameRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT n.display, n.kind, s.name FROM names n JOIN sources s ON s.id = n.source_id
+		WHERE n.object_id = ? ORDER BY CASE n.kind WHEN 'name' THEN 0 WHEN 'alias' THEN 1 ELSE 2 END, n.display, s.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.NameRecord
+	for rows.Next() {
+		var r store.NameRecord
+		if err := rows.Scan(&r.Name, &r.Kind, &r.Source); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Warninglists implements store.Store.
+func (s *Store) Warninglists(ctx context.Context) ([]*intel.Warninglist, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT name, description, version, match_type, category, attributes, entries FROM warninglists ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*intel.Warninglist
+	for rows.Next() {
+		w := new(intel.Warninglist)
+		var attrs string
+		var entries []byte
+		if err := rows.Scan(&w.Name, &w.Description, &w.Version, &w.MatchType, &w.Category, &attrs, &entries); err != nil {
+			return nil, err
+		}
+		if attrs != "" {
+			w.Attributes = strings.Split(attrs, "\n")
+		}
+		if len(entries) > 0 {
+			w.Entries = strings.Split(string(entries), "\n")
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// ActorLinks implements store.Store.
+func (s *Store) ActorLinks(ctx context.Context) ([]store.ActorLink, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, a, b, rule, detail, created, undone FROM actor_links ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ActorLink
+	for rows.Next() {
+		var l store.ActorLink
+		var created string
+		var undone int
+		if err := rows.Scan(&l.ID, &l.A, &l.B, &l.Rule, &l.Detail, &created, &undone); err != nil {
+			return nil, err
+		}
+		l.Created = parseTime(created)
+		l.Undone = undone != 0
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LinkActors implements store.Store.
+func (s *Store) LinkActors(ctx context.Context, a, b, detail string) error {
+	a, b = orderPair(a, b)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO actor_links(a, b, rule, detail, created) VALUES (?,?,'manual',?,?)
+		ON CONFLICT(a, b, rule) DO UPDATE SET undone = 0, detail = excluded.detail`, a, b, detail, fmtTime(time.Now()))
+	return err
+}
+
+// UnlinkActors implements store.Store.
+func (s *Store) UnlinkActors(ctx context.Context, a, b string) (int, error) {
+	a, b = orderPair(a, b)
+	r, err := s.db.ExecContext(ctx, "UPDATE actor_links SET undone = 1 WHERE a = ? AND b = ? AND undone = 0", a, b)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := r.RowsAffected()
+	return int(n), nil
+}
+
+func orderPair(a, b string) (string, string) {
+	if b < a {
+		return b, a
+	}
+	return a, b
+}
+
+// IntelStats implements store.Store.
+func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
+	st := store.IntelStats{Objects: map[string]int{}, IndicatorTypes: map[string]int{}, BySource: map[string]int{},
+		ByActor: map[string]int{}, ByMarking: map[string]int{}}
+	count := func(q string, m map[string]int, args ...any) error {
+		rows, err := s.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			m[k] += n
+		}
+		return rows.Err()
+	}
+	if err := count("SELECT type, count(*) FROM objects GROUP BY type", st.Objects); err != nil {
+		return st, err
+	}
+	if err := count("SELECT type, count(DISTINCT indicator_id) FROM indicator_values GROUP BY type", st.IndicatorTypes); err != nil {
+		return st, err
+	}
+	if err := count("SELECT s.name, count(*) FROM object_sources os JOIN sources s ON s.id = os.source_id GROUP BY s.name", st.BySource); err != nil {
+		return st, err
+	}
+	one := func(q string, dst *int) error { return s.db.QueryRowContext(ctx, q).Scan(dst) }
+	var patternOnly int
+	for q, dst := range map[string]*int{
+		"SELECT count(*) FROM object_versions": &st.Versions,
+		"SELECT count(*) FROM sources":         &st.Sources,
+		"SELECT count(*) FROM warninglists":    &st.Warninglists,
+		`SELECT count(*) FROM objects o WHERE o.type = 'indicator' AND NOT EXISTS (SELECT 1 FROM indicator_values v WHERE v.indicator_id = o.id)
+			AND json_extract(o.data, '$.Indicator.HostOnly') = 0`: &patternOnly,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.HostOnly') = 1":                                                   &st.HostOnly,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.HostOnly') = 0 AND json_extract(data, '$.Indicator.Context') = 0": &st.Network,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.Context') = 1":                                                    &st.Context,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND revoked = 1":                                                                                      &st.Revoked,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_array_length(json_extract(data, '$.Indicator.Warninglists')) > 0":                            &st.Warninglisted,
+	} {
+		if err := one(q, dst); err != nil {
+			return st, err
+		}
+	}
+	if patternOnly > 0 {
+		st.IndicatorTypes["stix-pattern"] = patternOnly
+	}
+	// Markings: count objects per marking id, named by the marking definition.
+	markNames := map[string]string{}
+	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeMarkingDef}}, func(o *intel.Object) error {
+		markNames[o.ID] = o.Name
+		return nil
+	}); err != nil {
+		return st, err
+	}
+	byID := map[string]int{}
+	if err := count(`SELECT j.value, count(*) FROM objects o, json_each(json_extract(o.data, '$.Markings')) j
+		WHERE o.type <> 'marking-definition' GROUP BY j.value`, byID); err != nil {
+		return st, err
+	}
+	for id, n := range byID {
+		name := markNames[id]
+		if name == "" {
+			name = id
+		}
+		st.ByMarking[name] += n
+	}
+	// Indicators per actor: follow "indicates" to actors (and to the groups
+	// their personas are attributed to), resolved through actor links.
+	if err := s.indicatorsByActor(ctx, st.ByActor); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error {
+	links, err := s.ActorLinks(ctx)
+	if err != nil {
+		return err
+	}
+	actors := map[string]*intel.Object{}
+	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeIntrusionSet, intel.TypeThreatActor}}, func(o *intel.Object) error {
+		actors[o.ID] = o
+		return nil
+	}); err != nil {
+		return err
+	}
+	canon := store.Canonical(actors, links)
+	rows, err := s.db.QueryContext(ctx, "SELECT target_ref, count(DISTINCT source_ref) FROM relationships WHERE type = 'indicates' GROUP BY target_ref")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var target string
+		var n int
+		if err := rows.Scan(&target, &n); err != nil {
+			return err
+		}
+		if c, ok := canon[target]; ok {
+			out[actors[c].Name] += n
+		}
+	}
+	return rows.Err()
+}
+
+// PutSightings implements store.Store.
+func (s *Store) PutSightings(ctx context.Context, list []match.Sighting) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO sightings(key, indicator_id, time, data) VALUES (?,?,?,?)")
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	added := 0
+	for i := range list {
+		data, err := json.Marshal(&list[i])
+		if err != nil {
+			return 0, err
+		}
+		r, err := stmt.ExecContext(ctx, store.SightingKey(&list[i]), list[i].IndicatorID, fmtTime(list[i].Time), data)
+		if err != nil {
+			return 0, err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			added++
+		}
+	}
+	return added, tx.Commit()
+}
+
+// Sightings implements store.Store.
+func (s *Store) Sightings(ctx context.Context, q store.SightingQuery, fn func(*match.Sighting) error) error {
+	query := "SELECT data FROM sightings"
+	var where []string
+	var args []any
+	if q.IndicatorID != "" {
+		where = append(where, "indicator_id = ?")
+		args = append(args, q.IndicatorID)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, fmtTime(q.Since))
+	}
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY time, key"
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		var sg match.Sighting
+		if err := json.Unmarshal(data, &sg); err != nil {
+			return fmt.Errorf("stored sighting: %w", err)
+		}
+		if err := fn(&sg); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// PutDetections implements store.Store.
+func (s *Store) PutDetections(ctx context.Context, list []behavior.Detection) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO detections(id, score, data) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET score = excluded.score, data = excluded.data")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i := range list {
+		if list[i].ID == "" {
+			return fmt.Errorf("detection without an id (%s %s)", list[i].Analytic, list[i].Src)
+		}
+		data, err := json.Marshal(&list[i])
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, list[i].ID, list[i].Score, data); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Detections implements store.Store.
+func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT data FROM detections ORDER BY score DESC, id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return err
+		}
+		var d behavior.Detection
+		if err := json.Unmarshal(data, &d); err != nil {
+			return fmt.Errorf("stored detection: %w", err)
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// sortedKeys is used for deterministic output in tests and stats.
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

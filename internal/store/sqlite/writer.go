@@ -1,0 +1,266 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
+)
+
+// writer is the intel.Sink of one import transaction.
+type writer struct {
+	tx     *sql.Tx
+	source int64
+	added  int
+	actors map[string]bool // actor ids touched by this import
+
+	getModified, insertObject, replaceObject, keepVersion, saveCurrentAsVersion,
+	insertSource, insertName, insertRel, deleteValues, insertValue, insertWarninglist *sql.Stmt
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
+	w := &writer{tx: tx, source: source, actors: map[string]bool{}}
+	prep := []struct {
+		dst *(*sql.Stmt)
+		q   string
+	}{
+		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
+		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, data, raw) VALUES (?,?,?,?,?,?,?)"},
+		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
+		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) VALUES (?,?,?,?)"},
+		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = ?"},
+		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
+		{&w.insertName, "INSERT OR IGNORE INTO names(norm, object_id, kind, display, source_id) VALUES (?,?,?,?,?)"},
+		{&w.insertRel, "INSERT INTO relationships(id, type, source_ref, target_ref) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET type = excluded.type, source_ref = excluded.source_ref, target_ref = excluded.target_ref"},
+		{&w.deleteValues, "DELETE FROM indicator_values WHERE indicator_id = ?"},
+		{&w.insertValue, "INSERT OR IGNORE INTO indicator_values(indicator_id, type, value, port, issuer) VALUES (?,?,?,?,?)"},
+		{&w.insertWarninglist, `INSERT INTO warninglists(name, description, version, match_type, category, attributes, entries, source_id) VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT(name) DO UPDATE SET description = excluded.description, version = excluded.version, match_type = excluded.match_type,
+			category = excluded.category, attributes = excluded.attributes, entries = excluded.entries, source_id = excluded.source_id
+			WHERE excluded.version >= warninglists.version`},
+	}
+	for _, p := range prep {
+		st, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			w.close()
+			return nil, err
+		}
+		*p.dst = st
+	}
+	return w, nil
+}
+
+func (w *writer) close() {
+	for _, st := range []*sql.Stmt{w.getModified, w.insertObject, w.replaceObject, w.keepVersion, w.saveCurrentAsVersion,
+		w.insertSource, w.insertName, w.insertRel, w.deleteValues, w.insertValue, w.insertWarninglist} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// Put implements intel.Sink: the latest Modified becomes current, older and
+// superseded versions are kept as history, and the source is always recorded.
+func (w *writer) Put(ctx context.Context, o *intel.Object) error {
+	if o.ID == "" || o.Type == "" {
+		return fmt.Errorf("object without id or type")
+	}
+	mod := fmtTime(o.Modified)
+	if mod == "" {
+		mod = fmtTime(time.Unix(0, 0))
+	}
+	data, err := encodeObject(o)
+	if err != nil {
+		return err
+	}
+	var raw any
+	if len(o.Raw) > 0 {
+		raw = []byte(o.Raw)
+	}
+	var cur string
+	err = w.getModified.QueryRowContext(ctx, o.ID).Scan(&cur)
+	current := false
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, data, raw); err != nil {
+			return err
+		}
+		w.added++
+		current = true
+	case err != nil:
+		return err
+	case mod > cur:
+		if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
+			return err
+		}
+		if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
+			return err
+		}
+		w.added++
+		current = true
+	case mod < cur:
+		r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			w.added++
+		}
+	}
+	if _, err := w.insertSource.ExecContext(ctx, o.ID, w.source); err != nil {
+		return err
+	}
+	if err := w.putNames(ctx, o); err != nil {
+		return err
+	}
+	if !current {
+		return nil
+	}
+	if o.Relationship != nil {
+		r := o.Relationship
+		if _, err := w.insertRel.ExecContext(ctx, o.ID, r.Type, r.SourceRef, r.TargetRef); err != nil {
+			return err
+		}
+	}
+	if o.Indicator != nil {
+		if _, err := w.deleteValues.ExecContext(ctx, o.ID); err != nil {
+			return err
+		}
+		for _, ob := range o.Indicator.Observables {
+			if _, err := w.insertValue.ExecContext(ctx, o.ID, string(ob.Type), ob.Value, ob.Port, ob.Issuer); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putNames indexes the names by which an analyst looks objects up: every
+// object's name, and the aliases and external ids of actors, malware, tools,
+// techniques and campaigns.
+func (w *writer) putNames(ctx context.Context, o *intel.Object) error {
+	switch o.Type {
+	case intel.TypeIndicator, intel.TypeRelationship, intel.TypeSighting, intel.TypeObservedData:
+		return nil
+	}
+	add := func(kind, display string) error {
+		norm := store.NormName(display)
+		if norm == "" {
+			return nil
+		}
+		_, err := w.insertName.ExecContext(ctx, norm, o.ID, kind, display, w.source)
+		return err
+	}
+	if err := add("name", o.Name); err != nil {
+		return err
+	}
+	for _, a := range o.Aliases {
+		if err := add("alias", a); err != nil {
+			return err
+		}
+	}
+	for _, r := range o.ExternalRefs {
+		if r.ExternalID != "" && isAttackSource(r.SourceName) {
+			if err := add("external-id", r.ExternalID); err != nil {
+				return err
+			}
+		}
+	}
+	if o.Type == intel.TypeIntrusionSet {
+		w.actors[o.ID] = true
+	}
+	return nil
+}
+
+func isAttackSource(name string) bool {
+	switch strings.ToLower(name) {
+	case "mitre-attack", "mitre-mobile-attack", "mitre-ics-attack":
+		return true
+	}
+	return false
+}
+
+// PutWarninglist implements intel.Sink.
+func (w *writer) PutWarninglist(ctx context.Context, l *intel.Warninglist) error {
+	if l.Name == "" {
+		return fmt.Errorf("warninglist without a name")
+	}
+	r, err := w.insertWarninglist.ExecContext(ctx, l.Name, l.Description, l.Version, l.MatchType, l.Category,
+		strings.Join(l.Attributes, "\n"), []byte(strings.Join(l.Entries, "\n")), w.source)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n > 0 {
+		w.added++
+	}
+	return nil
+}
+
+// linkActors joins the intrusion sets this import touched with the ones
+// already stored, by the rules in store.ActorJoins.
+func (w *writer) linkActors(ctx context.Context) error {
+	if len(w.actors) == 0 {
+		return nil
+	}
+	load := func(id string) (*store.ActorNames, error) {
+		rows, err := w.tx.QueryContext(ctx, "SELECT kind, display FROM names WHERE object_id = ?", id)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		an := &store.ActorNames{ID: id}
+		for rows.Next() {
+			var kind, display string
+			if err := rows.Scan(&kind, &display); err != nil {
+				return nil, err
+			}
+			an.Add(kind, display)
+		}
+		return an, rows.Err()
+	}
+	now := fmtTime(time.Now())
+	for _, id := range sortedKeys(w.actors) {
+		me, err := load(id)
+		if err != nil {
+			return err
+		}
+		// candidates: every intrusion set sharing any name with this one
+		rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT n2.object_id FROM names n1 JOIN names n2 ON n2.norm = n1.norm
+			JOIN objects o ON o.id = n2.object_id
+			WHERE n1.object_id = ? AND n2.object_id <> n1.object_id AND o.type = 'intrusion-set'`, id)
+		if err != nil {
+			return err
+		}
+		var cands []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return err
+			}
+			cands = append(cands, c)
+		}
+		rows.Close()
+		for _, c := range cands {
+			other, err := load(c)
+			if err != nil {
+				return err
+			}
+			rule, detail, ok := store.ActorJoin(me, other)
+			if !ok {
+				continue
+			}
+			a, b := orderPair(id, c)
+			if _, err := w.tx.ExecContext(ctx, "INSERT OR IGNORE INTO actor_links(a, b, rule, detail, created) VALUES (?,?,?,?,?)",
+				a, b, rule, detail, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,387 @@
+package zeek
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/textin"
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/textval"
+)
+
+// DefaultMaxLineBytes bounds one line when a format's MaxLineBytes is 0.
+const DefaultMaxLineBytes = 1 << 20
+
+// TSV is Zeek's tab-separated ASCII log format (any log type), driven by
+// the #fields / #types header.
+type TSV struct {
+	// MaxLineBytes bounds one line; a longer line is one bad record.
+	// 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	// Limits bound gzip decompression when Open is handed compressed
+	// bytes directly. Zero means fileio.DefaultLimits.
+	Limits fileio.Limits
+}
+
+// Name implements telemetry.Format.
+func (TSV) Name() string { return "zeek" }
+
+// Sniff recognises the header Zeek writes at the top of every ASCII log.
+func (TSV) Sniff(head []byte, name string) bool {
+	head = bytes.TrimLeft(head, "\ufeff")
+	return bytes.HasPrefix(head, []byte("#separator ")) ||
+		bytes.HasPrefix(head, []byte("#separator\t")) ||
+		bytes.HasPrefix(head, []byte("#fields\t"))
+}
+
+// Open implements telemetry.Format.
+func (f TSV) Open(r io.Reader, name string) (telemetry.Reader, error) {
+	br, err := textin.Open(r, name, f.Limits)
+	if err != nil {
+		return nil, err
+	}
+	max := f.MaxLineBytes
+	if max <= 0 {
+		max = DefaultMaxLineBytes
+	}
+	return &tsvReader{
+		name:    name,
+		max:     max,
+		lr:      fileio.NewLineReader(br, max),
+		nameLog: logFromName(name),
+		hdr:     defaultHeader(),
+	}, nil
+}
+
+// header is the state declared by the # lines of one log block.
+type header struct {
+	sep    byte
+	setSep byte
+	empty  string
+	unset  string
+	path   string
+	fields []string
+	types  []string
+	// spaced is set when the #fields line separated some names by runs
+	// of spaces instead of the separator (IoT-23's labelled files).
+	spaced bool
+}
+
+func defaultHeader() header {
+	return header{sep: '\t', setSep: ',', empty: "(empty)", unset: "-"}
+}
+
+type tsvReader struct {
+	name    string
+	max     int
+	lr      *fileio.LineReader
+	nameLog string // log name guessed from the file name
+	hdr     header
+	dirty   bool // header changed since cols was built
+
+	// built from the header
+	log    string
+	kind   telemetry.Kind
+	cols   []target
+	lists  []bool
+	ready  bool
+	fields [][]byte
+	arena  textval.Arena
+	err    error
+}
+
+// Next implements telemetry.Reader.
+func (r *tsvReader) Next(ev *telemetry.Event) error {
+	if r.err != nil {
+		return r.err
+	}
+	for {
+		line, err := r.lr.Next()
+		if err != nil {
+			if err == io.EOF {
+				r.err = io.EOF
+				return io.EOF
+			}
+			if errors.Is(err, fileio.ErrLineTooLong) {
+				return r.recordError(fmt.Errorf("line longer than %d bytes", r.max))
+			}
+			r.err = fmt.Errorf("zeek %s: after line %d (byte %d): %w", r.name, r.lr.Line-1, r.lr.Offset, err)
+			return r.err
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if line[0] == '#' {
+			if err := r.headerLine(line); err != nil {
+				return r.recordError(err)
+			}
+			continue
+		}
+		if r.dirty {
+			r.build()
+		}
+		if !r.ready {
+			return r.recordError(errors.New("data line before a #fields header"))
+		}
+		ev.Reset()
+		r.arena.Reset()
+		if err := r.decode(line, ev); err != nil {
+			return r.recordError(err)
+		}
+		return nil
+	}
+}
+
+func (r *tsvReader) recordError(err error) error {
+	return &telemetry.RecordError{File: r.name, Line: r.lr.Line, Offset: r.lr.Offset, Err: err}
+}
+
+// headerLine handles one "#key<sep>value" line.
+func (r *tsvReader) headerLine(line []byte) error {
+	if bytes.HasPrefix(line, []byte("#separator")) {
+		v := bytes.TrimSpace(line[len("#separator"):])
+		sep := unescapeHeader(v)
+		if len(sep) != 1 {
+			return fmt.Errorf("unsupported #separator %q (one byte expected)", v)
+		}
+		// a #separator line starts a new block: forget the old header
+		r.hdr = defaultHeader()
+		r.hdr.sep = sep[0]
+		r.dirty = true
+		r.ready = false
+		return nil
+	}
+	key, val := line[1:], []byte(nil)
+	if i := bytes.IndexByte(line, r.hdr.sep); i > 0 {
+		key, val = line[1:i], line[i+1:]
+	} else if i := bytes.IndexByte(line, ' '); i > 0 {
+		key, val = line[1:i], bytes.TrimLeft(line[i+1:], " ")
+	}
+	switch string(key) {
+	case "set_separator":
+		s := unescapeHeader(val)
+		if len(s) != 1 {
+			return fmt.Errorf("unsupported #set_separator %q (one byte expected)", val)
+		}
+		r.hdr.setSep = s[0]
+	case "empty_field":
+		r.hdr.empty = string(val)
+	case "unset_field":
+		r.hdr.unset = string(val)
+	case "path":
+		r.hdr.path = string(val)
+		r.dirty = true
+	case "fields":
+		r.hdr.fields, r.hdr.spaced = splitNames(val, r.hdr.sep)
+		r.dirty = true
+	case "types":
+		r.hdr.types, _ = splitNames(val, r.hdr.sep)
+		r.dirty = true
+	case "close":
+		// the block ends; a following block brings its own header
+	}
+	return nil
+}
+
+// splitNames splits a #fields or #types line. Names never contain spaces,
+// so runs of spaces also separate (files edited by hand or by labelling
+// tools put spaces where tabs belong).
+func splitNames(val []byte, sep byte) ([]string, bool) {
+	spaced := false
+	var out []string
+	for _, part := range bytes.Split(val, []byte{sep}) {
+		if bytes.ContainsRune(part, ' ') {
+			spaced = true
+			for _, p := range strings.Fields(string(part)) {
+				out = append(out, p)
+			}
+			continue
+		}
+		out = append(out, string(part))
+	}
+	return out, spaced
+}
+
+// build maps every column to its target after a header change.
+func (r *tsvReader) build() {
+	r.dirty = false
+	h := &r.hdr
+	if len(h.fields) == 0 {
+		r.ready = false
+		return
+	}
+	log := h.path
+	if log == "" {
+		log = r.nameLog
+	}
+	if log == "" {
+		set := map[string]bool{}
+		for _, f := range h.fields {
+			set[f] = true
+		}
+		log = logFromFields(func(s string) bool { return set[s] })
+	}
+	r.log = log
+	r.kind = kindOf(log)
+	r.cols = r.cols[:0]
+	r.lists = r.lists[:0]
+	for i, f := range h.fields {
+		typ := ""
+		if i < len(h.types) {
+			typ = h.types[i]
+		}
+		t := lookupTarget(log, f, typ)
+		r.cols = append(r.cols, t)
+		list := strings.HasPrefix(typ, "set[") || strings.HasPrefix(typ, "vector[") || strings.HasPrefix(typ, "table[")
+		if typ == "" {
+			list = t.isList()
+		}
+		r.lists = append(r.lists, list)
+	}
+	r.ready = true
+}
+
+// decode fills ev from one data line.
+func (r *tsvReader) decode(line []byte, ev *telemetry.Event) error {
+	h := &r.hdr
+	fields := r.fields[:0]
+	for {
+		i := bytes.IndexByte(line, h.sep)
+		if i < 0 {
+			fields = append(fields, line)
+			break
+		}
+		fields = append(fields, line[:i])
+		line = line[i+1:]
+	}
+	r.fields = fields
+	if len(fields) != len(r.cols) {
+		if h.spaced && len(fields) < len(r.cols) {
+			fields = resplitSpaced(fields)
+			r.fields = fields
+		}
+		if len(fields) != len(r.cols) {
+			return fmt.Errorf("%d fields, the #fields header declares %d", len(fields), len(r.cols))
+		}
+	}
+	ev.Kind = r.kind
+	ev.Log = r.log
+	ev.File = r.name
+	ev.Line = r.lr.Line
+	ev.Offset = r.lr.Offset
+	for c, t := range r.cols {
+		if t == tNone {
+			continue
+		}
+		raw := fields[c]
+		if len(raw) == len(h.unset) && string(raw) == h.unset {
+			continue
+		}
+		if len(raw) == len(h.empty) && string(raw) == h.empty {
+			continue
+		}
+		name := h.fields[c]
+		if r.lists[c] {
+			for len(raw) > 0 {
+				var el []byte
+				if i := bytes.IndexByte(raw, h.setSep); i >= 0 {
+					el, raw = raw[:i], raw[i+1:]
+				} else {
+					el, raw = raw, nil
+				}
+				if len(el) == len(h.unset) && string(el) == h.unset {
+					continue
+				}
+				if err := setElem(&r.arena, ev, t, name, r.unescape(el)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := setScalar(&r.arena, ev, t, name, r.unescape(raw)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resplitSpaced splits fields on runs of two or more spaces, for files whose
+// last columns are separated by spaces instead of the separator.
+func resplitSpaced(fields [][]byte) [][]byte {
+	out := make([][]byte, 0, len(fields)+4)
+	for _, f := range fields {
+		for {
+			i := bytes.Index(f, []byte("  "))
+			if i < 0 {
+				out = append(out, f)
+				break
+			}
+			out = append(out, f[:i])
+			j := i
+			for j < len(f) && f[j] == ' ' {
+				j++
+			}
+			f = f[j:]
+		}
+	}
+	return out
+}
+
+// unescape decodes Zeek's escapes (\xHH and \\) into the arena; a value
+// without a backslash is returned as a view of the line.
+func (r *tsvReader) unescape(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return textval.View(b)
+	}
+	m := r.arena.Mark()
+	r.arena.Set(appendUnescaped(r.arena.Buf(), b))
+	return r.arena.Since(m)
+}
+
+// appendUnescaped decodes \xHH and \\ ; any other backslash stays as is.
+func appendUnescaped(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' && i+1 < len(b) {
+			if b[i+1] == '\\' {
+				dst = append(dst, '\\')
+				i++
+				continue
+			}
+			if b[i+1] == 'x' && i+3 < len(b) {
+				if hi, ok := unhex(b[i+2]); ok {
+					if lo, ok := unhex(b[i+3]); ok {
+						dst = append(dst, hi<<4|lo)
+						i += 3
+						continue
+					}
+				}
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func unescapeHeader(b []byte) []byte {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return b
+	}
+	return appendUnescaped(nil, b)
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
