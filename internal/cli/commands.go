@@ -6,6 +6,7 @@ import "github.com/spf13/cobra"
 // commands are registered.
 func commands(app *App) []*cobra.Command {
 	return []*cobra.Command{
+		newDemoCmd(app),
 		newIntelCmd(app),
 		newVersionCmd(app),
 	}

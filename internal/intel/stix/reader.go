@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -35,17 +36,16 @@ type Importer struct {
 // Name implements intel.Importer.
 func (Importer) Name() string { return "stix" }
 
-// Sniff recognises a JSON document with a STIX bundle or object type.
+// stixID matches a STIX identifier ("indicator--8e2e2d2b-…") in JSON.
+var stixID = regexp.MustCompile(`"[a-z][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-`)
+
+// Sniff recognises JSON that holds a "type" and STIX identifiers.
 func (Importer) Sniff(head []byte, name string) bool {
 	h := bytes.TrimLeft(head, " \t\r\n\ufeff")
 	if len(h) == 0 || (h[0] != '{' && h[0] != '[') {
 		return false
 	}
-	if bytes.Contains(h, []byte(`"type"`)) && (bytes.Contains(h, []byte(`"bundle"`)) ||
-		bytes.Contains(h, []byte(`"spec_version"`)) || bytes.Contains(h, []byte(`"--`))) {
-		return bytes.Contains(h, []byte(`--`))
-	}
-	return false
+	return bytes.Contains(h, []byte(`"type"`)) && stixID.Match(h)
 }
 
 // limitReader fails when more than max bytes are read since the last reset,

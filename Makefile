@@ -1,0 +1,37 @@
+# whodunit — build, test, benchmark, fuzz, demo.
+GO      ?= go
+FUZZTIME ?= 10s
+BIN     := bin/whodunit
+
+.PHONY: build test bench fuzz demo eval vet fmt clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/whodunit
+
+# The whole test suite: vet, then every test with the race detector.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# Micro-benchmarks of every package, then whole-program benchmarks.
+bench: bench-go
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short run of every fuzz target (FUZZTIME each).
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz-all.sh
+
+demo:
+	$(GO) run ./cmd/whodunit demo
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w .
+
+clean:
+	rm -rf bin whodunit-demo
+
+-include mk/*.mk
