@@ -8,6 +8,7 @@ func commands(app *App) []*cobra.Command {
 	return []*cobra.Command{
 		newDemoCmd(app),
 		newIntelCmd(app),
+		newPatternCmd(app),
 		newVersionCmd(app),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/stix"
+	"github.com/whodunit-project/whodunit/internal/pattern"
 )
 
 // importers lists the intelligence formats in sniffing order: the most
@@ -20,5 +21,13 @@ func importService(tx intel.Transactor) *intel.ImportService {
 	return &intel.ImportService{Importers: importers(), DirImporters: dirImporters(), Limits: fileio.DefaultLimits, Tx: tx}
 }
 
-// stixObservables extracts simple observables from a STIX pattern.
-var stixObservables stix.ObservablesFunc
+// stixObservables extracts the simple observables of a STIX pattern so the
+// matcher's lookup tables can hold them; other patterns go to the evaluator.
+func stixObservables(p string) ([]intel.Observable, bool, error) {
+	pat, err := pattern.Parse(p)
+	if err != nil {
+		return nil, false, err
+	}
+	obs, ok := pat.Observables()
+	return obs, ok, nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	_ "embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,48 @@ const maxDecoded = 256 << 20
 type DB struct {
 	data         *geobin.Data
 	countryNames []string // by country table index
+	v4Country    index4
+	v4AS         index4
+}
+
+// index4 narrows an IPv4 binary search to the ranges starting inside the
+// address's /16: two cache misses instead of twenty on a cold table.
+type index4 struct {
+	r  *geobin.Ranges4
+	lo []uint32 // lo[p]: number of starts below p<<16; 65537 entries
+}
+
+func newIndex4(r *geobin.Ranges4) index4 {
+	ix := index4{r: r, lo: make([]uint32, 1<<16+1)}
+	j := 0
+	for p := 0; p < 1<<16; p++ {
+		for j < len(r.Starts) && r.Starts[j] < uint32(p)<<16 {
+			j++
+		}
+		ix.lo[p] = uint32(j)
+	}
+	ix.lo[1<<16] = uint32(len(r.Starts))
+	return ix
+}
+
+// find is geobin.Ranges4.Find with the search limited by the index.
+func (ix *index4) find(x uint32) uint32 {
+	p := x >> 16
+	lo, hi := ix.lo[p], ix.lo[p+1]
+	starts := ix.r.Starts
+	// Starts before lo are below x, starts from hi on are above it.
+	for lo < hi {
+		m := (lo + hi) >> 1
+		if starts[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo == 0 {
+		return 0
+	}
+	return ix.r.Values[lo-1]
 }
 
 var (
@@ -52,10 +95,20 @@ func Parse(gz []byte) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxDecoded+1))
-	if err != nil {
+	// The gzip trailer states the decoded size (mod 4 GiB): a capacity hint
+	// that saves repeated growing. A corrupt trailer must not make us
+	// allocate much, so the hint is trusted only up to a ratio real data
+	// never reaches (ours is about 3).
+	var buf bytes.Buffer
+	if n := len(gz); n >= 4 {
+		if hint := binary.LittleEndian.Uint32(gz[n-4:]); hint <= maxDecoded && int64(hint) <= 16*int64(n) {
+			buf.Grow(int(hint) + bytes.MinRead)
+		}
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(zr, maxDecoded+1)); err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
+	raw := buf.Bytes()
 	if len(raw) > maxDecoded {
 		return nil, fmt.Errorf("gzip: decompresses to more than %d bytes", maxDecoded)
 	}
@@ -69,7 +122,12 @@ func Parse(gz []byte) (*DB, error) {
 	if len(data.V4Country.Starts)+len(data.V6Country.Starts)+len(data.V4AS.Starts)+len(data.V6AS.Starts) == 0 {
 		return nil, errors.New("database holds no ranges")
 	}
-	db := &DB{data: data, countryNames: make([]string, len(data.Countries))}
+	db := &DB{
+		data:         data,
+		countryNames: make([]string, len(data.Countries)),
+		v4Country:    newIndex4(&data.V4Country),
+		v4AS:         newIndex4(&data.V4AS),
+	}
 	for i, c := range data.Countries {
 		db.countryNames[i] = CountryName(c)
 	}
@@ -88,9 +146,9 @@ func (db *DB) Lookup(a netip.Addr) (Info, bool) {
 	}
 	var c, as uint32
 	if a.Is4() {
-		x := geobin.FromAddr(a).Lo
-		c = db.data.V4Country.Find(uint32(x))
-		as = db.data.V4AS.Find(uint32(x))
+		x := uint32(geobin.FromAddr(a).Lo)
+		c = db.v4Country.find(x)
+		as = db.v4AS.find(x)
 	} else {
 		x := geobin.FromAddr(a)
 		c = db.data.V6Country.Find(x)

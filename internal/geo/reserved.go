@@ -46,6 +46,23 @@ var reserved6 = []reservedRange{
 	{netip.MustParsePrefix("ff00::/8"), "multicast (RFC 4291)"},
 }
 
+// reservedFirstOctet says which first octets can start a reserved IPv4
+// range, so that most public addresses need no prefix test.
+var reservedFirstOctet = func() (t [256]bool) {
+	for _, r := range reserved4 {
+		p := r.prefix.Masked()
+		first := p.Addr().As4()[0]
+		n := 1
+		if p.Bits() < 8 {
+			n = 1 << (8 - p.Bits())
+		}
+		for i := 0; i < n; i++ {
+			t[int(first)+i] = true
+		}
+	}
+	return t
+}()
+
 // Reserved reports whether a is in a special-purpose range that no
 // geolocation database can place (private, loopback, link-local, CGNAT,
 // unique local, documentation, multicast, ...) and returns a short note
@@ -55,7 +72,17 @@ func Reserved(a netip.Addr) (string, bool) {
 	a = a.Unmap().WithZone("")
 	table := reserved6
 	if a.Is4() {
+		if !reservedFirstOctet[a.As4()[0]] {
+			return "", false
+		}
 		table = reserved4
+	} else {
+		b := a.As16()
+		switch hi := uint16(b[0])<<8 | uint16(b[1]); {
+		case hi == 0x0000, hi == 0x0064, hi == 0x0100, hi == 0x2001, hi == 0x3fff, b[0] >= 0xfc:
+		default:
+			return "", false // the common case: no special range starts so
+		}
 	}
 	for i := range table {
 		if table[i].prefix.Contains(a) {

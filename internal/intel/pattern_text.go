@@ -24,12 +24,14 @@ var stixPaths = map[ValueType]string{
 	ASN:        "autonomous-system:number",
 }
 
+// stixLiteralEscaper escapes a STIX string literal; built once because a
+// Replacer is costly to construct and STIXPattern runs once per indicator.
+var stixLiteralEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // STIXPattern renders a simple observable as a STIX pattern, so that
 // indicators from every format can be exported and evaluated one way.
 func (o Observable) STIXPattern() string {
-	lit := func(s string) string {
-		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-	}
+	lit := func(s string) string { return "'" + stixLiteralEscaper.Replace(s) + "'" }
 	switch o.Type {
 	case CIDR:
 		if strings.Contains(o.Value, ":") {

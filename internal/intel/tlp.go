@@ -31,10 +31,16 @@ var (
 const TLP2ExtensionID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 // TLPMarking returns the standard marking-definition object for a TLP level
-// ("white", "clear", "green", "amber", "amber+strict", "red"; a "tlp:"
-// prefix and any case are accepted). version is "1.0" or "2.0"; "" picks 1.0
-// for white (which only exists there) and 2.0 for every other level.
-func TLPMarking(level, version string) (*Object, error) {
+// as --tlp takes it: clear, green, amber, amber+strict and red are TLP 2.0,
+// white is TLP 1.0 (the only version that has it). A "tlp:" prefix and any
+// case are accepted.
+func TLPMarking(level string) (*Object, error) { return TLPMarkingVersion(level, "") }
+
+// TLPMarkingVersion is TLPMarking for an explicit TLP version, "1.0" or
+// "2.0"; "" picks 1.0 for white and 2.0 for every other level. Formats whose
+// tags predate TLP 2.0 (MISP's tlp:green) use the 1.0 ids that STIX 2.1
+// predefines.
+func TLPMarkingVersion(level, version string) (*Object, error) {
 	l := strings.ToLower(strings.TrimSpace(level))
 	l = strings.TrimPrefix(l, "tlp:")
 	if version == "" {

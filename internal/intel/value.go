@@ -2,7 +2,6 @@ package intel
 
 import (
 	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -102,18 +101,43 @@ func ParseValueType(s string) (ValueType, error) {
 // hxxp://, hxxps://, fxp://, [.], (.), {.}, [dot], (dot), {dot}, " [.] ",
 // [:], [://], [/], [at], (at), [@].
 func Refang(s string) string {
-	if !strings.ContainsAny(s, "[({xX") {
+	if !mayBeDefanged(s) {
 		return s
 	}
-	if len(s) >= 4 && strings.EqualFold(s[:4], "hxxp") {
+	if len(s) >= 5 && strings.EqualFold(s[:5], "hxxps") {
+		s = "https" + s[5:]
+	} else if len(s) >= 4 && strings.EqualFold(s[:4], "hxxp") {
 		s = "http" + s[4:]
 	} else if len(s) >= 3 && strings.EqualFold(s[:3], "fxp") {
 		s = "ftp" + s[3:]
 	}
-	if !strings.ContainsAny(s, "[({") {
+	if !hasBracket(s) {
 		return s
 	}
 	return refanger.Replace(s)
+}
+
+// mayBeDefanged and hasBracket are ContainsAny(s, "[({xX") and
+// ContainsAny(s, "[({") without building a byte set on every call: Refang
+// runs on every value an importer reads.
+func mayBeDefanged(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[', '(', '{', 'x', 'X':
+			return true
+		}
+	}
+	return false
+}
+
+func hasBracket(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[', '(', '{':
+			return true
+		}
+	}
+	return false
 }
 
 // refanger is built once: a Replacer is costly to construct.
@@ -165,7 +189,7 @@ func NormalizeDomain(s string) (string, error) {
 			return "", &ValueError{Field: "domain", Value: s, Reason: "label longer than 63 characters"}
 		}
 	}
-	if strings.Contains(s, "..") || s[0] == '.' {
+	if strings.Contains(s, "..") || s[0] == '.' || s[len(s)-1] == '.' {
 		return "", &ValueError{Field: "domain", Value: s, Reason: "empty label"}
 	}
 	return s, nil
@@ -363,14 +387,20 @@ func Detect(value string) ValueType {
 	if v == "" {
 		return UnknownType
 	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		if a.Unmap().Is4() {
-			return IPv4
+	// the shape checks spare netip's error allocations on the common
+	// non-IP values (domains, hashes, URLs)
+	if mayBeIP(v) {
+		if a, err := netip.ParseAddr(v); err == nil {
+			if a.Unmap().Is4() {
+				return IPv4
+			}
+			return IPv6
 		}
-		return IPv6
 	}
-	if _, err := netip.ParsePrefix(v); err == nil {
-		return CIDR
+	if i := strings.IndexByte(v, '/'); i > 0 && mayBeIP(v[:i]) {
+		if _, err := netip.ParsePrefix(v); err == nil {
+			return CIDR
+		}
 	}
 	if isHex(v) {
 		switch len(v) {
@@ -390,7 +420,7 @@ func Detect(value string) ValueType {
 		}
 		return UnknownType
 	}
-	if strings.ContainsAny(v, " \t") {
+	if strings.IndexByte(v, ' ') >= 0 || strings.IndexByte(v, '\t') >= 0 {
 		return UnknownType
 	}
 	if at := strings.IndexByte(v, '@'); at > 0 {
@@ -399,7 +429,7 @@ func Detect(value string) ValueType {
 		}
 		return UnknownType
 	}
-	if strings.ContainsAny(v, "/?") {
+	if strings.IndexByte(v, '/') >= 0 || strings.IndexByte(v, '?') >= 0 {
 		if _, err := NormalizeURL(v); err == nil && strings.Contains(v, ".") {
 			return URL
 		}
@@ -432,17 +462,47 @@ const stixNamespace = "whodunit:"
 // DeriveID returns a deterministic STIX id of the given type for the key
 // parts, shaped as a version-5 UUID.
 func DeriveID(objType string, parts ...string) string {
-	h := sha1.New()
-	h.Write([]byte(stixNamespace + objType))
+	// hash namespace+type, then a NUL before each part; built in one buffer
+	// (on the stack for the usual short keys) because importers call this
+	// once per indicator
+	var stack [256]byte
+	buf := append(stack[:0], stixNamespace...)
+	buf = append(buf, objType...)
 	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
+		buf = append(buf, 0)
+		buf = append(buf, p...)
 	}
-	sum := h.Sum(nil)
+	sum := sha1.Sum(buf)
 	sum[6] = sum[6]&0x0f | 0x50
 	sum[8] = sum[8]&0x3f | 0x80
-	b := hex.EncodeToString(sum[:16])
-	return objType + "--" + b[0:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:32]
+	var b strings.Builder
+	b.Grow(len(objType) + 2 + 36)
+	b.WriteString(objType)
+	b.WriteString("--")
+	for i, c := range sum[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(hexDigit[c>>4])
+		b.WriteByte(hexDigit[c&0xf])
+	}
+	return b.String()
+}
+
+const hexDigit = "0123456789abcdef"
+
+// mayBeIP reports whether s has the shape of an IP address (IPv6 has a
+// colon; IPv4 only digits and dots), so that parsing is tried only then.
+func mayBeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func quote(s string) string { return strconv.Quote(s) }

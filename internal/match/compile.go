@@ -11,12 +11,17 @@
 package match
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,34 +55,64 @@ type Snapshot struct {
 	ip6        map[[16]byte]int32
 	cidr       *bart.Table[int32] // value: index into cidrGroups
 	cidrGroups [][]int32          // refs of a prefix and all its supernets
+	cidr4      []uint64           // bitmap of IPv4 /20 blocks some CIDR overlaps
+	cidr6      bool               // some CIDR is IPv6
 	domains    suffixSet
 	strs       [numClasses]map[string]int32
 	urlHosts   map[string]struct{} // hosts (with non-default port) that URL indicators name
 
-	patterns  PatternSet
-	patternBy map[string]int32 // indicator id → index into inds
-	suppress  Suppressor
-	stats     Stats
+	// filter answers "certainly not in any table" for IPs, domain
+	// suffixes and strings; seed keys its string hashes.
+	filter filter
+	seed   maphash.Seed
+
+	issuers map[int32]string // ref → normalised issuer of an x509 serial
+	lists   map[int32]string // ref → first warninglist its value is on
+
+	patterns    PatternSet
+	patternBy   map[string]int32 // indicator id → index into inds
+	patternText map[int32]string // indicator index → pattern
+	suppress    Suppressor
+	stats       Stats
 }
 
 // indicator is one compiled indicator object.
 type indicator struct {
 	id          string
-	pattern     string
 	from, until int64 // unix nanoseconds; 0 = unbounded
 	dead        bool  // replaced by a newer version of the same id
 }
 
-// ref is one observable of one indicator; refs with the same key are chained.
+// ref is one observable of one indicator; refs with the same key are
+// chained. Rare attributes (issuer, warninglist) live in side maps so that
+// a ref stays at 32 bytes.
 type ref struct {
-	ind    int32
-	next   int32 // next ref with the same key, -1 at the end
-	port   uint16
-	typ    intel.ValueType
-	value  string // normalised value: the key of its table
-	issuer string // normalised issuer for x509 serials, "" = any issuer
-	list   string // first warninglist the indicator's value is on, "" = none
+	ind   int32
+	next  int32 // next ref with the same key, -1 at the end
+	port  uint16
+	typ   vtype
+	flags uint8  // hasIssuer, listed
+	value string // normalised value: the key of its table
 }
+
+const (
+	flagIssuer = 1 << iota
+	flagListed
+)
+
+// vtype is an intel.ValueType as an index into intel.ValueTypes.
+type vtype uint8
+
+func vtypeOf(t intel.ValueType) vtype {
+	for i, x := range intel.ValueTypes {
+		if x == t {
+			return vtype(i)
+		}
+	}
+	return 0
+}
+
+func (t vtype) ValueType() intel.ValueType { return intel.ValueTypes[t] }
 
 // Stats describes what Compile kept and skipped.
 type Stats struct {
@@ -113,6 +148,7 @@ func (s *Snapshot) Len() int { return s.stats.Indicators }
 // version with the latest Modified wins.
 func Compile(indicators []*intel.Object, opt Options) (*Snapshot, error) {
 	b := NewBuilder(opt)
+	b.Grow(len(indicators))
 	for _, o := range indicators {
 		b.Add(o)
 	}
@@ -124,27 +160,52 @@ func Compile(indicators []*intel.Object, opt Options) (*Snapshot, error) {
 type Builder struct {
 	opt      Options
 	s        *Snapshot
-	byID     map[string]int32
+	idHashes []idHash // one per indicator, sorted at Build to find repeated ids
 	digests  [][16]byte // per indicator, for the version hash
 	prefixes map[netip.Prefix]int32
-	modified []int64          // per indicator: Modified, to keep the newest version of an id
+	modified []int64         // per indicator: Modified, to keep the newest version of an id
 	pending  []*intel.Object // indicators for the pattern evaluator
+	pendIdx  []int32         // their indices
+	scratch  []byte          // digest input
 	built    bool
 }
 
 // NewBuilder returns an empty Builder.
 func NewBuilder(opt Options) *Builder {
 	s := &Snapshot{
-		ip4:      map[uint32]int32{},
-		ip6:      map[[16]byte]int32{},
-		urlHosts: map[string]struct{}{},
-		suppress: opt.Suppress,
-		stats:    Stats{Observables: map[intel.ValueType]int{}, Skipped: map[string]int{}},
+		ip4:         map[uint32]int32{},
+		ip6:         map[[16]byte]int32{},
+		urlHosts:    map[string]struct{}{},
+		issuers:     map[int32]string{},
+		lists:       map[int32]string{},
+		patternText: map[int32]string{},
+		seed:        maphash.MakeSeed(),
+		suppress:    opt.Suppress,
+		stats:       Stats{Observables: map[intel.ValueType]int{}, Skipped: map[string]int{}},
 	}
 	for i := range s.strs {
 		s.strs[i] = map[string]int32{}
 	}
-	return &Builder{opt: opt, s: s, byID: map[string]int32{}, prefixes: map[netip.Prefix]int32{}}
+	return &Builder{opt: opt, s: s, prefixes: map[netip.Prefix]int32{}}
+}
+
+// Grow tells the Builder how many more indicators to expect, so that its
+// tables are sized once instead of growing step by step.
+func (b *Builder) Grow(n int) {
+	if b.built || n <= 0 {
+		return
+	}
+	b.idHashes = slices.Grow(b.idHashes, n)
+	if len(b.s.ip4) == 0 {
+		b.s.ip4 = make(map[uint32]int32, n/3)
+	}
+	if len(b.s.strs[clsHash]) == 0 {
+		b.s.strs[clsHash] = make(map[string]int32, n/5)
+	}
+	b.s.refs = slices.Grow(b.s.refs, n)
+	b.s.inds = slices.Grow(b.s.inds, n)
+	b.digests = slices.Grow(b.digests, n)
+	b.modified = slices.Grow(b.modified, n)
 }
 
 func (b *Builder) skip(reason string) { b.s.stats.Skipped[reason]++ }
@@ -176,30 +237,25 @@ func (b *Builder) Add(o *intel.Object) {
 		b.skip("host-only")
 		return
 	}
-	if prev, ok := b.byID[o.ID]; ok {
-		// keep the newest version of an id; refs of the old one stay in the
-		// tables but are dead and never match.
-		if !b.newer(o, prev) {
-			b.skip("older-version")
-			return
-		}
-		if !b.s.inds[prev].dead {
-			b.s.inds[prev].dead = true
-			b.s.stats.Indicators--
-		}
-	}
-	ind := indicator{id: o.ID, pattern: spec.Pattern}
+	ind := indicator{id: o.ID}
 	ind.from, ind.until = unixNano(spec.ValidFrom), unixNano(spec.ValidUntil)
 	idx := int32(len(b.s.inds))
-	dig := sha256.New()
-	fmt.Fprintf(dig, "%s\x00%d\x00%d\x00", o.ID, ind.from, ind.until)
+	dig := append(b.scratch[:0], o.ID...)
+	dig = append(dig, 0)
+	dig = strconv.AppendInt(dig, ind.from, 10)
+	dig = append(dig, 0)
+	dig = strconv.AppendInt(dig, ind.until, 10)
+	dig = append(dig, 0)
 
 	added := 0
 	if len(spec.Observables) > 0 {
 		for _, ob := range spec.Observables {
-			if b.addObservable(idx, ob, spec.Warninglists) {
+			if b.addObservable(idx, o.ID, ob, spec.Warninglists) {
 				added++
-				fmt.Fprintf(dig, "%s\x00%s\x00%d\x00%s\x00", ob.Type, ob.Value, ob.Port, ob.Issuer)
+				dig = append(append(dig, ob.Type...), 0)
+				dig = append(append(dig, ob.Value...), 0)
+				dig = append(strconv.AppendInt(dig, int64(ob.Port), 10), 0)
+				dig = append(append(dig, ob.Issuer...), 0)
 			}
 		}
 		if added == 0 {
@@ -211,61 +267,111 @@ func (b *Builder) Add(o *intel.Object) {
 			return
 		}
 		b.pending = append(b.pending, o)
-		fmt.Fprintf(dig, "pattern\x00%s\x00", spec.Pattern)
+		b.pendIdx = append(b.pendIdx, idx)
+		b.s.patternText[idx] = spec.Pattern
+		dig = append(append(dig, "pattern\x00"...), spec.Pattern...)
 	} else {
 		b.skip("no-observable")
 		return
 	}
+	b.scratch = dig
+	sum := sha256.Sum256(dig)
 	var d [16]byte
-	copy(d[:], dig.Sum(nil))
+	copy(d[:], sum[:16])
 	b.s.inds = append(b.s.inds, ind)
 	b.digests = append(b.digests, d)
 	b.modified = append(b.modified, unixNano(o.Modified))
-	b.byID[o.ID] = idx
+	b.idHashes = append(b.idHashes, idHash{maphash.String(b.s.seed, o.ID), idx})
 	b.s.stats.Indicators++
 }
 
-// newer reports whether o replaces the indicator already compiled at prev.
-func (b *Builder) newer(o *intel.Object, prev int32) bool {
-	return unixNano(o.Modified) > b.modified[prev]
+type idHash struct {
+	h   uint64
+	idx int32
+}
+
+// dedupe keeps the newest version (latest Modified; the first added on a
+// tie) of every id that was added more than once. The refs of the others
+// stay in the tables but are dead and never match.
+func (b *Builder) dedupe() {
+	hs := b.idHashes
+	slices.SortFunc(hs, func(a, c idHash) int {
+		if a.h != c.h {
+			return cmp.Compare(a.h, c.h)
+		}
+		return cmp.Compare(a.idx, c.idx)
+	})
+	inds := b.s.inds
+	for i := 0; i < len(hs); {
+		j := i + 1
+		for j < len(hs) && hs[j].h == hs[i].h {
+			j++
+		}
+		if j-i > 1 {
+			run := hs[i:j]
+			for k := range run {
+				if inds[run[k].idx].dead {
+					continue
+				}
+				best := run[k].idx
+				for l := k + 1; l < len(run); l++ {
+					o := run[l].idx
+					if inds[o].dead || inds[o].id != inds[best].id {
+						continue
+					}
+					loser := o
+					if b.modified[o] > b.modified[best] {
+						best, loser = o, best
+					}
+					inds[loser].dead = true
+					b.s.stats.Indicators--
+					b.s.stats.Skipped["older-version"]++
+				}
+			}
+		}
+		i = j
+	}
+	b.idHashes = nil
 }
 
 // addObservable compiles one observable of indicator idx; it reports whether
 // the observable can match.
-func (b *Builder) addObservable(idx int32, ob intel.Observable, lists []string) bool {
+func (b *Builder) addObservable(idx int32, id string, ob intel.Observable, lists []string) bool {
 	s := b.s
 	if ob.Port < 0 || ob.Port > 65535 {
 		b.skip("bad-value:" + string(ob.Type))
-		b.reject(fmt.Sprintf("%s: port %d out of range", s.indID(idx), ob.Port))
+		b.reject(fmt.Sprintf("%s: port %d out of range", id, ob.Port))
 		return false
 	}
-	r := ref{ind: idx, next: -1, typ: ob.Type, port: uint16(ob.Port)}
+	r := ref{ind: idx, next: -1, typ: vtypeOf(ob.Type), port: uint16(ob.Port)}
 	var err error
 	switch ob.Type {
 	case intel.IPv4, intel.IPv6, intel.CIDR, intel.Domain, intel.URL, intel.MD5, intel.SHA1, intel.SHA256,
 		intel.SHA512, intel.X509SHA1, intel.X509SHA256, intel.X509Serial, intel.JA3, intel.JA3S, intel.Email,
-		intel.UserAgent, intel.FileName, intel.EmailSubj, intel.URIPath:
-		r.value, err = intel.Normalize(ob.Type, ob.Value)
+		intel.UserAgent, intel.Software, intel.FileName, intel.EmailSubj, intel.URIPath:
+		r.value, err = normalize(ob.Type, ob.Value)
 	default:
 		b.skip("unsupported:" + string(ob.Type))
 		return false
 	}
 	if err != nil {
 		b.skip("bad-value:" + string(ob.Type))
-		b.reject(fmt.Sprintf("%s: %v", s.indID(idx), err))
+		b.reject(fmt.Sprintf("%s: %v", id, err))
 		return false
 	}
 	if ob.Type == intel.FileName {
 		r.value = strings.ToLower(r.value)
 	}
+	ri := int32(len(s.refs))
 	if ob.Type == intel.X509Serial && ob.Issuer != "" {
-		r.issuer = normalizeDN(ob.Issuer)
+		s.issuers[ri] = normalizeDN(ob.Issuer)
+		r.flags |= flagIssuer
 	}
-	r.list = b.firstList(ob.Type, r.value, lists)
-	if r.list != "" {
+	if list := b.firstList(ob.Type, r.value, lists); list != "" {
+		s.lists[ri] = list
+		r.flags |= flagListed
 		s.stats.Suppressed++
 	}
-	ri := int32(len(s.refs))
 	s.refs = append(s.refs, r)
 	rp := &s.refs[ri]
 
@@ -310,7 +416,8 @@ func (b *Builder) addObservable(idx int32, ob intel.Observable, lists []string) 
 		b.chainString(clsJA3S, r.value, ri)
 	case intel.Email:
 		b.chainString(clsEmail, r.value, ri)
-	case intel.UserAgent:
+	case intel.UserAgent, intel.Software:
+		// Zeek's Intel::SOFTWARE is seen in HTTP User-Agent headers
 		b.chainString(clsUA, r.value, ri)
 	case intel.X509Serial:
 		b.chainString(clsSerial, r.value, ri)
@@ -335,6 +442,9 @@ func (b *Builder) chainString(cls int, key string, ri int32) {
 
 // firstList returns the first (sorted) warninglist naming the value.
 func (b *Builder) firstList(t intel.ValueType, v string, given []string) string {
+	if len(given) == 0 && b.opt.Suppress == nil {
+		return ""
+	}
 	var lists []string
 	lists = append(lists, given...)
 	if b.opt.Suppress != nil {
@@ -347,11 +457,71 @@ func (b *Builder) firstList(t intel.ValueType, v string, given []string) string 
 	return lists[0]
 }
 
-func (s *Snapshot) indID(i int32) string {
-	if int(i) < len(s.inds) {
-		return s.inds[i].id
+// normalize is intel.Normalize without its allocations for values that
+// are canonical already (the common case: importers normalise).
+func normalize(t intel.ValueType, v string) (string, error) {
+	switch t {
+	case intel.IPv4, intel.IPv6:
+		a, err := netip.ParseAddr(v)
+		if err == nil && !a.Is4In6() && a.Zone() == "" && (t == intel.IPv4) == a.Is4() {
+			var buf [64]byte
+			if string(a.AppendTo(buf[:0])) == v {
+				return v, nil
+			}
+		}
+	case intel.Domain:
+		if isCanonicalDomain(v) {
+			return v, nil
+		}
+	case intel.MD5, intel.SHA1, intel.SHA256, intel.SHA512, intel.X509SHA1, intel.X509SHA256, intel.JA3, intel.JA3S:
+		if len(v) == hexLen(t) && isLowerHex(v) {
+			return v, nil
+		}
 	}
-	return "indicator"
+	return intel.Normalize(t, v)
+}
+
+// isCanonicalDomain reports whether intel.NormalizeDomain would return v
+// unchanged: lower-case ASCII labels, no empty label, no trailing dot.
+func isCanonicalDomain(v string) bool {
+	if v == "" || len(v) > 253 || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '*' || c == '.') {
+			return false
+		}
+		if c == '.' && v[i-1] == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// hexLen is the length in hex digits of a digest type.
+func hexLen(t intel.ValueType) int {
+	switch t {
+	case intel.MD5, intel.JA3, intel.JA3S:
+		return 32
+	case intel.SHA1, intel.X509SHA1:
+		return 40
+	case intel.SHA256, intel.X509SHA256:
+		return 64
+	case intel.SHA512:
+		return 128
+	}
+	return -1
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // unixNano is t in unix nanoseconds, 0 for the zero time (unbounded).
@@ -375,17 +545,26 @@ func (b *Builder) Build() (*Snapshot, error) {
 	}
 	b.built = true
 	s := b.s
+	b.dedupe()
 	if len(b.prefixes) > 0 {
 		s.cidr = new(bart.Table[int32])
+		s.cidr4 = make([]uint64, 1<<(32-cidr4Shift)/64)
 		ps := make([]netip.Prefix, 0, len(b.prefixes))
 		for p := range b.prefixes {
 			ps = append(ps, p)
 		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i].Bits() < ps[j].Bits() || ps[i].Bits() == ps[j].Bits() && ps[i].Addr().Less(ps[j].Addr()) })
+		sort.Slice(ps, func(i, j int) bool {
+			return ps[i].Bits() < ps[j].Bits() || ps[i].Bits() == ps[j].Bits() && ps[i].Addr().Less(ps[j].Addr())
+		})
 		groupOf := make(map[netip.Prefix]int32, len(ps))
 		for i, p := range ps {
 			s.cidr.Insert(p, int32(i))
 			groupOf[p] = int32(i)
+			if p.Addr().Is4() {
+				setCIDR4(s.cidr4, p)
+			} else {
+				s.cidr6 = true
+			}
 		}
 		s.cidrGroups = make([][]int32, len(ps))
 		for i, p := range ps {
@@ -398,13 +577,22 @@ func (b *Builder) Build() (*Snapshot, error) {
 			s.cidrGroups[i] = g
 		}
 	}
-	if len(b.pending) > 0 {
-		set, rejected, err := b.opt.Patterns.CompilePatterns(b.pending)
+	var pending []*intel.Object
+	var pendIdx []int32
+	for k, o := range b.pending {
+		if !s.inds[b.pendIdx[k]].dead {
+			pending = append(pending, o)
+			pendIdx = append(pendIdx, b.pendIdx[k])
+		}
+	}
+	b.pending, b.pendIdx = nil, nil
+	if len(pending) > 0 {
+		set, rejected, err := b.opt.Patterns.CompilePatterns(pending)
 		if err != nil {
 			return nil, fmt.Errorf("match: compiling patterns: %w", err)
 		}
 		s.patterns = set
-		s.patternBy = make(map[string]int32, len(b.pending))
+		s.patternBy = make(map[string]int32, len(pending))
 		ids := make([]string, 0, len(rejected))
 		for id := range rejected {
 			ids = append(ids, id)
@@ -413,15 +601,12 @@ func (b *Builder) Build() (*Snapshot, error) {
 		for _, id := range ids {
 			b.reject(fmt.Sprintf("%s: %v", id, rejected[id]))
 		}
-		for _, o := range b.pending {
-			idx := b.byID[o.ID]
+		for k, o := range pending {
+			idx := pendIdx[k]
 			if _, bad := rejected[o.ID]; bad {
 				s.inds[idx].dead = true
 				s.stats.Indicators--
 				s.stats.Skipped["pattern-rejected"]++
-				continue
-			}
-			if s.inds[idx].dead {
 				continue
 			}
 			s.patternBy[o.ID] = idx
@@ -430,11 +615,37 @@ func (b *Builder) Build() (*Snapshot, error) {
 		if len(s.patternBy) == 0 {
 			s.patterns = nil
 		}
-		b.pending = nil
 	}
+	b.buildFilters()
 	s.version = b.version()
-	b.byID, b.prefixes, b.digests, b.modified = nil, nil, nil, nil
+	b.prefixes, b.digests, b.modified = nil, nil, nil
 	return s, nil
+}
+
+// buildFilters fills the Bloom filter with every key of every exact table.
+func (b *Builder) buildFilters() {
+	s := b.s
+	n := len(s.ip4) + len(s.ip6) + s.domains.n
+	for _, m := range s.strs {
+		n += len(m)
+	}
+	s.filter = newFilter(n)
+	for k := range s.ip4 {
+		s.filter.add(ip4Hash(k))
+	}
+	for k := range s.ip6 {
+		s.filter.add(ip6Hash(k))
+	}
+	for _, sl := range s.domains.slots {
+		if sl.h != 0 {
+			s.filter.add(domainFilterHash(sl.h))
+		}
+	}
+	for cls, m := range s.strs {
+		for k := range m {
+			s.filter.add(strHash(s.seed, cls, k))
+		}
+	}
 }
 
 func (b *Builder) version() string {
@@ -444,9 +655,7 @@ func (b *Builder) version() string {
 			live = append(live, d)
 		}
 	}
-	sort.Slice(live, func(i, j int) bool {
-		return string(live[i][:]) < string(live[j][:])
-	})
+	slices.SortFunc(live, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	h := sha256.New()
 	h.Write([]byte("whodunit-match-v1\x00"))
 	for _, d := range live {

@@ -159,21 +159,32 @@ func (c *matchCtx) ip(a netip.Addr, f fieldID, dir string, port int) {
 	s := c.s
 	a = a.Unmap()
 	head := int32(-1)
+	var g int32 = -1
 	if a.Is4() {
-		if len(s.ip4) > 0 {
-			if h, ok := s.ip4[ip4Key(a)]; ok {
+		k := ip4Key(a)
+		if len(s.ip4) > 0 && s.filter.has(ip4Hash(k)) {
+			if h, ok := s.ip4[k]; ok {
 				head = h
 			}
 		}
-	} else if len(s.ip6) > 0 {
-		if h, ok := s.ip6[a.As16()]; ok {
-			head = h
+		if s.cidr4 != nil {
+			if blk := k >> cidr4Shift; s.cidr4[blk>>6]&(1<<(blk&63)) != 0 {
+				if v, ok := s.cidr.Lookup(a); ok {
+					g = v
+				}
+			}
 		}
-	}
-	var g int32 = -1
-	if s.cidr != nil {
-		if v, ok := s.cidr.Lookup(a); ok {
-			g = v
+	} else {
+		k := a.As16()
+		if len(s.ip6) > 0 && s.filter.has(ip6Hash(k)) {
+			if h, ok := s.ip6[k]; ok {
+				head = h
+			}
+		}
+		if s.cidr6 {
+			if v, ok := s.cidr.Lookup(a); ok {
+				g = v
+			}
 		}
 	}
 	if head < 0 && g < 0 {
@@ -204,7 +215,7 @@ func (c *matchCtx) hitPort(r int32, f fieldID, seen, dir string, port int, seenT
 	if rp.port != 0 && int(rp.port) != port {
 		return
 	}
-	c.hit(rp, f, seen, dir, seenType)
+	c.hit(r, f, seen, dir, seenType)
 }
 
 // domain reports every indicator domain that equals name or is a parent of
@@ -224,9 +235,13 @@ func (c *matchCtx) domain(name string, f fieldID) {
 	for i := len(name) - 1; i >= 0; i-- {
 		h = (h ^ uint64(lowerASCII(name[i]))) * fnvPrime
 		if i == 0 || name[i-1] == '.' {
-			if si := t.find(finish(h), name[i:], c.s.refs); si >= 0 {
+			fh := finish(h)
+			if !c.s.filter.has(domainFilterHash(fh)) {
+				continue
+			}
+			if si := t.find(fh, name[i:], c.s.refs); si >= 0 {
 				for r := t.slots[si].head; r >= 0; r = c.s.refs[r].next {
-					c.hit(&c.s.refs[r], f, name, "", intel.Domain)
+					c.hit(r, f, name, "", intel.Domain)
 				}
 			}
 		}
@@ -405,10 +420,10 @@ func (c *matchCtx) serial(v string) {
 	issuer := normalizeDN(c.ev.CertIssuer)
 	for r := h; r >= 0; r = c.s.refs[r].next {
 		rp := &c.s.refs[r]
-		if rp.issuer != "" && rp.issuer != issuer {
+		if rp.flags&flagIssuer != 0 && c.s.issuers[r] != issuer {
 			continue
 		}
-		c.hit(rp, fCertSerial, v, "", intel.X509Serial)
+		c.hit(r, fCertSerial, v, "", intel.X509Serial)
 	}
 }
 
@@ -464,12 +479,18 @@ func (c *matchCtx) lower(cls int, v string, f fieldID) {
 	var ok bool
 	switch {
 	case !upper:
+		if !c.s.filter.has(strHash(c.s.seed, cls, v)) {
+			return
+		}
 		h, ok = m[v]
 	case len(v) <= 256:
 		var buf [256]byte
 		b := buf[:len(v)]
 		for i := 0; i < len(v); i++ {
 			b[i] = lowerASCII(v[i])
+		}
+		if !c.s.filter.has(bytesHash(c.s.seed, cls, b)) {
+			return
 		}
 		h, ok = m[string(b)]
 	default:
@@ -483,7 +504,7 @@ func (c *matchCtx) lower(cls int, v string, f fieldID) {
 // exact looks up v as it is.
 func (c *matchCtx) exact(cls int, v string, f fieldID, t intel.ValueType) {
 	m := c.s.strs[cls]
-	if len(m) == 0 {
+	if len(m) == 0 || !c.s.filter.has(strHash(c.s.seed, cls, v)) {
 		return
 	}
 	if h, ok := m[v]; ok {
@@ -507,18 +528,22 @@ func classType(cls int) intel.ValueType {
 
 func (c *matchCtx) chain(h int32, f fieldID, seen string, seenType intel.ValueType) {
 	for r := h; r >= 0; r = c.s.refs[r].next {
-		c.hit(&c.s.refs[r], f, seen, "", seenType)
+		c.hit(r, f, seen, "", seenType)
 	}
 }
 
 // hit checks liveness and validity, then emits one Sighting.
-func (c *matchCtx) hit(rp *ref, f fieldID, seen, dir string, seenType intel.ValueType) {
+func (c *matchCtx) hit(r int32, f fieldID, seen, dir string, seenType intel.ValueType) {
 	s := c.s
+	rp := &s.refs[r]
 	ind := &s.inds[rp.ind]
 	if ind.dead || !valid(ind, c.ev) {
 		return
 	}
-	list := rp.list
+	var list string
+	if rp.flags&flagListed != 0 {
+		list = s.lists[r]
+	}
 	if list == "" && s.suppress != nil && seenType != intel.UnknownType && !strings.EqualFold(seen, rp.value) {
 		list = firstOf(s.suppress.Check(seenType, strings.ToLower(seen)))
 	}
@@ -526,7 +551,7 @@ func (c *matchCtx) hit(rp *ref, f fieldID, seen, dir string, seenType intel.Valu
 	sg := Sighting{
 		IndicatorID: ind.id,
 		Snapshot:    s.version,
-		Type:        rp.typ,
+		Type:        rp.typ.ValueType(),
 		Indicator:   rp.value,
 		Field:       c.names[f],
 		Value:       seen,
@@ -627,7 +652,7 @@ func (m *Matcher) onPatternHit(h PatternHit) {
 	sg := Sighting{
 		IndicatorID: ind.id,
 		Snapshot:    m.s.version,
-		Indicator:   ind.pattern,
+		Indicator:   m.s.patternText[idx],
 		Field:       h.Field,
 		Value:       h.Value,
 	}

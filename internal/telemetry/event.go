@@ -99,7 +99,7 @@ type Event struct {
 	CertSubject string
 	CertIssuer  string
 	CertSANs    []string
-	CertChain   []string // SHA-1 of every certificate in the chain, leaf first
+	CertChain   []string // fingerprint of every certificate in the chain, leaf first: SHA-1 (40 hex) or SHA-256 (64 hex, Zeek ≥ 6 cert_chain_fps)
 	NotBefore   time.Time
 	NotAfter    time.Time
 

@@ -1,10 +1,12 @@
 // Command gen builds whodunit's embedded geolocation database
-// (internal/geo/data/geo.bin.gz) and its NOTICE from two packed
-// ip-location-db packages: one of IP ranges to country codes and one of IP
-// ranges to autonomous systems. `make geo-refresh` fetches the packages with
+// (internal/geo/data/geo.bin.gz) and its NOTICE from three packed
+// ip-location-db packages: IP ranges to country (geofeed, WHOIS, then
+// registry data), IP ranges to the registry country of the holder (used to
+// correct one known artefact, see nirCountries), and IP ranges to autonomous
+// systems. `make geo-refresh` fetches the packages with
 // `npm pack` and runs it; see internal/geo/README.md.
 //
-//	go run ./internal/geo/gen -country COUNTRY.tgz -asn ASN.tgz \
+//	go run ./internal/geo/gen -country COUNTRY.tgz -registry REGISTRY.tgz -asn ASN.tgz \
 //	    -out internal/geo/data/geo.bin.gz -notice internal/geo/data/NOTICE
 package main
 
@@ -32,22 +34,27 @@ import (
 
 func main() {
 	country := flag.String("country", "", "packed country package (.tgz), e.g. @ip-location-db/geo-whois-asn-country")
+	registry := flag.String("registry", "", "packed registry-country package (.tgz), e.g. @ip-location-db/asn-country")
 	asn := flag.String("asn", "", "packed ASN package (.tgz), e.g. @ip-location-db/asn")
 	out := flag.String("out", "internal/geo/data/geo.bin.gz", "database file to write")
 	notice := flag.String("notice", "internal/geo/data/NOTICE", "notice file to write")
 	flag.Parse()
-	if *country == "" || *asn == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: gen -country COUNTRY.tgz -asn ASN.tgz [-out FILE] [-notice FILE]")
+	if *country == "" || *registry == "" || *asn == "" || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "usage: gen -country COUNTRY.tgz -registry REGISTRY.tgz -asn ASN.tgz [-out FILE] [-notice FILE]")
 		os.Exit(2)
 	}
-	if err := run(*country, *asn, *out, *notice); err != nil {
+	if err := run(*country, *registry, *asn, *out, *notice); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(countryTgz, asnTgz, outPath, noticePath string) error {
+func run(countryTgz, registryTgz, asnTgz, outPath, noticePath string) error {
 	cp, err := readPackage(countryTgz)
+	if err != nil {
+		return err
+	}
+	rp, err := readPackage(registryTgz)
 	if err != nil {
 		return err
 	}
@@ -55,7 +62,7 @@ func run(countryTgz, asnTgz, outPath, noticePath string) error {
 	if err != nil {
 		return err
 	}
-	data, err := build(cp, ap)
+	data, err := build(cp, rp, ap)
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,7 @@ func run(countryTgz, asnTgz, outPath, noticePath string) error {
 	if err := os.WriteFile(outPath, gz.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(noticePath, []byte(noticeText(cp, ap)), 0o644); err != nil {
+	if err := os.WriteFile(noticePath, []byte(noticeText(cp, rp, ap)), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "gen: %s: %d bytes (%d uncompressed); IPv4 %d country / %d AS ranges, IPv6 %d / %d, %d countries, %d ASes\n",
@@ -179,34 +186,34 @@ func (p *pkg) csv(family string) ([]byte, string, error) {
 	return b, name, nil
 }
 
-func build(cp, ap *pkg) (*geobin.Data, error) {
+// nirCountries are the countries whose addresses APNIC delegates through a
+// National Internet Registry (CNNIC, IDNIC, IRINN, JPNIC, KRNIC, TWNIC,
+// VNNIC). Their assignments are missing from APNIC's own WHOIS, so the
+// merged country data shows APNIC's parent block, registered in AU, over
+// them (e.g. CERNET's 2001:da8::/32 and WIDE's 2001:200::/32 come out AU).
+// Where the country package says AU and the registry package, built from
+// the RIRs' delegation files, says one of these, the registry wins. Only
+// IPv6 is corrected: in IPv4 the few such cases are small geofeed entries
+// (an Indian or Japanese network with a point of presence in Australia).
+var nirCountries = map[string]bool{"CN": true, "ID": true, "IN": true, "JP": true, "KR": true, "TW": true, "VN": true}
+
+func build(cp, rp, ap *pkg) (*geobin.Data, error) {
 	data := &geobin.Data{
-		Source: sourceLabel(cp, ap),
+		Source: sourceLabel(cp, rp, ap),
 		Packages: []geobin.Package{
 			{Name: cp.Name, Version: cp.Version, License: cp.License},
+			{Name: rp.Name, Version: rp.Version, License: rp.License},
 			{Name: ap.Name, Version: ap.Version, License: ap.License},
 		},
 	}
-	// Country spans first, holding the code until the table is known.
-	var cspans [2][]span
 	codes := map[string]bool{}
-	for i, fam := range []string{"ipv4", "ipv6"} {
-		b, name, err := cp.csv(fam)
-		if err != nil {
-			return nil, err
-		}
-		err = eachRow(b, name, 3, i == 1, func(first, last netip.Addr, rec []string) error {
-			code := strings.ToUpper(strings.TrimSpace(rec[2]))
-			if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
-				return fmt.Errorf("country code %q is not two letters", rec[2])
-			}
-			codes[code] = true
-			cspans[i] = append(cspans[i], span{first, last, code, 0})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	cspans, err := countrySpans(cp, codes)
+	if err != nil {
+		return nil, err
+	}
+	rspans, err := countrySpans(rp, codes)
+	if err != nil {
+		return nil, err
 	}
 	for c := range codes {
 		data.Countries = append(data.Countries, c)
@@ -216,6 +223,45 @@ func build(cp, ap *pkg) (*geobin.Data, error) {
 	for i, c := range data.Countries {
 		codeIndex[c] = uint32(i + 1)
 	}
+	au := codeIndex["AU"]
+	nir := map[uint32]bool{}
+	for c := range nirCountries {
+		if i, ok := codeIndex[c]; ok {
+			nir[i] = true
+		}
+	}
+	corrected := 0
+	correct := func(country, registry uint32) uint32 {
+		if country == 0 {
+			return registry // a gap in the merged data; rare
+		}
+		if country == au && au != 0 && nir[registry] {
+			corrected++
+			return registry
+		}
+		return country
+	}
+	byCode := func(s span) uint32 { return codeIndex[s.code] }
+	for i, max := range []geobin.U128{geobin.MaxV4, geobin.MaxV6} {
+		cs, cv := geobin.Flatten(toSpans(cspans[i], byCode), max)
+		rs, rv := geobin.Flatten(toSpans(rspans[i], byCode), max)
+		fix := correct
+		if i == 0 {
+			fix = func(country, registry uint32) uint32 {
+				if country == 0 {
+					return registry
+				}
+				return country
+			}
+		}
+		starts, values := geobin.Overlay(cs, cv, rs, rv, fix)
+		if i == 0 {
+			data.V4Country = geobin.Ranges4FromU128(starts, values)
+		} else {
+			data.V6Country = geobin.Ranges6{Starts: starts, Values: values}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "gen: %d IPv6 ranges changed from AU to a NIR country\n", corrected)
 
 	var aspans [2][]span
 	orgs := map[uint32]string{}
@@ -252,20 +298,43 @@ func build(cp, ap *pkg) (*geobin.Data, error) {
 		asIndex[a.Number] = uint32(i + 1)
 	}
 
-	toSpans := func(in []span, value func(span) uint32) []geobin.Span {
-		out := make([]geobin.Span, len(in))
-		for i, s := range in {
-			out[i] = geobin.Span{First: geobin.FromAddr(s.first), Last: geobin.FromAddr(s.last), Value: value(s)}
-		}
-		return out
-	}
-	byCode := func(s span) uint32 { return codeIndex[s.code] }
 	byAS := func(s span) uint32 { return asIndex[s.asn] }
-	data.V4Country = geobin.Flatten4(toSpans(cspans[0], byCode))
-	data.V6Country = geobin.Flatten6(toSpans(cspans[1], byCode))
 	data.V4AS = geobin.Flatten4(toSpans(aspans[0], byAS))
 	data.V6AS = geobin.Flatten6(toSpans(aspans[1], byAS))
 	return data, nil
+}
+
+func toSpans(in []span, value func(span) uint32) []geobin.Span {
+	out := make([]geobin.Span, len(in))
+	for i, s := range in {
+		out[i] = geobin.Span{First: geobin.FromAddr(s.first), Last: geobin.FromAddr(s.last), Value: value(s)}
+	}
+	return out
+}
+
+// countrySpans reads a package of "first,last,CC" rows, IPv4 and IPv6,
+// adding the codes it meets to codes.
+func countrySpans(p *pkg, codes map[string]bool) ([2][]span, error) {
+	var spans [2][]span
+	for i, fam := range []string{"ipv4", "ipv6"} {
+		b, name, err := p.csv(fam)
+		if err != nil {
+			return spans, err
+		}
+		err = eachRow(b, name, 3, i == 1, func(first, last netip.Addr, rec []string) error {
+			code := strings.ToUpper(strings.TrimSpace(rec[2]))
+			if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' {
+				return fmt.Errorf("country code %q is not two letters", rec[2])
+			}
+			codes[code] = true
+			spans[i] = append(spans[i], span{first, last, code, 0})
+			return nil
+		})
+		if err != nil {
+			return spans, err
+		}
+	}
+	return spans, nil
 }
 
 type span struct {
@@ -311,11 +380,14 @@ func cleanOrg(s string) string {
 	return s
 }
 
-func sourceLabel(cp, ap *pkg) string {
-	if cp.Version == ap.Version {
-		return "ip-location-db " + cp.Version
+func sourceLabel(pkgs ...*pkg) string {
+	var vs []string
+	for _, p := range pkgs {
+		if !slices.Contains(vs, p.Version) {
+			vs = append(vs, p.Version)
+		}
 	}
-	return fmt.Sprintf("ip-location-db %s / %s", cp.Version, ap.Version)
+	return "ip-location-db " + strings.Join(vs, "/")
 }
 
 // noticeText names the packages and carries the licence files they ship.
@@ -325,8 +397,12 @@ func noticeText(pkgs ...*pkg) string {
 
 This database was generated by internal/geo/gen from the following packages
 of the npm registry (ip-location-db by sapics). The IP ranges were merged
-(more specific range wins), re-encoded in whodunit's own binary format and
-compressed; rows for AS0 were dropped and organisation names trimmed. Generated by ` + "`make geo-refresh`" + `.
+(more specific range wins), IPv6 AU ranges over addresses that the
+registry package gives to an APNIC NIR country (CN, ID, IN, JP, KR, TW, VN)
+were given that country (an artefact of APNIC's WHOIS), gaps were filled
+from the registry package, re-encoded in whodunit's own binary format and
+compressed; rows for AS0 were dropped and organisation names trimmed.
+Generated by ` + "`make geo-refresh`" + `.
 
 `)
 	for _, p := range pkgs {

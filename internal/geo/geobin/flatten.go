@@ -38,6 +38,12 @@ func (a U128) cmp(b U128) int {
 	return 0
 }
 
+// Largest IPv4 and IPv6 addresses, as Flatten's max.
+var (
+	MaxV4 = U128{Lo: 0xffffffff}
+	MaxV6 = U128{Hi: ^uint64(0), Lo: ^uint64(0)}
+)
+
 // Flatten turns possibly overlapping spans into a range table of increasing
 // starts. Where spans overlap, the more specific one wins: upstream data
 // sometimes lists a geofeed sub-range inside its WHOIS block without cutting
@@ -72,8 +78,8 @@ func Flatten(spans []Span, max U128) ([]U128, []uint32) {
 	var stack []Span
 	cursor := U128{} // first address not yet assigned
 	exhausted := false
-	// close assigns the rest of top (from cursor) to top's value.
-	close := func(top Span) {
+	// closeSpan assigns the rest of top (from cursor) to top's value.
+	closeSpan := func(top Span) {
 		if exhausted || top.Last.Less(cursor) {
 			return
 		}
@@ -88,7 +94,7 @@ func Flatten(spans []Span, max U128) ([]U128, []uint32) {
 		for len(stack) > 0 && stack[len(stack)-1].Last.Less(s.First) {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			close(top)
+			closeSpan(top)
 		}
 		if !exhausted && cursor.Less(s.First) {
 			v := uint32(0)
@@ -103,7 +109,7 @@ func Flatten(spans []Span, max U128) ([]U128, []uint32) {
 	for len(stack) > 0 {
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		close(top)
+		closeSpan(top)
 	}
 	if !exhausted {
 		emit(cursor, 0)
@@ -113,16 +119,54 @@ func Flatten(spans []Span, max U128) ([]U128, []uint32) {
 
 // Flatten4 is Flatten for IPv4 spans, returning 32-bit starts.
 func Flatten4(spans []Span) Ranges4 {
-	starts, values := Flatten(spans, U128{Lo: 0xffffffff})
+	return Ranges4FromU128(Flatten(spans, MaxV4))
+}
+
+// Flatten6 is Flatten for IPv6 spans.
+func Flatten6(spans []Span) Ranges6 {
+	starts, values := Flatten(spans, MaxV6)
+	return Ranges6{Starts: starts, Values: values}
+}
+
+// Overlay combines two range tables over the same address family into one
+// whose value at every address is f(value in a, value in b). Both inputs
+// have increasing starts (as Flatten returns them); so does the result,
+// with adjacent equal values merged.
+func Overlay(as []U128, av []uint32, bs []U128, bv []uint32, f func(a, b uint32) uint32) ([]U128, []uint32) {
+	var starts []U128
+	var values []uint32
+	var ca, cb uint32
+	i, j := 0, 0
+	for i < len(as) || j < len(bs) {
+		var p U128
+		if j >= len(bs) || (i < len(as) && !bs[j].Less(as[i])) {
+			p = as[i]
+		} else {
+			p = bs[j]
+		}
+		for i < len(as) && as[i] == p {
+			ca = av[i]
+			i++
+		}
+		for j < len(bs) && bs[j] == p {
+			cb = bv[j]
+			j++
+		}
+		v := f(ca, cb)
+		if (len(values) == 0 && v == 0) || (len(values) > 0 && values[len(values)-1] == v) {
+			continue
+		}
+		starts = append(starts, p)
+		values = append(values, v)
+	}
+	return starts, values
+}
+
+// Ranges4FromU128 narrows Flatten or Overlay output to an IPv4 table.
+func Ranges4FromU128(starts []U128, values []uint32) Ranges4 {
 	r := Ranges4{Starts: make([]uint32, len(starts)), Values: values}
 	for i, s := range starts {
 		r.Starts[i] = uint32(s.Lo)
 	}
 	return r
-}
-
-// Flatten6 is Flatten for IPv6 spans.
-func Flatten6(spans []Span) Ranges6 {
-	starts, values := Flatten(spans, U128{Hi: ^uint64(0), Lo: ^uint64(0)})
-	return Ranges6{Starts: starts, Values: values}
 }

@@ -300,14 +300,19 @@ func (e *FormatError) Error() string {
 
 // decoder walks the input; the first error sticks and later reads return zero.
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b       []byte
+	off     int
+	err     error
+	section string // range table being read, for messages
 }
 
 func (d *decoder) fail(format string, args ...any) {
 	if d.err == nil {
-		d.err = &FormatError{Offset: d.off, Msg: fmt.Sprintf(format, args...)}
+		msg := fmt.Sprintf(format, args...)
+		if d.section != "" {
+			msg = d.section + ": " + msg
+		}
+		d.err = &FormatError{Offset: d.off, Msg: msg}
 	}
 }
 
@@ -332,11 +337,13 @@ func (d *decoder) uvarint(what string) uint64 {
 // hold that many elements of at least minBytes each, so that a corrupt count
 // cannot make Decode allocate more than the input justifies.
 func (d *decoder) count(what string, minBytes int) int {
+	start := d.off
 	n := d.uvarint(what)
 	if d.err != nil {
 		return 0
 	}
 	if rest := uint64(len(d.b) - d.off); n > rest/uint64(minBytes) {
+		d.off = start
 		d.fail("%s: count %d larger than the remaining %d bytes allow", what, n, rest)
 		return 0
 	}
@@ -357,25 +364,31 @@ func (d *decoder) bytes(n int, what string) []byte {
 }
 
 func (d *decoder) string(what string) string {
+	return string(d.stringBytes(what))
+}
+
+// stringBytes reads a length-prefixed UTF-8 string without copying it.
+func (d *decoder) stringBytes(what string) []byte {
 	start := d.off
 	n := d.uvarint(what)
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	if n > maxStringLen {
+		d.off = start
 		d.fail("%s: string of %d bytes, at most %d", what, n, maxStringLen)
-		return ""
+		return nil
 	}
 	b := d.bytes(int(n), what)
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	if !utf8.Valid(b) {
 		d.off = start
 		d.fail("%s: not valid UTF-8", what)
-		return ""
+		return nil
 	}
-	return string(b)
+	return b
 }
 
 // Decode parses a whole file produced by Encode. Corrupt or truncated input
@@ -393,8 +406,10 @@ func Decode(b []byte) (*Data, error) {
 	}
 	out := &Data{}
 	out.Source = d.string("source")
+	at := d.off
 	np := d.count("packages", 3)
 	if np > maxPackages {
+		d.off = at
 		d.fail("packages: %d, at most %d", np, maxPackages)
 	}
 	for i := 0; i < np && d.err == nil; i++ {
@@ -404,8 +419,10 @@ func Decode(b []byte) (*Data, error) {
 			License: d.string("package licence"),
 		})
 	}
+	at = d.off
 	nc := d.count("countries", 2)
 	if nc > maxCountryTab {
+		d.off = at
 		d.fail("countries: %d, at most %d", nc, maxCountryTab)
 	}
 	if d.err == nil {
@@ -424,6 +441,9 @@ func Decode(b []byte) (*Data, error) {
 	if d.err == nil {
 		out.ASes = make([]AS, 0, na)
 	}
+	// The organisation names share one string: one allocation, not 90,000.
+	var orgs []byte
+	var ends []int
 	prev := uint64(0)
 	for i := 0; i < na && d.err == nil; i++ {
 		at := d.off
@@ -434,13 +454,22 @@ func Decode(b []byte) (*Data, error) {
 			d.fail("AS number not increasing or over 32 bits")
 		}
 		prev = num
-		org := d.string("AS organisation")
-		out.ASes = append(out.ASes, AS{Number: uint32(num), Org: org})
+		orgs = append(orgs, d.stringBytes("AS organisation")...)
+		ends = append(ends, len(orgs))
+		out.ASes = append(out.ASes, AS{Number: uint32(num)})
+	}
+	if d.err == nil {
+		all, start := string(orgs), 0
+		for i := range out.ASes {
+			out.ASes[i].Org = all[start:ends[i]]
+			start = ends[i]
+		}
 	}
 	d.ranges4("v4 country", &out.V4Country, len(out.Countries))
 	d.ranges4("v4 as", &out.V4AS, len(out.ASes))
 	d.ranges6("v6 country", &out.V6Country, len(out.Countries))
 	d.ranges6("v6 as", &out.V6AS, len(out.ASes))
+	d.section = ""
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("%d bytes of trailing data", len(d.b)-d.off)
 	}
@@ -451,7 +480,8 @@ func Decode(b []byte) (*Data, error) {
 }
 
 func (d *decoder) ranges4(name string, r *Ranges4, max int) {
-	n := d.count(name, 2) // one byte of delta and one of value at least
+	d.section = name
+	n := d.count("ranges", 2) // one byte of delta and one of value at least
 	if d.err != nil {
 		return
 	}
@@ -460,19 +490,20 @@ func (d *decoder) ranges4(name string, r *Ranges4, max int) {
 	cur := uint64(0)
 	for i := 0; i < n && d.err == nil; i++ {
 		at := d.off
-		delta := d.uvarint(name + " start")
+		delta := d.uvarint("range start")
 		cur += delta
 		if d.err == nil && (cur > 0xffffffff || (i > 0 && delta == 0)) {
 			d.off = at
-			d.fail("%s: start %d not increasing or past the IPv4 space", name, i)
+			d.fail("start %d not increasing or past the IPv4 space", i)
 		}
 		r.Starts[i] = uint32(cur)
 	}
-	d.values(name, r.Values, max)
+	d.values(r.Values, max)
 }
 
 func (d *decoder) ranges6(name string, r *Ranges6, max int) {
-	n := d.count(name, 3) // two bytes of delta and one of value at least
+	d.section = name
+	n := d.count("ranges", 3) // two bytes of delta and one of value at least
 	if d.err != nil {
 		return
 	}
@@ -481,28 +512,28 @@ func (d *decoder) ranges6(name string, r *Ranges6, max int) {
 	cur := U128{}
 	for i := 0; i < n && d.err == nil; i++ {
 		at := d.off
-		delta := U128{Hi: d.uvarint(name + " start"), Lo: d.uvarint(name + " start")}
+		delta := U128{Hi: d.uvarint("range start"), Lo: d.uvarint("range start")}
 		next, over := cur.add(delta)
 		if d.err == nil && (over || (i > 0 && delta == U128{})) {
 			d.off = at
-			d.fail("%s: start %d not increasing or past the IPv6 space", name, i)
+			d.fail("start %d not increasing or past the IPv6 space", i)
 		}
 		cur = next
 		r.Starts[i] = cur
 	}
-	d.values(name, r.Values, max)
+	d.values(r.Values, max)
 }
 
-func (d *decoder) values(name string, vals []uint32, max int) {
+func (d *decoder) values(vals []uint32, max int) {
 	for i := range vals {
 		if d.err != nil {
 			return
 		}
 		at := d.off
-		v := d.uvarint(name + " value")
+		v := d.uvarint("range value")
 		if d.err == nil && v > uint64(max) {
 			d.off = at
-			d.fail("%s: value %d of range %d points past a table of %d", name, v, i, max)
+			d.fail("value %d of range %d points past a table of %d", v, i, max)
 		}
 		vals[i] = uint32(v)
 	}

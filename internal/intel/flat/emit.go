@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 )
@@ -40,7 +41,8 @@ type emitter struct {
 	sink     intel.Sink
 	name     string
 	opt      intel.Options
-	fallback string // pattern type of values with no STIX pattern
+	fallback string          // pattern type of values with no STIX pattern
+	forced   intel.ValueType // --type, canonical
 
 	stats    intel.Stats
 	started  bool
@@ -49,24 +51,28 @@ type emitter struct {
 	sourceID string            // identity of opt.Source
 	sources  map[string]string // lower-case source name → identity id, sent
 	seen     map[[16]byte]struct{}
-	nInd     int
+	nInd     int // indicators sent
+	nRel     int // relationships sent
 }
 
 func newEmitter(ctx context.Context, sink intel.Sink, name string, opt intel.Options, fallback string) (*emitter, error) {
 	if opt.Confidence < -1 || opt.Confidence > 100 {
 		return nil, fmt.Errorf("%s: confidence %d: want 0-100 (or -1 for unset)", name, opt.Confidence)
 	}
+	var forced intel.ValueType
 	if opt.Type != intel.UnknownType {
-		if _, err := intel.ParseValueType(string(opt.Type)); err != nil {
+		t, err := intel.ParseValueType(string(opt.Type))
+		if err != nil {
 			return nil, fmt.Errorf("%s: --type: %w", name, err)
 		}
+		forced = t
 	}
 	if opt.TLP != "" {
-		if _, err := intel.TLPMarking(opt.TLP); err != nil {
+		if _, err := tlpMarking(opt.TLP); err != nil {
 			return nil, fmt.Errorf("%s: --tlp: %w", name, err)
 		}
 	}
-	return &emitter{ctx: ctx, sink: sink, name: name, opt: opt, fallback: fallback,
+	return &emitter{ctx: ctx, sink: sink, name: name, opt: opt, fallback: fallback, forced: forced,
 		sources: map[string]string{}, seen: map[[16]byte]struct{}{}}, nil
 }
 
@@ -85,7 +91,7 @@ func (e *emitter) put(o *intel.Object) error {
 func (e *emitter) start() error {
 	e.started = true
 	if e.opt.TLP != "" {
-		m, err := intel.TLPMarking(e.opt.TLP)
+		m, err := tlpMarking(e.opt.TLP)
 		if err != nil {
 			return fmt.Errorf("%s: --tlp: %w", e.name, err)
 		}
@@ -132,30 +138,52 @@ func (e *emitter) skip(re *intel.RecordError) { e.stats.Skip(re) }
 // emit labels r and sends it as an indicator (plus its "indicates"
 // relationship to --actor). A value seen before in the same file is not
 // sent again.
-func (e *emitter) emit(r *record) error {
+func (e *emitter) emit(r *record) error { return e.send(e.prepare(r)) }
+
+// prepared is an indicator built as far as it can be without the file's
+// state: id, observable, pattern.
+type prepared struct {
+	rec   record
+	id    string
+	key   [16]byte
+	keyOK bool
+	blk   indicatorBlock // by value: one allocation per indicator
+}
+
+// prepare does the per-value work that needs nothing but the emitter's
+// fixed settings, so several goroutines may run it at once.
+func (e *emitter) prepare(r *record) *prepared {
+	p := &prepared{rec: *r}
+	if r.port != 0 {
+		p.id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value, strconv.Itoa(r.port))
+	} else {
+		p.id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value)
+	}
+	p.key, p.keyOK = idKey(p.id)
+	blk := &p.blk
+	blk.obs[0] = intel.Observable{Type: r.typ, Value: r.value, Port: r.port}
+	blk.spec = intel.IndicatorSpec{PatternType: "stix", Pattern: blk.obs[0].STIXPattern(),
+		Observables: blk.obs[:], ValidFrom: r.validFrom, ValidUntil: r.validUntil, Context: r.context}
+	if blk.spec.Pattern == "" {
+		blk.spec.PatternType, blk.spec.Pattern = e.fallback, r.value
+	}
+	return p
+}
+
+// send labels a prepared indicator and sends it, in file order.
+func (e *emitter) send(p *prepared) error {
 	if !e.started {
 		if err := e.start(); err != nil {
 			return err
 		}
 	}
-	var id string
-	if r.port != 0 {
-		id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value, strconv.Itoa(r.port))
-	} else {
-		id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value)
-	}
-	if k, ok := idKey(id); ok {
-		if _, dup := e.seen[k]; dup {
+	if p.keyOK {
+		if _, dup := e.seen[p.key]; dup {
 			return nil
 		}
-		e.seen[k] = struct{}{}
+		e.seen[p.key] = struct{}{}
 	}
-	obs := intel.Observable{Type: r.typ, Value: r.value, Port: r.port}
-	spec := &intel.IndicatorSpec{PatternType: "stix", Pattern: obs.STIXPattern(),
-		Observables: []intel.Observable{obs}, ValidFrom: r.validFrom, ValidUntil: r.validUntil, Context: r.context}
-	if spec.Pattern == "" {
-		spec.PatternType, spec.Pattern = e.fallback, r.value
-	}
+	r := &p.rec
 	conf := r.confidence
 	if e.opt.Confidence >= 0 {
 		conf = e.opt.Confidence
@@ -172,29 +200,40 @@ func (e *emitter) emit(r *record) error {
 	if modified.Before(created) {
 		modified = created
 	}
-	o := &intel.Object{
-		ID: id, Type: intel.TypeIndicator, SpecVersion: "2.1", Name: r.value,
+	o := &p.blk.obj
+	*o = intel.Object{
+		ID: p.id, Type: intel.TypeIndicator, SpecVersion: "2.1", Name: r.value,
 		Description: r.desc, Created: created, Modified: modified, Confidence: conf,
 		Labels: r.labels, ExternalRefs: r.refs, Markings: e.markings[:len(e.markings):len(e.markings)],
-		CreatedBy: createdBy, Raw: r.raw, Indicator: spec,
+		CreatedBy: createdBy, Raw: r.raw, Indicator: &p.blk.spec,
 	}
-	if err := e.put(o); err != nil {
-		return err
+	// indicators and relationships are counted in result: a map update per
+	// object is measurable on million-line lists
+	if err := e.sink.Put(e.ctx, o); err != nil {
+		return fmt.Errorf("%s: store %s %s: %w", e.name, o.Type, o.ID, err)
 	}
 	e.nInd++
 	e.stats.Network++ // every flat type is something network telemetry shows
 	if e.actorID != "" {
 		rel := &intel.Object{
-			ID: intel.DeriveID(intel.TypeRelationship, "indicates", id, e.actorID), Type: intel.TypeRelationship,
+			ID: intel.DeriveID(intel.TypeRelationship, "indicates", p.id, e.actorID), Type: intel.TypeRelationship,
 			SpecVersion: "2.1", Created: created, Modified: modified, Confidence: conf,
 			Markings: o.Markings, CreatedBy: createdBy,
-			Relationship: &intel.RelationshipSpec{Type: "indicates", SourceRef: id, TargetRef: e.actorID},
+			Relationship: &intel.RelationshipSpec{Type: "indicates", SourceRef: p.id, TargetRef: e.actorID},
 		}
-		if err := e.put(rel); err != nil {
-			return err
+		if err := e.sink.Put(e.ctx, rel); err != nil {
+			return fmt.Errorf("%s: store %s %s: %w", e.name, rel.Type, rel.ID, err)
 		}
+		e.nRel++
 	}
 	return nil
+}
+
+// indicatorBlock holds an indicator's three parts in one allocation.
+type indicatorBlock struct {
+	obj  intel.Object
+	spec intel.IndicatorSpec
+	obs  [1]intel.Observable
 }
 
 // idKey turns a derived id into a compact map key (its 128 bits).
@@ -225,15 +264,103 @@ func idKey(id string) ([16]byte, bool) {
 	return k, true
 }
 
+// result returns the counts so far, indicators and relationships included.
+func (e *emitter) result() intel.Stats {
+	st := e.stats
+	if e.nInd+e.nRel > 0 {
+		st.Objects = make(map[string]int, len(e.stats.Objects)+2)
+		for k, v := range e.stats.Objects {
+			st.Objects[k] = v
+		}
+		if e.nInd > 0 {
+			st.Objects[intel.TypeIndicator] += e.nInd
+		}
+		if e.nRel > 0 {
+			st.Objects[intel.TypeRelationship] += e.nRel
+		}
+	}
+	return st
+}
+
 // finish closes the file: it rejects files that were not this format after
 // all, and returns the counts.
 func (e *emitter) finish() (intel.Stats, error) {
 	if e.nInd == 0 && e.stats.Skipped > 0 {
-		return e.stats, fmt.Errorf("%s: no indicator read, %d bad records (first: %v)", e.name, e.stats.Skipped, e.stats.Errors[0])
+		return e.result(), fmt.Errorf("%s: no indicator read, %d bad records (first: %v)", e.name, e.stats.Skipped, e.stats.Errors[0])
 	}
 	if e.stats.Skipped >= mostlyBadMin && e.stats.Skipped > mostlyBadRatio*e.nInd {
-		return e.stats, fmt.Errorf("%s: %d bad records against %d indicators: not this format? (first: %v)",
+		return e.result(), fmt.Errorf("%s: %d bad records against %d indicators: not this format? (first: %v)",
 			e.name, e.stats.Skipped, e.nInd, e.stats.Errors[0])
 	}
-	return e.stats, nil
+	return e.result(), nil
+}
+
+// normalize reads v as type t, or detects its type when t is UnknownType.
+// IPv4 and IPv6 count as one family here: "--type ip" (which names IPv4)
+// must not reject an IPv6 address.
+func normalize(t intel.ValueType, v string) (intel.ValueType, string, error) {
+	if !freeText(t) {
+		v = intel.Refang(v) // once here, not again in Detect and Normalize
+	}
+	if t == intel.UnknownType {
+		if t = intel.Detect(v); t == intel.UnknownType {
+			return t, "", &intel.ValueError{Field: "value", Value: v,
+				Reason: "not a recognised indicator (IP, CIDR, domain, URL, MD5/SHA-1/SHA-256, e-mail); say what it is with --type"}
+		}
+	}
+	if freeText(t) {
+		// Normalize only trims free text, so refuse here what no log shows
+		if !utf8.ValidString(v) {
+			return t, "", &intel.ValueError{Field: string(t), Value: v, Reason: "not valid UTF-8"}
+		}
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 && v[i] != '\t' || v[i] == 0x7f {
+				return t, "", &intel.ValueError{Field: string(t), Value: v, Reason: "contains a control character"}
+			}
+		}
+	}
+	n, err := intel.Normalize(t, v)
+	if err != nil && (t == intel.IPv4 || t == intel.IPv6) {
+		other := intel.IPv6
+		if t == intel.IPv6 {
+			other = intel.IPv4
+		}
+		if n2, err2 := intel.Normalize(other, v); err2 == nil {
+			return other, n2, nil
+		}
+	}
+	if err != nil {
+		return t, "", err
+	}
+	return t, n, nil
+}
+
+// tlpMarking reads --tlp: a level (clear, white, green, amber, amber+strict,
+// red; "amber-strict" and "amber_strict" also mean amber+strict) optionally
+// followed by "/1.0" or "/2.0" to choose the TLP version, and returns the
+// official marking-definition.
+func tlpMarking(s string) (*intel.Object, error) {
+	level, version := strings.TrimSpace(s), ""
+	if i := strings.IndexByte(level, '/'); i >= 0 {
+		level, version = level[:i], strings.TrimPrefix(strings.ToLower(level[i+1:]), "v")
+	}
+	l := strings.ToLower(level)
+	if strings.HasPrefix(l, "tlp-") {
+		l = "tlp:" + l[4:]
+	}
+	switch strings.TrimPrefix(l, "tlp:") {
+	case "amber-strict", "amber_strict", "amber strict":
+		l = "amber+strict"
+	}
+	return intel.TLPMarkingVersion(l, version)
+}
+
+// freeText reports the types whose values are taken as written: they are
+// not refanged ("(at)" in a user agent is text) and only trimmed.
+func freeText(t intel.ValueType) bool {
+	switch t {
+	case intel.FileName, intel.UserName, intel.Software, intel.UserAgent, intel.EmailSubj, intel.URIPath:
+		return true
+	}
+	return false
 }

@@ -54,11 +54,11 @@ func newLineSource(ctx context.Context, r io.Reader, name string) *lineSource {
 }
 
 // next returns the next line, or io.EOF, or a fatal error. Over-long lines
-// are reported to e and skipped.
-func (s *lineSource) next(e *emitter) ([]byte, error) {
+// are skipped and handed to skip.
+func (s *lineSource) next(skip func(*intel.RecordError)) ([]byte, error) {
 	for {
 		line, err := s.lr.Next()
-		if s.n++; s.n&1023 == 0 {
+		if s.n++; s.n&1023 == 1 { // the first line, then every 1024
 			if cerr := s.ctx.Err(); cerr != nil {
 				return nil, fmt.Errorf("%s:%d: %w", s.name, s.lr.Line, cerr)
 			}
@@ -66,7 +66,7 @@ func (s *lineSource) next(e *emitter) ([]byte, error) {
 		switch {
 		case err == nil:
 		case errors.Is(err, fileio.ErrLineTooLong):
-			e.skip(&intel.RecordError{File: s.name, Line: s.lr.Line, Offset: s.lr.Offset,
+			skip(&intel.RecordError{File: s.name, Line: s.lr.Line, Offset: s.lr.Offset,
 				Err: fmt.Errorf("line longer than %d bytes (starts at byte offset %d), skipped", MaxLineBytes, s.lr.Offset)})
 			continue
 		case err == io.EOF:
@@ -107,7 +107,9 @@ func trimSpace(b []byte) []byte {
 	return b[i:j]
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
 
 // headLines splits a sniffing head into lines. When the head is as long
 // as fileio reads for sniffing, its last line may be cut off and is dropped

@@ -37,9 +37,23 @@ type packetInfo struct {
 	payloadLen       int    // payload length on the wire (≥ len(payload))
 	// udpSum is the checksum state of a UDP datagram; see checkUDP.
 	udpSum    uint16
-	ipHdr     []byte // the IP header, for the pseudo-header of checksums
+	ipHdr     []byte // the IP header
 	transport []byte // the whole captured transport segment
+	frag      fragment
 }
+
+// fragment is one IP fragment, returned with errFragment.
+type fragment struct {
+	id       uint32
+	proto    uint8
+	offset   int
+	more     bool
+	complete bool // the capture holds the whole fragment
+	data     []byte
+}
+
+// errFragment marks an IP fragment: pi.frag describes it.
+var errFragment = errors.New("IP fragment")
 
 // errNotIP marks frames that carry nothing this reader follows (ARP,
 // fragments after the first, other IP protocols): skipped silently.
@@ -83,8 +97,11 @@ func decode(linkType int, data []byte, pi *packetInfo) error {
 		}
 		return errNotIP
 	}
-	return errNotIP
+	return errUnsupportedLink
 }
+
+// errUnsupportedLink is reported once per file.
+var errUnsupportedLink = errors.New("unsupported link type")
 
 const (
 	etherIPv4   = 0x0800
@@ -188,14 +205,15 @@ func decodeIPv4(data []byte, pi *packetInfo) error {
 		data = data[:total] // drop Ethernet padding
 	}
 	frag := binary.BigEndian.Uint16(data[6:])
-	if frag&0x1fff != 0 {
-		return errNotIP // a later fragment: no transport header
-	}
-	more := frag&0x2000 != 0
 	pi.src = netip.AddrFrom4([4]byte(data[12:16]))
 	pi.dst = netip.AddrFrom4([4]byte(data[16:20]))
 	pi.ipHdr = data[:ihl]
-	return decodeTransport(data[9], data[ihl:], wire-ihl, more, pi)
+	if frag&0x3fff != 0 {
+		pi.frag = fragment{id: uint32(binary.BigEndian.Uint16(data[4:])), proto: data[9],
+			offset: int(frag&0x1fff) * 8, more: frag&0x2000 != 0, complete: len(data) == wire, data: data[ihl:]}
+		return errFragment
+	}
+	return decodeTransport(data[9], data[ihl:], wire-ihl, false, pi)
 }
 
 // IPv6 extension headers walked to reach the transport header.
@@ -228,7 +246,6 @@ func decodeIPv6(data []byte, pi *packetInfo) error {
 	pi.ipHdr = data[:40]
 	next := data[6]
 	off := 40
-	more := false
 	for hops := 0; ; hops++ {
 		switch next {
 		case ip6HopByHop, ip6Routing, ip6DestOpts, ip6AH, ip6Fragment:
@@ -236,7 +253,7 @@ func decodeIPv6(data []byte, pi *packetInfo) error {
 			if next == ip6NoNext {
 				return errNotIP
 			}
-			return decodeTransport(next, data[off:], wire-off, more, pi)
+			return decodeTransport(next, data[off:], wire-off, false, pi)
 		}
 		if hops > 16 || off+8 > len(data) {
 			return fmt.Errorf("IPv6 extension header cut short")
@@ -245,11 +262,9 @@ func decodeIPv6(data []byte, pi *packetInfo) error {
 		switch next {
 		case ip6Fragment:
 			fo := binary.BigEndian.Uint16(data[off+2:])
-			if fo&0xfff8 != 0 {
-				return errNotIP
-			}
-			more = fo&1 != 0
-			hlen = 8
+			pi.frag = fragment{id: binary.BigEndian.Uint32(data[off+4:]), proto: data[off],
+				offset: int(fo & 0xfff8), more: fo&1 != 0, complete: len(data) == wire, data: data[off+8:]}
+			return errFragment
 		case ip6AH:
 			hlen = (int(data[off+1]) + 2) * 4
 		default:

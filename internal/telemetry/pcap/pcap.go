@@ -97,12 +97,16 @@ type Reader struct {
 	flowSeq   uint64
 	nextSweep time.Time
 
+	frags   map[fragKey]*fragDatagram
+	fragSeq uint64
+
 	queue []telemetry.Event
 	qhead int
 	errs  []error
 
-	finished bool
-	fatal    error
+	warnedLink bool
+	finished   bool
+	fatal      error
 }
 
 // NewReader reads the file header from r; name is used in messages and in
@@ -150,10 +154,12 @@ func (r *Reader) Next(ev *telemetry.Event) error {
 			return io.EOF
 		}
 		err := r.cap.Next(&r.pkt)
+		if err == nil {
+			r.handle(&r.pkt)
+			continue
+		}
 		var pe *capfile.PacketError
 		switch {
-		case err == nil:
-			r.handle(&r.pkt)
 		case errors.As(err, &pe):
 			r.errs = append(r.errs, &telemetry.RecordError{File: r.name, Line: pe.Num, Offset: pe.Offset, Err: pe.Err})
 		default:
@@ -202,10 +208,28 @@ func (r *Reader) handle(p *capfile.Packet) {
 		r.nextSweep = r.now.Add(sweepEvery)
 	}
 	r.pi = packetInfo{}
-	if err := decode(p.LinkType, p.Data, &r.pi); err != nil {
-		if err != errNotIP {
-			r.recordError(err)
+	err := decode(p.LinkType, p.Data, &r.pi)
+	if err == errFragment {
+		var seg []byte
+		seg, err = r.fragmentIn(&r.pi)
+		if err == nil && seg == nil {
+			return // waiting for more fragments
 		}
+		if err == nil {
+			err = r.reassembled(&r.pi, seg)
+		}
+	}
+	switch {
+	case err == errUnsupportedLink:
+		if !r.warnedLink {
+			r.warnedLink = true
+			r.recordError(fmt.Errorf("link type %d is not supported; its packets are skipped", p.LinkType))
+		}
+		return
+	case err == errNotIP:
+		return
+	case err != nil:
+		r.recordError(err)
 		return
 	}
 	r.packet(&r.pi, p)

@@ -86,30 +86,31 @@ func (f *flow) streamsFed(dir int) bool {
 func (r *Reader) segmentIn(f *flow, dir int, seq uint32, data []byte, wire int) {
 	s := &f.streams[dir]
 	if seqLess(s.next, seq) {
-		if len(s.ooo) >= maxSegments || s.oooSize+len(data) > r.opts.MaxStreamBuffer {
-			// No room to wait for the missing bytes: give them up.
+		max := r.opts.MaxStreamBuffer
+		// No room to wait for the missing bytes: give up the oldest hole.
+		for len(s.ooo) > 0 && !f.appDone && (len(s.ooo) >= maxSegments || s.oooSize+len(data) > max) {
 			r.skipToBuffered(f, dir)
-			if f.appDone {
-				return
-			}
-			if seqLess(s.next, seq) && (len(s.ooo) >= maxSegments || s.oooSize+len(data) > r.opts.MaxStreamBuffer) {
-				r.streamGap(f, dir)
-				s.next = seq
-			}
+		}
+		if f.appDone {
+			return
 		}
 		if seqLess(s.next, seq) {
-			s.ooo = append(s.ooo, segment{seq: seq, data: append([]byte(nil), data...), wire: wire})
-			s.oooSize += len(data)
-			slices.SortStableFunc(s.ooo, func(a, b segment) int {
-				switch {
-				case seqLess(a.seq, b.seq):
-					return -1
-				case seqLess(b.seq, a.seq):
-					return 1
-				}
-				return 0
-			})
-			return
+			if len(data) <= max {
+				s.ooo = append(s.ooo, segment{seq: seq, data: append([]byte(nil), data...), wire: wire})
+				s.oooSize += len(data)
+				slices.SortStableFunc(s.ooo, func(a, b segment) int {
+					switch {
+					case seqLess(a.seq, b.seq):
+						return -1
+					case seqLess(b.seq, a.seq):
+						return 1
+					}
+					return 0
+				})
+				return
+			}
+			r.streamGap(f, dir)
+			s.next = seq
 		}
 	}
 	r.deliverSegment(f, dir, seq, data, wire)
@@ -155,6 +156,9 @@ func (r *Reader) skipToBuffered(f *flow, dir int) {
 		return
 	}
 	r.streamGap(f, dir)
+	if len(s.ooo) == 0 || f.appDone { // the parser gave up on the hole
+		return
+	}
 	s.next = s.ooo[0].seq
 	r.drain(f, dir)
 }

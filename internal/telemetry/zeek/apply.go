@@ -2,7 +2,6 @@ package zeek
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
@@ -41,8 +40,8 @@ func setScalar(a *textval.Arena, ev *telemetry.Event, t target, field, s string)
 	case tUID:
 		ev.UID = s
 	case tOrigH, tRespH, tNoticeSrc, tNoticeDst, tHostAddr:
-		ip, err := netip.ParseAddr(s)
-		if err != nil {
+		ip, ok := textval.Addr(s)
+		if !ok {
 			return bad(field, s, "not an IP address")
 		}
 		switch t {
@@ -223,8 +222,8 @@ func setElem(a *textval.Arena, ev *telemetry.Event, t target, field, s string) e
 	case tTo:
 		ev.To = append(ev.To, s)
 	case tTxHosts, tRxHosts:
-		ip, err := netip.ParseAddr(s)
-		if err != nil {
+		ip, ok := textval.Addr(s)
+		if !ok {
 			return bad(field, s, "not an IP address")
 		}
 		if t == tTxHosts && !ev.SrcIP.IsValid() {

@@ -2,9 +2,11 @@ package zeek
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/fileio"
@@ -87,7 +89,8 @@ type tsvReader struct {
 	log    string
 	kind   telemetry.Kind
 	cols   []target
-	lists  []bool
+	active []column // the columns that fill something, in order
+	need   int      // fields to split: up to the last active column
 	ready  bool
 	fields [][]byte
 	arena  textval.Arena
@@ -228,7 +231,8 @@ func (r *tsvReader) build() {
 	r.log = log
 	r.kind = kindOf(log)
 	r.cols = r.cols[:0]
-	r.lists = r.lists[:0]
+	r.active = r.active[:0]
+	r.need = 0
 	for i, f := range h.fields {
 		typ := ""
 		if i < len(h.types) {
@@ -240,7 +244,10 @@ func (r *tsvReader) build() {
 		if typ == "" {
 			list = t.isList()
 		}
-		r.lists = append(r.lists, list)
+		if t != tNone {
+			r.active = append(r.active, column{index: i, t: t, list: list, name: f})
+			r.need = i + 1
+		}
 	}
 	r.ready = true
 }
@@ -248,65 +255,113 @@ func (r *tsvReader) build() {
 // decode fills ev from one data line.
 func (r *tsvReader) decode(line []byte, ev *telemetry.Event) error {
 	h := &r.hdr
-	fields := r.fields[:0]
-	for {
-		i := bytes.IndexByte(line, h.sep)
-		if i < 0 {
-			fields = append(fields, line)
-			break
-		}
-		fields = append(fields, line[:i])
-		line = line[i+1:]
-	}
-	r.fields = fields
-	if len(fields) != len(r.cols) {
+	// Counting separators is a vector scan; the split then stops after
+	// the last column that fills something.
+	var fields [][]byte
+	if nf := bytes.Count(line, []byte{h.sep}) + 1; nf == len(r.cols) {
+		fields = splitSep(line, h.sep, r.fields[:0], r.need)
+	} else {
+		fields = splitSep(line, h.sep, r.fields[:0], nf)
 		if h.spaced && len(fields) < len(r.cols) {
 			fields = resplitSpaced(fields)
-			r.fields = fields
 		}
 		if len(fields) != len(r.cols) {
+			r.fields = fields
 			return fmt.Errorf("%d fields, the #fields header declares %d", len(fields), len(r.cols))
 		}
 	}
+	r.fields = fields
+	// one pass over the line tells whether any field needs unescaping
+	escaped := bytes.IndexByte(line, '\\') >= 0
 	ev.Kind = r.kind
 	ev.Log = r.log
 	ev.File = r.name
 	ev.Line = r.lr.Line
 	ev.Offset = r.lr.Offset
-	for c, t := range r.cols {
-		if t == tNone {
-			continue
-		}
-		raw := fields[c]
+	for i := range r.active {
+		col := &r.active[i]
+		raw := fields[col.index]
 		if len(raw) == len(h.unset) && string(raw) == h.unset {
 			continue
 		}
 		if len(raw) == len(h.empty) && string(raw) == h.empty {
 			continue
 		}
-		name := h.fields[c]
-		if r.lists[c] {
-			for len(raw) > 0 {
-				var el []byte
-				if i := bytes.IndexByte(raw, h.setSep); i >= 0 {
-					el, raw = raw[:i], raw[i+1:]
-				} else {
-					el, raw = raw, nil
-				}
-				if len(el) == len(h.unset) && string(el) == h.unset {
-					continue
-				}
-				if err := setElem(&r.arena, ev, t, name, r.unescape(el)); err != nil {
-					return err
-				}
+		if !col.list {
+			s := textval.View(raw)
+			if escaped {
+				s = r.unescape(raw)
+			}
+			if err := setScalar(&r.arena, ev, col.t, col.name, s); err != nil {
+				return err
 			}
 			continue
 		}
-		if err := setScalar(&r.arena, ev, t, name, r.unescape(raw)); err != nil {
-			return err
+		for len(raw) > 0 {
+			var el []byte
+			if i := bytes.IndexByte(raw, h.setSep); i >= 0 {
+				el, raw = raw[:i], raw[i+1:]
+			} else {
+				el, raw = raw, nil
+			}
+			if len(el) == len(h.unset) && string(el) == h.unset {
+				continue
+			}
+			s := textval.View(el)
+			if escaped {
+				s = r.unescape(el)
+			}
+			if err := setElem(&r.arena, ev, col.t, col.name, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// column is one column that fills an Event field.
+type column struct {
+	index int
+	t     target
+	list  bool
+	name  string
+}
+
+// splitSep appends the first n fields of line to out. It looks at eight
+// bytes at a time: a Zeek line has twenty-odd short fields, and one
+// IndexByte call per field costs more than the scan itself.
+func splitSep(line []byte, sep byte, out [][]byte, n int) [][]byte {
+	if n <= 0 {
+		return out
+	}
+	n += len(out)
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	pat := uint64(sep) * 0x0101010101010101
+	start, i := 0, 0
+	for ; i+8 <= len(line); i += 8 {
+		w := binary.LittleEndian.Uint64(line[i:]) ^ pat
+		// high bit set exactly in the bytes of w that are zero
+		m := ^((w&lo7 + lo7) | w | lo7)
+		for m != 0 {
+			j := i + bits.TrailingZeros64(m)>>3
+			out = append(out, line[start:j])
+			if len(out) == n {
+				return out
+			}
+			start = j + 1
+			m &= m - 1
+		}
+	}
+	for ; i < len(line); i++ {
+		if line[i] == sep {
+			out = append(out, line[start:i])
+			if len(out) == n {
+				return out
+			}
+			start = i + 1
+		}
+	}
+	return append(out, line[start:])
 }
 
 // resplitSpaced splits fields on runs of two or more spaces, for files whose

@@ -5,7 +5,8 @@
 // Values are views into the input. A string value is returned raw (without
 // its quotes, escapes still in it); Unescape or Arena.String decode it.
 // Everything that is walked is validated, and malformed input yields an
-// error instead of a panic. Nesting is bounded by MaxDepth.
+// error instead of a panic; the one leniency is that raw control
+// characters inside strings are accepted. Nesting is bounded by MaxDepth.
 package jsonscan
 
 import (
@@ -14,6 +15,8 @@ import (
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/textval"
 )
 
 // MaxDepth bounds the nesting of objects and arrays.
@@ -446,4 +449,27 @@ func hex4(b []byte) (rune, int, bool) {
 		r = r<<4 | rune(v)
 	}
 	return r, 4, true
+}
+
+// Text returns the text of a scalar value: a string decoded (into the arena
+// when it has escapes, else as a view of the input), a number or literal
+// as written, "" for null, objects and arrays.
+func Text(a *textval.Arena, v Value) (string, error) {
+	switch v.Kind {
+	case String:
+		if !v.Escaped {
+			return textval.View(v.Raw), nil
+		}
+		m := a.Mark()
+		b, err := AppendUnescaped(a.Buf(), v.Raw)
+		if err != nil {
+			a.Set(b[:m])
+			return "", err
+		}
+		a.Set(b)
+		return a.Since(m), nil
+	case Number, True, False:
+		return textval.View(v.Raw), nil
+	}
+	return "", nil
 }

@@ -5,6 +5,8 @@
 package textval
 
 import (
+	"math"
+	"net/netip"
 	"strconv"
 	"time"
 	"unsafe"
@@ -87,22 +89,32 @@ func Int(s string) (int64, bool) {
 		neg = s[0] == '-'
 		s = s[1:]
 	}
-	if i := indexByte(s, '.'); i >= 0 {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] != '0' {
+	if len(s) == 0 || len(s) > 19 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			if s[i] != '.' || i == 0 {
 				return 0, false
 			}
+			for j := i + 1; j < len(s); j++ {
+				if s[j] != '0' {
+					return 0, false
+				}
+			}
+			break
 		}
-		s = s[:i]
+		n = n*10 + int64(c)
 	}
-	u, ok := Uint(s)
-	if !ok || u > 1<<63-1 {
+	if n < 0 {
 		return 0, false
 	}
 	if neg {
-		return -int64(u), true
+		return -n, true
 	}
-	return int64(u), true
+	return n, true
 }
 
 // Port parses a port number (0–65535).
@@ -166,8 +178,9 @@ func EpochTime(s string) (time.Time, bool) {
 		if err != nil || f != f || f > 1e15 || f < -1e15 {
 			return time.Time{}, false
 		}
+		// a float64 holds epoch seconds to about a microsecond
 		sec = int64(f)
-		nsec = int64((f - float64(sec)) * 1e9)
+		nsec = int64(math.Round((f-float64(sec))*1e6)) * 1000
 	}
 	return time.Unix(sec, nsec).UTC(), true
 }
@@ -390,4 +403,43 @@ func Lower(a *Arena, s string) string {
 	}
 	a.Set(b)
 	return a.Since(m)
+}
+
+// Addr parses an IP address. Dotted IPv4, by far the most common form in
+// logs, is parsed here directly; everything else goes to netip.
+func Addr(s string) (netip.Addr, bool) {
+	// the address accumulates in a register: storing octets into an
+	// array and reading it back as a word stalls the store buffer
+	var v uint32
+	n, oct, digits := 0, uint32(0), 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if d := c - '0'; d <= 9 {
+			if digits > 0 && oct == 0 { // leading zero
+				return slowAddr(s)
+			}
+			oct = oct*10 + uint32(d)
+			digits++
+			if oct > 255 {
+				return slowAddr(s) // "2001:db8::1" starts like a number
+			}
+			continue
+		}
+		if c != '.' || digits == 0 || n == 3 {
+			return slowAddr(s)
+		}
+		v = v<<8 | oct
+		n++
+		oct, digits = 0, 0
+	}
+	if n != 3 || digits == 0 {
+		return slowAddr(s)
+	}
+	v = v<<8 | oct
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+}
+
+func slowAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	return a, err == nil
 }

@@ -100,7 +100,8 @@ type Reader struct {
 	off     int64 // bytes consumed from the stream
 	num     int64 // packets yielded or skipped so far
 	buf     []byte
-	pending []error // record errors found while reading headers, reported first
+	scratch [32]byte // fixed-size block fields, kept here so they do not escape
+	pending []error  // record errors found while reading headers, reported first
 	done    bool
 
 	ng  bool

@@ -202,7 +202,7 @@ func (r *Reader) readInterface(start int64, blen uint32) error {
 func (r *Reader) readPacketBlock(p *Packet, start int64, btype, blen uint32) error {
 	o := r.png.order
 	r.num++
-	var fixed [28]byte
+	fixed := r.scratch[:28]
 	fixedLen := 28 // header 8 + 20 bytes of packet fields
 	if btype == blockSPB {
 		fixedLen = 12
@@ -270,11 +270,11 @@ func (r *Reader) readPacketBlock(p *Packet, start int64, btype, blen uint32) err
 	if _, err := r.discard(int64(blen) - consumed - 4); err != nil {
 		return r.truncatedBlock(start, 0, err)
 	}
-	var trail [4]byte
-	if _, err := r.readFull(trail[:]); err != nil {
+	trail := r.scratch[:4]
+	if _, err := r.readFull(trail); err != nil {
 		return r.truncatedBlock(start, 0, err)
 	}
-	if t := o.Uint32(trail[:]); t != blen {
+	if t := o.Uint32(trail); t != blen {
 		r.pending = append(r.pending, &PacketError{Num: r.num, Offset: start,
 			Err: fmt.Errorf("pcapng block length %d does not match its trailing copy %d", blen, t)})
 	}

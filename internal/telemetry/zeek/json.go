@@ -1,0 +1,306 @@
+package zeek
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/jsonscan"
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/textin"
+	"github.com/whodunit-project/whodunit/internal/telemetry/internal/textval"
+)
+
+// JSON is Zeek's JSON log format: one object per line, columns flattened
+// with dots ("id.orig_h"), "_path" naming the log when several are mixed.
+// Nested records ("id": {"orig_h": …}) are accepted too.
+type JSON struct {
+	// MaxLineBytes bounds one line; 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	// Limits bound gzip decompression when Open gets compressed bytes.
+	Limits fileio.Limits
+}
+
+// Name implements telemetry.Format.
+func (JSON) Name() string { return "zeek-json" }
+
+// Sniff recognises a JSON object line that starts the way Zeek writes
+// them: "_path" or "ts" first, or the Zeek connection id columns. Suricata
+// EVE ("event_type") is left to its own reader.
+func (JSON) Sniff(head []byte, name string) bool {
+	line := firstLine(head)
+	if len(line) == 0 || line[0] != '{' || bytes.Contains(line, []byte(`"event_type"`)) {
+		return false
+	}
+	rest := bytes.TrimLeft(line[1:], " \t")
+	return bytes.HasPrefix(rest, []byte(`"_path"`)) || bytes.HasPrefix(rest, []byte(`"ts"`)) ||
+		bytes.Contains(line, []byte(`"id.orig_h"`)) || bytes.Contains(line, []byte(`"id":{"orig_h"`))
+}
+
+// firstLine returns the first non-blank line of head, trimmed.
+func firstLine(head []byte) []byte {
+	head = bytes.TrimLeft(head, "\ufeff \t\r\n")
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	return bytes.TrimSpace(head)
+}
+
+// Open implements telemetry.Format.
+func (f JSON) Open(r io.Reader, name string) (telemetry.Reader, error) {
+	br, err := textin.Open(r, name, f.Limits)
+	if err != nil {
+		return nil, err
+	}
+	max := f.MaxLineBytes
+	if max <= 0 {
+		max = DefaultMaxLineBytes
+	}
+	return &jsonReader{
+		name:    name,
+		max:     max,
+		lr:      fileio.NewLineReader(br, max),
+		nameLog: logFromName(name),
+		tables:  map[string]*table{},
+	}, nil
+}
+
+// table is the column mapping of one log, built on first use.
+type table struct {
+	log  string
+	kind telemetry.Kind
+	cols map[string]target
+}
+
+type jsonReader struct {
+	name    string
+	max     int
+	lr      *fileio.LineReader
+	nameLog string
+	tables  map[string]*table
+	last    *table
+	arena   textval.Arena
+	keyBuf  []byte
+	err     error
+	// inferred is set once the log name was guessed from the columns of
+	// the first line without _path (files without a telling name).
+	inferred bool
+}
+
+// Next implements telemetry.Reader.
+func (r *jsonReader) Next(ev *telemetry.Event) error {
+	if r.err != nil {
+		return r.err
+	}
+	for {
+		line, err := r.lr.Next()
+		if err != nil {
+			if err == io.EOF {
+				r.err = io.EOF
+				return io.EOF
+			}
+			if errors.Is(err, fileio.ErrLineTooLong) {
+				return r.recordError(fmt.Errorf("line longer than %d bytes", r.max))
+			}
+			r.err = fmt.Errorf("zeek-json %s: after line %d (byte %d): %w", r.name, r.lr.Line-1, r.lr.Offset, err)
+			return r.err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		ev.Reset()
+		r.arena.Reset()
+		if err := r.decode(line, ev); err != nil {
+			return r.recordError(err)
+		}
+		return nil
+	}
+}
+
+func (r *jsonReader) recordError(err error) error {
+	return &telemetry.RecordError{File: r.name, Line: r.lr.Line, Offset: r.lr.Offset, Err: err}
+}
+
+func (r *jsonReader) decode(line []byte, ev *telemetry.Event) error {
+	obj, err := jsonscan.NewObject(line)
+	if err != nil {
+		return err
+	}
+	// Zeek writes _path first; without it the file name or the columns say
+	// which log this is.
+	var logName []byte
+	if k, _, v, ok := obj.Next(); ok && string(k) == "_path" && v.Kind == jsonscan.String && !v.Escaped {
+		logName = v.Raw
+	}
+	tb := r.table(logName, line)
+	ev.Kind = tb.kind
+	ev.Log = tb.log
+	ev.File = r.name
+	ev.Line = r.lr.Line
+	ev.Offset = r.lr.Offset
+	obj, _ = jsonscan.NewObject(line)
+	if err := r.members(&obj, tb, ev, 0, 0); err != nil {
+		return err
+	}
+	return obj.Err()
+}
+
+// members applies every member of obj; prefix is the length of keyBuf that
+// holds the enclosing record's name and a dot.
+func (r *jsonReader) members(obj *jsonscan.Obj, tb *table, ev *telemetry.Event, prefix, depth int) error {
+	for {
+		k, kesc, v, ok := obj.Next()
+		if !ok {
+			return obj.Err()
+		}
+		var key []byte
+		if kesc {
+			var err error
+			r.keyBuf, err = jsonscan.AppendUnescaped(r.keyBuf[:prefix], k)
+			if err != nil {
+				return err
+			}
+			key = r.keyBuf
+		} else if prefix > 0 {
+			r.keyBuf = append(r.keyBuf[:prefix], k...)
+			key = r.keyBuf
+		} else {
+			key = k
+		}
+		t := tb.cols[string(key)]
+		switch v.Kind {
+		case jsonscan.Object:
+			if depth < 4 {
+				if !kesc && prefix == 0 {
+					r.keyBuf = append(r.keyBuf[:0], k...)
+				}
+				r.keyBuf = append(r.keyBuf, '.')
+				sub := v.Object()
+				if err := r.members(&sub, tb, ev, len(r.keyBuf), depth+1); err != nil {
+					return err
+				}
+			}
+		case jsonscan.Array:
+			if t == tNone {
+				continue
+			}
+			arr := v.Array()
+			for {
+				el, ok := arr.Next()
+				if !ok {
+					break
+				}
+				if el.Kind != jsonscan.String && el.Kind != jsonscan.Number {
+					continue
+				}
+				s, err := r.str(el)
+				if err != nil {
+					return err
+				}
+				if err := setElem(&r.arena, ev, t, textval.View(key), s); err != nil {
+					return err
+				}
+			}
+			if err := arr.Err(); err != nil {
+				return err
+			}
+		case jsonscan.Null:
+		default:
+			if t == tNone {
+				continue
+			}
+			s, err := r.str(v)
+			if err != nil {
+				return err
+			}
+			if err := setScalar(&r.arena, ev, t, textval.View(key), s); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// str returns the text of a scalar: strings are JSON-unescaped and then
+// Zeek's \xHH byte escapes decoded.
+func (r *jsonReader) str(v jsonscan.Value) (string, error) {
+	if !v.Escaped {
+		return textval.View(v.Raw), nil
+	}
+	m := r.arena.Mark()
+	b, err := jsonscan.AppendUnescaped(r.arena.Buf(), v.Raw)
+	if err != nil {
+		r.arena.Set(b[:m])
+		return "", err
+	}
+	if bytes.Contains(b[m:], []byte(`\x`)) {
+		dec := appendHexEscapes(nil, b[m:])
+		b = append(b[:m], dec...)
+	}
+	r.arena.Set(b)
+	return r.arena.Since(m), nil
+}
+
+// appendHexEscapes decodes only \xHH (Zeek's JSON writer uses it for bytes
+// that are not valid UTF-8; a literal backslash is already plain).
+func appendHexEscapes(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' && i+3 < len(b) && b[i+1] == 'x' {
+			if hi, ok := unhex(b[i+2]); ok {
+				if lo, ok := unhex(b[i+3]); ok {
+					dst = append(dst, hi<<4|lo)
+					i += 3
+					continue
+				}
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// table returns the column mapping for a line of the log named path (from
+// _path), or of the log the file name or the first line's columns suggest.
+func (r *jsonReader) table(path []byte, line []byte) *table {
+	var log string
+	if len(path) > 0 {
+		if r.last != nil && r.last.log == string(path) {
+			return r.last
+		}
+		if tb, ok := r.tables[string(path)]; ok {
+			r.last = tb
+			return tb
+		}
+		log = string(path)
+	} else {
+		if r.nameLog == "" && !r.inferred {
+			r.inferred = true
+			r.nameLog = logFromFields(func(f string) bool {
+				return bytes.Contains(line, []byte(`"`+f+`"`))
+			})
+		}
+		log = r.nameLog
+		if r.last != nil && r.last.log == log {
+			return r.last
+		}
+		if tb, ok := r.tables[log]; ok {
+			r.last = tb
+			return tb
+		}
+	}
+	tb := &table{log: log, kind: kindOf(log), cols: map[string]target{}}
+	for f, t := range common {
+		tb.cols[f] = t
+	}
+	for f, t := range perLog[log] {
+		tb.cols[f] = t
+	}
+	if len(r.tables) < 1024 {
+		r.tables[log] = tb
+	}
+	r.last = tb
+	return tb
+}
