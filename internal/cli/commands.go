@@ -6,8 +6,13 @@ import "github.com/spf13/cobra"
 // commands are registered.
 func commands(app *App) []*cobra.Command {
 	return []*cobra.Command{
+		newHuntCmd(app),
 		newDemoCmd(app),
 		newIntelCmd(app),
+		newScanCmd(app),
+		newDetectionsCmd(app),
+		newAttributeCmd(app),
+		newGeoCmd(app),
 		newPatternCmd(app),
 		newVersionCmd(app),
 	}

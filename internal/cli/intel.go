@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/intel/warninglist"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
@@ -18,7 +19,7 @@ func newIntelCmd(app *App) *cobra.Command {
 		Short: "Import, inspect and search threat intelligence",
 	}
 	c.AddCommand(newIntelImportCmd(app), newIntelStatsCmd(app), newIntelShowCmd(app), newIntelListCmd(app),
-		newIntelMergeCmd(app), newIntelUnmergeCmd(app))
+		newIntelMergeCmd(app), newIntelUnmergeCmd(app), newIntelCheckCmd(app))
 	return c
 }
 
@@ -102,8 +103,27 @@ func newIntelImportCmd(app *App) *cobra.Command {
 
 // importPaths imports into db, one transaction per file.
 func (app *App) importPaths(ctx context.Context, db store.Store, paths []string, format string, opt intel.Options) ([]intel.FileResult, error) {
+	// Indicators are flagged with the warninglists they are on as they are
+	// stored; the set is rebuilt after a warninglist import.
+	var wl *warninglist.Set
+	dirty := true
 	svc := importService(func(ctx context.Context, src intel.Source, fn func(intel.Sink) error) (bool, error) {
-		res, err := db.Import(ctx, src, fn)
+		if dirty {
+			set, err := app.warninglists(ctx, db)
+			if err != nil {
+				return false, err
+			}
+			wl, dirty = set, false
+		}
+		res, err := db.Import(ctx, src, func(sink intel.Sink) error {
+			if wl != nil && len(wl.Lists()) > 0 {
+				sink = &warninglist.FlaggingSink{Set: wl, Next: sink}
+			}
+			return fn(sink)
+		})
+		if src.Format == (warninglist.Importer{}).Name() {
+			dirty = true
+		}
 		return res.Already, err
 	})
 	results, err := svc.ImportPaths(ctx, paths, format, opt)

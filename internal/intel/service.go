@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -46,6 +47,9 @@ type ImportService struct {
 	DirImporters []DirImporter
 	Limits       fileio.Limits
 	Tx           Transactor
+	// First names formats imported before all others in one call (the
+	// warninglists, so that indicators imported with them are flagged).
+	First []string
 }
 
 var errNotRecognised = errors.New("format not recognised (use --format)")
@@ -75,6 +79,9 @@ func (s *ImportService) ImportPaths(ctx context.Context, paths []string, force s
 			continue
 		}
 		fromDir := len(files) != 1 || files[0] != p
+		if len(s.First) > 0 && force == "" {
+			s.sortFirst(files)
+		}
 		for _, f := range files {
 			if err := ctx.Err(); err != nil {
 				return out, err
@@ -87,6 +94,33 @@ func (s *ImportService) ImportPaths(ctx context.Context, paths []string, force s
 		}
 	}
 	return out, nil
+}
+
+// sortFirst moves files in the First formats to the front, keeping order otherwise.
+func (s *ImportService) sortFirst(files []string) {
+	rank := make(map[string]int, len(files))
+	for _, f := range files {
+		rank[f] = len(s.First)
+		if f == "-" {
+			continue
+		}
+		in, err := fileio.Open(f, s.Limits)
+		if err != nil {
+			continue
+		}
+		for _, c := range s.Importers {
+			if c.Sniff(in.Head, f) {
+				for i, name := range s.First {
+					if c.Name() == name {
+						rank[f] = i
+					}
+				}
+				break
+			}
+		}
+		in.Close()
+	}
+	sort.SliceStable(files, func(i, j int) bool { return rank[files[i]] < rank[files[j]] })
 }
 
 func (s *ImportService) byName(name string) (Importer, error) {

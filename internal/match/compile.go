@@ -55,9 +55,12 @@ type Snapshot struct {
 	ip6        map[[16]byte]int32
 	cidr       *bart.Table[int32] // value: index into cidrGroups
 	cidrGroups [][]int32          // refs of a prefix and all its supernets
+	ip4x16     []uint64           // bitmap of IPv4 /16s holding an exact indicator (8 KiB)
 	cidr4      []uint64           // bitmap of IPv4 /20 blocks some CIDR overlaps
 	cidr6      bool               // some CIDR is IPv6
 	domains    suffixSet
+	maxLabels  int  // most labels of any indicator domain; longer suffixes are not looked up
+	oneLabel   bool // some indicator domain is a single label ("com")
 	strs       [numClasses]map[string]int32
 	urlHosts   map[string]struct{} // hosts (with non-default port) that URL indicators name
 
@@ -160,7 +163,7 @@ func Compile(indicators []*intel.Object, opt Options) (*Snapshot, error) {
 type Builder struct {
 	opt      Options
 	s        *Snapshot
-	idHashes []idHash // one per indicator, sorted at Build to find repeated ids
+	idHashes []idHash   // one per indicator, sorted at Build to find repeated ids
 	digests  [][16]byte // per indicator, for the version hash
 	prefixes map[netip.Prefix]int32
 	modified []int64         // per indicator: Modified, to keep the newest version of an id
@@ -384,6 +387,10 @@ func (b *Builder) addObservable(idx int32, id string, ob intel.Observable, lists
 				rp.next = h
 			}
 			s.ip4[k] = ri
+			if s.ip4x16 == nil {
+				s.ip4x16 = make([]uint64, 1<<16/64)
+			}
+			s.ip4x16[k>>22] |= 1 << (k >> 16 & 63)
 		} else {
 			k := a.As16()
 			if h, ok := s.ip6[k]; ok {
@@ -400,6 +407,9 @@ func (b *Builder) addObservable(idx int32, id string, ob intel.Observable, lists
 	case intel.Domain:
 		rp.value = strings.TrimPrefix(rp.value, "*.")
 		rp.next = s.domains.insert(rp.value, ri, s.refs)
+		labels := strings.Count(rp.value, ".") + 1
+		s.maxLabels = max(s.maxLabels, labels)
+		s.oneLabel = s.oneLabel || labels == 1
 	case intel.URL:
 		key := urlKeyOfNormalized(r.value)
 		host := key

@@ -162,7 +162,7 @@ func (c *matchCtx) ip(a netip.Addr, f fieldID, dir string, port int) {
 	var g int32 = -1
 	if a.Is4() {
 		k := ip4Key(a)
-		if len(s.ip4) > 0 && s.filter.has(ip4Hash(k)) {
+		if s.ip4x16 != nil && s.ip4x16[k>>22]&(1<<(k>>16&63)) != 0 && s.filter.has(ip4Hash(k)) {
 			if h, ok := s.ip4[k]; ok {
 				head = h
 			}
@@ -232,9 +232,17 @@ func (c *matchCtx) domain(name string, f fieldID) {
 		name = name[2:]
 	}
 	h := uint64(fnvOffset)
+	labels := 0
 	for i := len(name) - 1; i >= 0; i-- {
 		h = (h ^ uint64(lowerASCII(name[i]))) * fnvPrime
 		if i == 0 || name[i-1] == '.' {
+			labels++
+			if labels > c.s.maxLabels {
+				return
+			}
+			if labels == 1 && !c.s.oneLabel {
+				continue
+			}
 			fh := finish(h)
 			if !c.s.filter.has(domainFilterHash(fh)) {
 				continue

@@ -49,7 +49,7 @@ type emitter struct {
 	markings []string
 	actorID  string
 	sourceID string            // identity of opt.Source
-	sources  map[string]string // lower-case source name → identity id, sent
+	sources  map[string]string // source name, as written and lower-cased → identity id (sent)
 	seen     map[[16]byte]struct{}
 	nInd     int // indicators sent
 	nRel     int // relationships sent
@@ -123,12 +123,19 @@ func (e *emitter) start() error {
 // it the first time the file mentions it. Identities are not marked with
 // the file's TLP: they are shared by every file that names the source.
 func (e *emitter) identity(name string) (string, error) {
-	key := strings.ToLower(name)
-	if id, ok := e.sources[key]; ok {
+	if id, ok := e.sources[name]; ok { // the name as written: most rows repeat it
 		return id, nil
 	}
-	id := intel.DeriveID(intel.TypeIdentity, "name", key)
-	e.sources[key] = id
+	key := strings.ToLower(name)
+	id, sent := e.sources[key]
+	if !sent {
+		id = intel.DeriveID(intel.TypeIdentity, "name", key)
+		e.sources[key] = id
+	}
+	e.sources[name] = id
+	if sent {
+		return id, nil
+	}
 	return id, e.put(&intel.Object{ID: id, Type: intel.TypeIdentity, SpecVersion: "2.1", Name: name, Confidence: -1})
 }
 
@@ -141,31 +148,41 @@ func (e *emitter) skip(re *intel.RecordError) { e.stats.Skip(re) }
 func (e *emitter) emit(r *record) error { return e.send(e.prepare(r)) }
 
 // prepared is an indicator built as far as it can be without the file's
-// state: id, observable, pattern.
+// state: everything but markings, creator and the --confidence override.
 type prepared struct {
-	rec   record
-	id    string
-	key   [16]byte
-	keyOK bool
-	blk   indicatorBlock // by value: one allocation per indicator
+	blk        indicatorBlock // by value: one allocation per indicator
+	key        [16]byte
+	keyOK      bool
+	source     string
+	confidence int
 }
 
 // prepare does the per-value work that needs nothing but the emitter's
 // fixed settings, so several goroutines may run it at once.
 func (e *emitter) prepare(r *record) *prepared {
-	p := &prepared{rec: *r}
+	p := &prepared{source: r.source, confidence: r.confidence}
+	var id string
 	if r.port != 0 {
-		p.id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value, strconv.Itoa(r.port))
+		id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value, strconv.Itoa(r.port))
 	} else {
-		p.id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value)
+		id = intel.DeriveID(intel.TypeIndicator, string(r.typ), r.value)
 	}
-	p.key, p.keyOK = idKey(p.id)
+	p.key, p.keyOK = idKey(id)
 	blk := &p.blk
 	blk.obs[0] = intel.Observable{Type: r.typ, Value: r.value, Port: r.port}
 	blk.spec = intel.IndicatorSpec{PatternType: "stix", Pattern: blk.obs[0].STIXPattern(),
 		Observables: blk.obs[:], ValidFrom: r.validFrom, ValidUntil: r.validUntil, Context: r.context}
 	if blk.spec.Pattern == "" {
 		blk.spec.PatternType, blk.spec.Pattern = e.fallback, r.value
+	}
+	created, modified := r.validFrom, r.modified
+	if modified.Before(created) {
+		modified = created
+	}
+	blk.obj = intel.Object{
+		ID: id, Type: intel.TypeIndicator, SpecVersion: "2.1", Name: r.value,
+		Description: r.desc, Created: created, Modified: modified,
+		Labels: r.labels, ExternalRefs: r.refs, Raw: r.raw, Indicator: &blk.spec,
 	}
 	return p
 }
@@ -183,30 +200,19 @@ func (e *emitter) send(p *prepared) error {
 		}
 		e.seen[p.key] = struct{}{}
 	}
-	r := &p.rec
-	conf := r.confidence
+	o := &p.blk.obj
+	o.Confidence = p.confidence
 	if e.opt.Confidence >= 0 {
-		conf = e.opt.Confidence
+		o.Confidence = e.opt.Confidence
 	}
-	createdBy := e.sourceID
-	if createdBy == "" && r.source != "" {
+	o.CreatedBy = e.sourceID
+	if o.CreatedBy == "" && p.source != "" {
 		var err error
-		if createdBy, err = e.identity(r.source); err != nil {
+		if o.CreatedBy, err = e.identity(p.source); err != nil {
 			return err
 		}
 	}
-	created := r.validFrom
-	modified := r.modified
-	if modified.Before(created) {
-		modified = created
-	}
-	o := &p.blk.obj
-	*o = intel.Object{
-		ID: p.id, Type: intel.TypeIndicator, SpecVersion: "2.1", Name: r.value,
-		Description: r.desc, Created: created, Modified: modified, Confidence: conf,
-		Labels: r.labels, ExternalRefs: r.refs, Markings: e.markings[:len(e.markings):len(e.markings)],
-		CreatedBy: createdBy, Raw: r.raw, Indicator: &p.blk.spec,
-	}
+	o.Markings = e.markings[:len(e.markings):len(e.markings)]
 	// indicators and relationships are counted in result: a map update per
 	// object is measurable on million-line lists
 	if err := e.sink.Put(e.ctx, o); err != nil {
@@ -216,10 +222,10 @@ func (e *emitter) send(p *prepared) error {
 	e.stats.Network++ // every flat type is something network telemetry shows
 	if e.actorID != "" {
 		rel := &intel.Object{
-			ID: intel.DeriveID(intel.TypeRelationship, "indicates", p.id, e.actorID), Type: intel.TypeRelationship,
-			SpecVersion: "2.1", Created: created, Modified: modified, Confidence: conf,
-			Markings: o.Markings, CreatedBy: createdBy,
-			Relationship: &intel.RelationshipSpec{Type: "indicates", SourceRef: p.id, TargetRef: e.actorID},
+			ID: intel.DeriveID(intel.TypeRelationship, "indicates", o.ID, e.actorID), Type: intel.TypeRelationship,
+			SpecVersion: "2.1", Created: o.Created, Modified: o.Modified, Confidence: o.Confidence,
+			Markings: o.Markings, CreatedBy: o.CreatedBy,
+			Relationship: &intel.RelationshipSpec{Type: "indicates", SourceRef: o.ID, TargetRef: e.actorID},
 		}
 		if err := e.sink.Put(e.ctx, rel); err != nil {
 			return fmt.Errorf("%s: store %s %s: %w", e.name, rel.Type, rel.ID, err)

@@ -212,7 +212,7 @@ func namesAndAliases(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.NameRecord{{"APT1", "name", "attack"}, {"Comment Crew", "alias", "attack"}, {"G0006", "external-id", "attack"}}
+	want := []store.NameRecord{{Name: "APT1", Kind: "name", Source: "attack"}, {Name: "Comment Crew", Kind: "alias", Source: "attack"}, {Name: "G0006", Kind: "external-id", Source: "attack"}}
 	if diff := cmp.Diff(want, recs); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
+)
+
+func behaviorThreshold() float64 { return behavior.DefaultConfig().Threshold }
+
+func newDetectionsCmd(app *App) *cobra.Command {
+	var all bool
+	var allowlist string
+	var limit int
+	c := &cobra.Command{
+		Use:   "detections",
+		Short: "List behavioural findings (beacons, long connections, DNS tunnels, DGA, strobes) by score, with their explanation",
+		Long: `List behavioural findings by score. --allowlist re-applies an allowlist (and the
+warninglists in the store) to the findings already stored, so allowlist
+changes take effect without rescanning.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var dets []behavior.Detection
+			if err := db.Detections(ctx, func(d *behavior.Detection) error {
+				dets = append(dets, *d)
+				return nil
+			}); err != nil {
+				return err
+			}
+			if allowlist != "" {
+				al, err := behavior.LoadAllowlist(allowlist)
+				if err != nil {
+					return err
+				}
+				wl, err := app.warninglists(ctx, db)
+				if err != nil {
+					return err
+				}
+				dets = behavior.Reapply(dets, behavior.Chain(benignAdapter{wl}, al), behavior.DefaultConfig())
+				if err := db.PutDetections(ctx, dets); err != nil {
+					return err
+				}
+			}
+			sort.SliceStable(dets, func(i, j int) bool { return dets[i].Score > dets[j].Score })
+			th := behaviorThreshold()
+			var shown []behavior.Detection
+			for _, d := range dets {
+				if !all && (d.Suppressed || d.Score < th) {
+					continue
+				}
+				shown = append(shown, d)
+				if limit > 0 && len(shown) == limit {
+					break
+				}
+			}
+			if app.JSON {
+				if shown == nil {
+					shown = []behavior.Detection{}
+				}
+				return app.printJSON(shown)
+			}
+			for _, d := range shown {
+				dst := d.DstName
+				if d.Dst.IsValid() {
+					if dst != "" {
+						dst += " "
+					}
+					dst += d.Dst.String()
+				}
+				if d.DstPort != 0 {
+					dst += fmt.Sprintf(":%d", d.DstPort)
+				}
+				state := ""
+				if d.Suppressed {
+					state = "  [suppressed: " + d.SuppressedBy + "]"
+				}
+				fmt.Fprintf(app.Stdout, "%.2f  %-16s %s → %s  (%d, %s – %s)%s\n", d.Score, d.Analytic, d.Src, dst, d.Count,
+					d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04"), state)
+				for _, f := range d.Facts {
+					fmt.Fprintf(app.Stdout, "      %s\n", f)
+				}
+				if len(d.Modifiers) > 0 {
+					var m []string
+					for _, x := range d.Modifiers {
+						m = append(m, fmt.Sprintf("%s ×%.2f (%s)", x.Name, x.Factor, x.Reason))
+					}
+					fmt.Fprintf(app.Stdout, "      modifiers: %s\n", strings.Join(m, "; "))
+				}
+			}
+			app.infof("%d of %d findings shown (threshold %.2f; --all for every one)", len(shown), len(dets), th)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "include findings below the threshold and suppressed ones")
+	c.Flags().StringVar(&allowlist, "allowlist", "", "re-apply this allowlist to the stored findings")
+	c.Flags().IntVar(&limit, "limit", 0, "at most this many")
+	return c
+}

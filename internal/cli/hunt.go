@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whodunit-project/whodunit/internal/attribute"
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/report"
+)
+
+type attributeFlags struct {
+	assets string
+	geoip  []string
+}
+
+func (f *attributeFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.assets, "assets", "", "CSV of internal networks: cidr, organisation, sector, country")
+	c.Flags().StringArrayVar(&f.geoip, "geoip", nil, "MaxMind-format database(s) to use instead of the embedded one (repeatable)")
+}
+
+func newAttributeCmd(app *App) *cobra.Command {
+	var f attributeFlags
+	c := &cobra.Command{
+		Use:   "attribute",
+		Short: "Group the stored sightings and detections into campaigns and weigh who is behind each",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			data, err := app.analyse(ctx, db, analyseOptions{assets: f.assets, geoip: f.geoip})
+			if err != nil {
+				return err
+			}
+			if app.JSON {
+				return app.printJSON(data.Doc)
+			}
+			printAssessmentSummary(app.Stdout, data.Doc)
+			return nil
+		},
+	}
+	f.register(c)
+	return c
+}
+
+// printAssessmentSummary prints, per campaign, who, how likely, how sure,
+// the alternative and the operators' time zone.
+func printAssessmentSummary(w io.Writer, doc *report.Document) {
+	fmt.Fprintf(w, "%d events, %d sightings (%d suppressed), %d detections → %d campaign(s)\n",
+		doc.Summary.Events, doc.Summary.Sightings, doc.Summary.Suppressed, doc.Summary.Detections, doc.Summary.Campaigns)
+	for _, c := range doc.Campaigns {
+		a := c.Attribution
+		fmt.Fprintf(w, "\n%s  %s – %s  %d victim(s), %d infrastructure, %d sightings, %d detections\n", c.ID,
+			c.FirstSeen.Format("2006-01-02"), c.LastSeen.Format("2006-01-02"), len(c.Victims), len(c.Infrastructure), c.Sightings, c.Detections)
+		switch {
+		case a.Actor == "":
+			fmt.Fprintf(w, "  Attribution: %s (no actor in the intelligence is linked to this activity)\n", a.Estimate)
+		case a.Estimate == attribute.NotEnoughEvidence:
+			fmt.Fprintf(w, "  Attribution: %s — the leading hypothesis is %s at %.0f%%\n", a.Estimate, a.Actor, 100*a.Likelihood)
+		default:
+			fmt.Fprintf(w, "  Attribution: %s is %s (%.0f%%) behind this campaign; analytic confidence %s\n", a.Actor, a.Estimate, 100*a.Likelihood, a.Confidence)
+		}
+		if len(a.Alternatives) > 0 {
+			alt := a.Alternatives[0]
+			fmt.Fprintf(w, "  Alternative: %s (%.0f%%, %s)\n", alt.Actor, 100*alt.Likelihood, alt.Estimate)
+		}
+		tz := a.OperatorUTCOffset
+		if tz.Enough {
+			fmt.Fprintf(w, "  Operators work at UTC%s (fit %.0f%%, %d human-driven events; runner-up UTC%s); consistent countries: %s\n",
+				attribute.FormatOffset(tz.Hours), 100*tz.Fit, tz.Events, attribute.FormatOffset(tz.RunnerUp.Hours), strings.Join(a.OperatorCountries, " "))
+		} else {
+			fmt.Fprintf(w, "  Operator time zone: not enough human-driven activity (%d events, need %d)\n", tz.Events, attribute.MinTZEvents)
+		}
+		var infra []string
+		for cc, n := range a.InfrastructureCountries {
+			infra = append(infra, fmt.Sprintf("%s %d", cc, n))
+		}
+		if len(infra) > 0 {
+			fmt.Fprintf(w, "  Infrastructure located in: %s (where servers are, not where operators sit)\n", strings.Join(sortedStrings(infra), ", "))
+		}
+		for i, e := range a.Evidence {
+			if i == 6 {
+				fmt.Fprintf(w, "  … %d more pieces of evidence (--json)\n", len(a.Evidence)-6)
+				break
+			}
+			sign := "+"
+			if e.Against || e.SupportsID == attribute.Coincidence {
+				sign = "−"
+			}
+			fmt.Fprintf(w, "  %s %.2f %-24s %s: %s\n", sign, e.Weight, e.Kind, e.Supports, e.Detail)
+		}
+	}
+	for _, s := range doc.Statistics.Statements {
+		fmt.Fprintf(w, "\n%s", s)
+	}
+	if len(doc.Statistics.Statements) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+func sortedStrings(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+type huntFlags struct {
+	intel      []string
+	actorIntel []string
+	logs       []string
+	out        string
+	attributeFlags
+	scan scanOptions
+	tlp  string
+	org  string
+}
+
+func newHuntCmd(app *App) *cobra.Command {
+	var f huntFlags
+	c := &cobra.Command{
+		Use:   "hunt --intel PATH... --logs PATH... [--out DIR]",
+		Short: "Import intelligence, scan telemetry, analyse, correlate and attribute in one go",
+		Long: `Import intelligence, scan telemetry, run the behaviour analytics, group the
+findings into campaigns and attribute each, into a fresh database (DIR/whodunit.db,
+or --db), then write DIR/report.json and print a summary.`,
+		Example: `  whodunit hunt --intel ../shared/data/intel/attack/enterprise-attack.json.gz \
+    --actor-intel APT1=../shared/data/intel/apt1 --logs /var/log/zeek --out case-42`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(f.logs) == 0 {
+				return usagef("--logs is required")
+			}
+			if len(f.intel) == 0 && len(f.actorIntel) == 0 {
+				return usagef("--intel or --actor-intel is required")
+			}
+			return app.hunt(cmd.Context(), &f, cmd.Flags().Changed("db"))
+		},
+	}
+	fl := c.Flags()
+	fl.StringArrayVar(&f.intel, "intel", nil, "intelligence file or directory (repeatable)")
+	fl.StringArrayVar(&f.actorIntel, "actor-intel", nil, "ACTOR=PATH: intelligence whose indicators all belong to ACTOR (repeatable)")
+	fl.StringArrayVar(&f.logs, "logs", nil, "telemetry file or directory (repeatable)")
+	fl.StringVar(&f.out, "out", "whodunit-hunt", "directory for the database and the reports")
+	fl.StringVar(&f.tlp, "tlp", "amber", "TLP level of the reports")
+	fl.StringVar(&f.org, "org", "whodunit", "reporting organisation named in the STIX report")
+	fl.StringVar(&f.scan.allowlist, "allowlist", "", "file of known-good addresses and names for the analytics")
+	fl.IntVar(&f.scan.workers, "workers", 0, "parallel scan workers (default: one per CPU)")
+	f.register(c)
+	return c
+}
+
+func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	if !dbGiven {
+		app.DBPath = filepath.Join(f.out, "whodunit.db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(app.DBPath + suffix); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+	}
+	db, err := app.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	jsonOut := app.JSON
+	app.JSON = false
+	defer func() { app.JSON = jsonOut }()
+	quiet := app.Quiet
+	app.Quiet = true
+	var results []intel.FileResult
+	if len(f.intel) > 0 {
+		r, err := app.importPaths(ctx, db, f.intel, "", intel.DefaultOptions())
+		if err != nil {
+			return err
+		}
+		results = append(results, r...)
+	}
+	for _, ai := range f.actorIntel {
+		actor, path, ok := strings.Cut(ai, "=")
+		if !ok || actor == "" || path == "" {
+			return usagef("--actor-intel wants ACTOR=PATH, got %q", ai)
+		}
+		opt := intel.DefaultOptions()
+		opt.Actor = actor
+		r, err := app.importPaths(ctx, db, []string{path}, "", opt)
+		if err != nil {
+			return err
+		}
+		results = append(results, r...)
+	}
+	if err := app.reportImport(results); err != nil {
+		app.Quiet = quiet
+		return err
+	}
+	app.Quiet = quiet
+	res, err := app.runScan(ctx, db, f.logs, f.scan)
+	if err != nil {
+		return err
+	}
+	data, err := app.analyse(ctx, db, analyseOptions{assets: f.assets, geoip: f.geoip, org: f.org, tlp: f.tlp,
+		summary: report.Summary{Events: res.summary.Events, Bytes: res.summary.DataBytes}})
+	if err != nil {
+		return err
+	}
+	written, err := writeReports(f.out, data)
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		app.JSON = true
+		return app.printJSON(data.Doc)
+	}
+	if !app.Quiet {
+		st, _ := db.IntelStats(ctx)
+		fmt.Fprintf(app.Stdout, "intelligence: %d indicators from %d sources\n", st.Objects[intel.TypeIndicator], st.Sources)
+		app.printScanSummary(res)
+		fmt.Fprintln(app.Stdout)
+	}
+	printAssessmentSummary(app.Stdout, data.Doc)
+	fmt.Fprintf(app.Stdout, "\nReports: %s\n", strings.Join(written, ", "))
+	return nil
+}
+
+// writeReports writes every report format into dir and returns the paths.
+func writeReports(dir string, data *report.Data) ([]string, error) {
+	path := filepath.Join(dir, "report.json")
+	if err := writeFileAtomic(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(data.Doc)
+	}); err != nil {
+		return nil, err
+	}
+	return []string{path}, nil
+}
+
+// writeFileAtomic writes through a temporary file and renames it, so a
+// failed write never leaves half a report.
+func writeFileAtomic(path string, fn func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if err := fn(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

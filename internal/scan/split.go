@@ -1,0 +1,302 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/whodunit-project/whodunit/internal/fileio"
+)
+
+// source is one opened input with a raw byte count that the progress
+// display can read while another goroutine reads the file.
+type source struct {
+	in   *fileio.Input
+	f    *os.File
+	raw  *countReader
+	size int64
+}
+
+func (src *source) close() {
+	if src.f != nil && src.f != os.Stdin {
+		src.f.Close()
+	}
+}
+
+// countReader counts raw bytes for the file and for the whole scan.
+type countReader struct {
+	r     io.Reader
+	n     int64 // this file; read by the owner only
+	total *atomic.Int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.total.Add(int64(n))
+	return n, err
+}
+
+func (s *scanner) open(fs *fileState) (*source, error) {
+	var f *os.File
+	size := int64(-1)
+	if fs.path == "-" {
+		f = os.Stdin
+	} else {
+		var err error
+		if f, err = os.Open(fs.path); err != nil {
+			return nil, err
+		}
+		if st, err := f.Stat(); err == nil {
+			if st.IsDir() {
+				f.Close()
+				return nil, fmt.Errorf("%s: is a directory", fs.path)
+			}
+			size = st.Size()
+		}
+	}
+	cr := &countReader{r: f, total: &s.rawRead}
+	in, err := fileio.Wrap(cr, fs.path, s.cfg.Limits)
+	if err != nil {
+		if f != os.Stdin {
+			f.Close()
+		}
+		return nil, err
+	}
+	in.Size = size
+	return &source{in: in, f: f, raw: cr, size: size}, nil
+}
+
+// readFile opens one file, picks its format, and either cuts it into
+// chunks for the workers or hands the whole stream to one worker.
+func (s *scanner) readFile(ctx context.Context, fs *fileState) {
+	src, err := s.open(fs)
+	if err != nil {
+		fs.fail(err)
+		return
+	}
+	f := s.forced
+	if f == nil {
+		if len(src.in.Head) == 0 {
+			src.close() // an empty file has nothing to scan
+			return
+		}
+		var ok bool
+		if f, ok = s.cfg.Registry.Sniff(src.in.Head, fs.path); !ok {
+			src.close()
+			if fs.walked {
+				fs.mu.Lock()
+				fs.sum.Skipped = "format not recognised"
+				fs.mu.Unlock()
+				return
+			}
+			fs.fail(fmt.Errorf("%s: format not recognised (use --format to name it)", fs.path))
+			return
+		}
+	}
+	fs.format = f
+	fs.mu.Lock()
+	fs.sum.Format = f.Name()
+	fs.mu.Unlock()
+
+	if s.cfg.ChunkSize > 0 && s.cfg.Splittable(f.Name()) {
+		s.split(ctx, fs, src)
+		src.close()
+		fs.mu.Lock()
+		fs.sum.Bytes = src.raw.n
+		fs.mu.Unlock()
+		return
+	}
+	select {
+	case s.jobs <- job{fs: fs, src: src}:
+	case <-ctx.Done():
+		src.close()
+	}
+}
+
+func (s *scanner) getBuf(ctx context.Context) []byte {
+	select {
+	case b := <-s.pool:
+		if cap(b) < s.cfg.ChunkSize {
+			b = make([]byte, s.cfg.ChunkSize)
+		}
+		return b[:s.cfg.ChunkSize]
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (s *scanner) putBuf(b []byte) {
+	if b != nil {
+		s.pool <- b
+	}
+}
+
+var newline = []byte{'\n'}
+
+// split reads a line-oriented input in chunks that end at line boundaries
+// and hands them to the workers with what each needs to be read on its
+// own: the header block in effect at its start, its first line number and
+// its byte offset. Reading is sequential (so gzip works too); parsing and
+// matching run in parallel.
+func (s *scanner) split(ctx context.Context, fs *fileState, src *source) {
+	r, ok := src.in.R.(*bufio.Reader)
+	if !ok {
+		r = bufio.NewReaderSize(src.in.R, 64<<10)
+	}
+	var (
+		hdr   headerTracker
+		carry []byte
+		line  int64 // lines before the next chunk
+		off   int64 // offset of the next chunk in the (decompressed) stream
+	)
+	for {
+		buf := s.getBuf(ctx)
+		if buf == nil {
+			return
+		}
+		n := copy(buf, carry)
+		m, err := io.ReadFull(r, buf[n:])
+		data := buf[:n+m]
+		end := false
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			end, err = true, nil
+		} else if err != nil {
+			end = true
+		}
+		cut := len(data)
+		if !end {
+			i := bytes.LastIndexByte(data, '\n')
+			if i < 0 {
+				// one line longer than a whole chunk: no reader would
+				// take it; report it here and skip to its end
+				skipped, found, serr := skipLine(r)
+				fs.mu.Lock()
+				fs.sum.BadRecords++
+				fs.addErrors([]posErr{{line + 1, off, fmt.Sprintf("%s:%d: line longer than %d bytes", fs.path, line+1, s.cfg.ChunkSize)}})
+				fs.sum.DataBytes += int64(len(data)) + skipped
+				fs.mu.Unlock()
+				s.dataDone.Add(int64(len(data)) + skipped)
+				line++
+				off += int64(len(data)) + skipped
+				carry = carry[:0]
+				s.putBuf(buf)
+				if serr != nil {
+					fs.fail(fmt.Errorf("%s: offset %d: %w", fs.path, off, serr))
+					return
+				}
+				if !found {
+					return
+				}
+				continue
+			}
+			cut = i + 1
+		}
+		carry = append(carry[:0], data[cut:]...)
+		chunk := data[:cut]
+		j := job{fs: fs, buf: buf, data: chunk, header: hdr.block, hdrLines: hdr.lines, startLine: line, startOff: off}
+		hdr.scan(chunk)
+		line += int64(bytes.Count(chunk, newline))
+		off += int64(cut)
+		if len(chunk) == 0 {
+			s.putBuf(buf)
+		} else {
+			select {
+			case s.jobs <- j:
+			case <-ctx.Done():
+				s.putBuf(buf)
+				return
+			}
+		}
+		if err != nil {
+			fs.fail(fmt.Errorf("%s: offset %d: %w", fs.path, off, err))
+			return
+		}
+		if end {
+			return
+		}
+	}
+}
+
+// skipLine reads up to and including the next newline.
+func skipLine(br *bufio.Reader) (n int64, found bool, err error) {
+	for {
+		b, err := br.ReadSlice('\n')
+		n += int64(len(b))
+		switch err {
+		case nil:
+			return n, true, nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			return n, false, nil
+		default:
+			return n, false, err
+		}
+	}
+}
+
+// headerTracker follows the '#' header blocks of a Zeek TSV stream (other
+// line formats have none): the block in effect is what a reader starting
+// in the middle of the stream must see first.
+type headerTracker struct {
+	block []byte // never modified in place: chunks keep references
+	lines int64
+	// contiguous: the last line scanned was a header line, so a header
+	// line at the start of the next chunk continues the block
+	contiguous bool
+}
+
+// maxHeaderBytes bounds a header block; longer blocks are cut.
+const maxHeaderBytes = 1 << 20
+
+var (
+	hSeparator = []byte("#separator")
+	hClose     = []byte("#close")
+)
+
+// scan updates the tracker with the header lines in chunk, which starts at
+// a line boundary.
+func (h *headerTracker) scan(chunk []byte) {
+	prevEnd := -1 // end of the last header line seen in this chunk
+	if h.contiguous {
+		prevEnd = 0
+	}
+	i := 0
+	for i < len(chunk) {
+		j := bytes.IndexByte(chunk[i:], '#')
+		if j < 0 {
+			break
+		}
+		p := i + j
+		if p > 0 && chunk[p-1] != '\n' {
+			i = p + 1
+			continue
+		}
+		e := bytes.IndexByte(chunk[p:], '\n')
+		lineEnd := len(chunk)
+		if e >= 0 {
+			lineEnd = p + e + 1
+		}
+		ln := chunk[p:lineEnd]
+		switch {
+		case bytes.HasPrefix(ln, hClose):
+			// the block ends; the next one brings its own header
+		case bytes.HasPrefix(ln, hSeparator) || p != prevEnd:
+			h.block = append([]byte(nil), ln...)
+		case len(h.block)+len(ln) <= maxHeaderBytes:
+			h.block = append(h.block[:len(h.block):len(h.block)], ln...)
+		}
+		prevEnd = lineEnd
+		i = lineEnd
+	}
+	h.contiguous = prevEnd == len(chunk)
+	if n := len(h.block); n > 0 && h.block[n-1] != '\n' {
+		h.block = append(h.block[:n:n], '\n')
+	}
+	h.lines = int64(bytes.Count(h.block, newline))
+}
