@@ -107,7 +107,15 @@ func (app *App) importPaths(ctx context.Context, db store.Store, paths []string,
 	// stored; the set is rebuilt after a warninglist import.
 	var wl *warninglist.Set
 	dirty := true
+	isList := func(format string) bool { return format == (warninglist.Importer{}).Name() }
 	svc := importService(func(ctx context.Context, src intel.Source, fn func(intel.Sink) error) (bool, error) {
+		if isList(src.Format) {
+			// Lists hold no indicators to flag; the set is rebuilt lazily
+			// before the next file that may.
+			res, err := db.Import(ctx, src, fn)
+			dirty = dirty || err == nil && !res.Already
+			return res.Already, err
+		}
 		if dirty {
 			set, err := app.warninglists(ctx, db)
 			if err != nil {
@@ -121,9 +129,6 @@ func (app *App) importPaths(ctx context.Context, db store.Store, paths []string,
 			}
 			return fn(sink)
 		})
-		if src.Format == (warninglist.Importer{}).Name() {
-			dirty = true
-		}
 		return res.Already, err
 	})
 	results, err := svc.ImportPaths(ctx, paths, format, opt)

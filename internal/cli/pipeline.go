@@ -130,7 +130,14 @@ func (app *App) runScan(ctx context.Context, db store.Store, paths []string, opt
 	var amu sync.Mutex
 	cfg := scan.Config{Paths: paths, Registry: formats.Default(fopt), Format: opt.format, Snapshot: snap, Workers: opt.workers}
 	if !opt.noBehavior {
-		analyzer = behavior.New(behavior.DefaultConfig(), benign)
+		bcfg := behavior.DefaultConfig()
+		// destinations' autonomous systems, for the vendor-network rules
+		if loc, _, err := geoLocator(nil); err == nil {
+			bcfg.Locator = loc
+		} else {
+			app.Log.Warn("behaviour analytics without autonomous systems", "err", err)
+		}
+		analyzer = behavior.New(bcfg, benign)
 		cfg.OnEvent = func(ev *telemetry.Event) {
 			amu.Lock()
 			analyzer.Observe(ev)

@@ -21,10 +21,12 @@ CREATE TABLE objects (
 	name       TEXT NOT NULL DEFAULT '',
 	modified   TEXT NOT NULL,
 	revoked    INTEGER NOT NULL DEFAULT 0,
+	source_id  INTEGER NOT NULL, -- the first source; later ones are in object_sources
 	data       BLOB NOT NULL,
 	raw        BLOB
 ) WITHOUT ROWID;
 CREATE INDEX objects_type ON objects(type);
+CREATE INDEX objects_source ON objects(source_id);
 CREATE TABLE object_versions (
 	id       TEXT NOT NULL,
 	modified TEXT NOT NULL,
@@ -32,6 +34,7 @@ CREATE TABLE object_versions (
 	raw      BLOB,
 	PRIMARY KEY (id, modified)
 ) WITHOUT ROWID;
+-- Sources of an object besides objects.source_id.
 CREATE TABLE object_sources (
 	object_id TEXT NOT NULL,
 	source_id INTEGER NOT NULL,
@@ -63,7 +66,6 @@ CREATE TABLE indicator_values (
 	issuer       TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (indicator_id, type, value, port, issuer)
 ) WITHOUT ROWID;
-CREATE INDEX indicator_values_value ON indicator_values(value);
 CREATE TABLE warninglists (
 	name        TEXT PRIMARY KEY,
 	description TEXT NOT NULL,

@@ -32,7 +32,7 @@ const timeFmt = "2006-01-02T15:04:05.000000000Z"
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-262144)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -246,8 +246,8 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 		}
 	}
 	if q.Source != "" {
-		where = append(where, "o.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE s.name = ?)")
-		args = append(args, q.Source)
+		where = append(where, "(o.source_id IN (SELECT id FROM sources WHERE name = ?) OR o.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE s.name = ?))")
+		args = append(args, q.Source, q.Source)
 	}
 	if q.ValueType != "" {
 		where = append(where, "o.id IN (SELECT indicator_id FROM indicator_values WHERE type = ?)")
@@ -401,7 +401,7 @@ const sourceCols = "s.id, s.name, s.path, s.format, s.imported_at, s.reliability
 
 // ObjectSources implements store.Store.
 func (s *Store) ObjectSources(ctx context.Context, id string) ([]intel.Source, error) {
-	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s JOIN object_sources os ON os.source_id = s.id WHERE os.object_id = ? ORDER BY s.id", id)
+	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s WHERE s.id IN (SELECT source_id FROM objects WHERE id = ?1 UNION SELECT source_id FROM object_sources WHERE object_id = ?1) ORDER BY s.id", id)
 }
 
 // Sources implements store.Store.
@@ -545,7 +545,8 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 	if err := count("SELECT type, count(DISTINCT indicator_id) FROM indicator_values GROUP BY type", st.IndicatorTypes); err != nil {
 		return st, err
 	}
-	if err := count("SELECT s.name, count(*) FROM object_sources os JOIN sources s ON s.id = os.source_id GROUP BY s.name", st.BySource); err != nil {
+	if err := count(`SELECT s.name, count(*) FROM (SELECT source_id FROM objects UNION ALL SELECT source_id FROM object_sources) x
+		JOIN sources s ON s.id = x.source_id GROUP BY s.name`, st.BySource); err != nil {
 		return st, err
 	}
 	one := func(q string, dst *int) error { return s.db.QueryRowContext(ctx, q).Scan(dst) }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -30,11 +29,11 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		q   string
 	}{
 		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
-		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, data, raw) VALUES (?,?,?,?,?,?,?)"},
+		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
 		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
 		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) VALUES (?,?,?,?)"},
 		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = ?"},
-		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
+		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM objects WHERE id = ?1 AND source_id = ?2)"},
 		{&w.insertName, "INSERT OR IGNORE INTO names(norm, object_id, kind, display, source_id) VALUES (?,?,?,?,?)"},
 		{&w.insertRel, "INSERT INTO relationships(id, type, source_ref, target_ref) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET type = excluded.type, source_ref = excluded.source_ref, target_ref = excluded.target_ref"},
 		{&w.deleteValues, "DELETE FROM indicator_values WHERE indicator_id = ?"},
@@ -82,38 +81,42 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 	if len(o.Raw) > 0 {
 		raw = []byte(o.Raw)
 	}
-	var cur string
-	err = w.getModified.QueryRowContext(ctx, o.ID).Scan(&cur)
-	current := false
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, data, raw); err != nil {
-			return err
-		}
-		w.added++
-		current = true
-	case err != nil:
+	// The common case, a new object, costs one insert.
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw)
+	if err != nil {
 		return err
-	case mod > cur:
-		if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
-			return err
-		}
-		if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
-			return err
-		}
-		w.added++
-		current = true
-	case mod < cur:
-		r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw)
-		if err != nil {
-			return err
-		}
-		if n, _ := r.RowsAffected(); n > 0 {
-			w.added++
-		}
 	}
-	if _, err := w.insertSource.ExecContext(ctx, o.ID, w.source); err != nil {
-		return err
+	current, fresh := false, false
+	if n, _ := r.RowsAffected(); n > 0 {
+		w.added++
+		current, fresh = true, true
+	} else {
+		var cur string
+		if err := w.getModified.QueryRowContext(ctx, o.ID).Scan(&cur); err != nil {
+			return err
+		}
+		switch {
+		case mod > cur:
+			if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
+				return err
+			}
+			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
+				return err
+			}
+			w.added++
+			current = true
+		case mod < cur:
+			r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw)
+			if err != nil {
+				return err
+			}
+			if n, _ := r.RowsAffected(); n > 0 {
+				w.added++
+			}
+		}
+		if _, err := w.insertSource.ExecContext(ctx, o.ID, w.source); err != nil {
+			return err
+		}
 	}
 	if err := w.putNames(ctx, o); err != nil {
 		return err
@@ -128,8 +131,10 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 		}
 	}
 	if o.Indicator != nil {
-		if _, err := w.deleteValues.ExecContext(ctx, o.ID); err != nil {
-			return err
+		if !fresh {
+			if _, err := w.deleteValues.ExecContext(ctx, o.ID); err != nil {
+				return err
+			}
 		}
 		for _, ob := range o.Indicator.Observables {
 			if _, err := w.insertValue.ExecContext(ctx, o.ID, string(ob.Type), ob.Value, ob.Port, ob.Issuer); err != nil {

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/report"
+)
+
+// reportTLPLevels are the TLP 2.0 levels --tlp takes ("white" is read as
+// its TLP 2.0 name, clear).
+var reportTLPLevels = []string{"clear", "green", "amber", "amber+strict", "red"}
+
+// parseReportTLP normalises a --tlp value.
+func parseReportTLP(s string) (string, error) {
+	l := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tlp:")
+	if l == "white" {
+		l = "clear"
+	}
+	for _, ok := range reportTLPLevels {
+		if l == ok {
+			if _, err := intel.TLPMarking(l); err != nil {
+				return "", err
+			}
+			return l, nil
+		}
+	}
+	return "", fmt.Errorf("unknown level %q (want %s)", s, strings.Join(reportTLPLevels, ", "))
+}
+
+// parseReportFormat normalises a --format value.
+func parseReportFormat(s string) (string, error) {
+	f := strings.ToLower(strings.TrimSpace(s))
+	if f == "markdown" {
+		f = "md"
+	}
+	for _, ok := range report.Formats {
+		if f == ok {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("unknown format %q (want %s)", s, strings.Join(report.Formats, ", "))
+}
+
+func newReportCmd(app *App) *cobra.Command {
+	var (
+		af                                 attributeFlags
+		format, campaign, tlp, org, output string
+	)
+	c := &cobra.Command{
+		Use:   "report --format html|md|json|stix|csv [-o FILE]",
+		Short: "Write the report of what the database holds: HTML, Markdown, report.json, a STIX 2.1 bundle or a CSV of sightings",
+		Long: `Analyse the sightings and detections in the database (correlation and
+attribution, as 'whodunit attribute' does) and write the report in one format:
+
+  html   one self-contained file: summary, campaigns with timeline, map,
+         heat map and evidence matrix, statistics, appendices; prints cleanly
+  md     the same structure in Markdown, for tickets and wikis
+  json   report.json
+  stix   a STIX 2.1 bundle (identity, report, campaigns, actors with
+         attributed-to confidence, indicators, sightings, observed data),
+         marked with the --tlp level
+  csv    every sighting, for spreadsheets
+
+Without -o, or with -o -, the report goes to standard output.`,
+		Example: `  whodunit report --format html -o report.html
+  whodunit report --format stix --tlp green --org "Example SOC" -o case-42.stix.json
+  whodunit report --format md --campaign c-7f3a9e`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := parseReportFormat(format)
+			if err != nil {
+				return usagef("--format: %v", err)
+			}
+			level, err := parseReportTLP(tlp)
+			if err != nil {
+				return usagef("--tlp: %v", err)
+			}
+			ctx := cmd.Context()
+			db, err := app.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			data, err := app.analyse(ctx, db, analyseOptions{assets: af.assets, geoip: af.geoip, org: org, tlp: level})
+			if err != nil {
+				return err
+			}
+			data.Org, data.TLP = org, level
+			if campaign != "" {
+				if data, err = data.OnlyCampaign(campaign); err != nil {
+					return usagef("--campaign: %v", err)
+				}
+			}
+			render := func(w io.Writer) error { return report.Render(f, w, data) }
+			if output == "" || output == "-" {
+				return render(app.Stdout)
+			}
+			if err := writeFileAtomic(output, render); err != nil {
+				return err
+			}
+			if !app.Quiet {
+				fmt.Fprintf(app.Stderr, "wrote %s (%s, %d campaign(s), %s)\n", output, f, len(data.Doc.Campaigns), "TLP:"+strings.ToUpper(level))
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&format, "format", "html", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVar(&campaign, "campaign", "", "report only the campaign with this id")
+	fl.StringVar(&tlp, "tlp", report.DefaultTLP, "TLP 2.0 level of the report: "+strings.Join(reportTLPLevels, ", "))
+	fl.StringVar(&org, "org", "whodunit", "reporting organisation, named in the report and as the STIX identity")
+	fl.StringVarP(&output, "output", "o", "", "file to write (default or -: standard output)")
+	af.register(c)
+	return c
+}
