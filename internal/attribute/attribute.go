@@ -51,10 +51,15 @@ type Actor struct {
 	Aliases    []string
 	Country    string
 	Techniques map[string]bool // ATT&CK technique ids the actor uses
-	// KnownInfra are the actor's IP and CIDR indicators.
-	KnownInfra []netip.Prefix
-	// KnownInfraCountries are the countries of KnownInfra.
-	KnownInfraCountries map[string]bool
+	// KnownInfra are the actor's IP and CIDR indicators, with their countries.
+	KnownInfra []KnownInfra
+}
+
+// KnownInfra is one network an actor is known to use.
+type KnownInfra struct {
+	IndicatorID string
+	Prefix      netip.Prefix
+	Country     string
 }
 
 // Config holds the weights and thresholds; DefaultConfig documents them.
@@ -361,24 +366,36 @@ func Assess(c *correlate.Campaign, sightings []match.Sighting, detections []beha
 			a.InfraCountries[inf.Country]++
 		}
 	}
+	// Compared only with infrastructure known from other indicators than
+	// the ones seen here, so that one match is not counted twice.
+	seenHere := map[string]bool{}
+	for _, id := range c.Indicators {
+		seenHere[id] = true
+	}
 	for id, h := range hyps {
 		if id == UnknownActor || id == Coincidence {
 			continue
 		}
 		act := g.Actor(id)
-		if act == nil || len(act.KnownInfraCountries) == 0 {
+		if act == nil {
 			continue
+		}
+		known := map[string]bool{}
+		for _, k := range act.KnownInfra {
+			if k.Country != "" && !seenHere[k.IndicatorID] {
+				known[k.Country] = true
+			}
 		}
 		var common []string
 		for cc := range a.InfraCountries {
-			if act.KnownInfraCountries[cc] {
+			if known[cc] {
 				common = append(common, cc)
 			}
 		}
 		if len(common) > 0 {
 			sort.Strings(common)
 			add(Evidence{Kind: "infrastructure-geography", Supports: id, Weight: 0.15, Source: "geolocation",
-				Detail: fmt.Sprintf("infrastructure in %s, where %s's known infrastructure is (weak: servers can be rented anywhere)", strings.Join(common, ", "), h.Name)})
+				Detail: fmt.Sprintf("infrastructure in %s, where %s's other known infrastructure is (weak: servers can be rented anywhere)", strings.Join(common, ", "), h.Name)})
 		}
 	}
 

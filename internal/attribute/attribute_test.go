@@ -86,10 +86,10 @@ type fakeGraph struct {
 	actors map[string]*attribute.Actor
 }
 
-func (g *fakeGraph) Indicator(id string) *intel.Object              { return g.inds[id] }
-func (g *fakeGraph) IndicatorSources(id string) []intel.Source      { return g.srcs[id] }
-func (g *fakeGraph) Attributions(id string) []attribute.Path        { return g.paths[id] }
-func (g *fakeGraph) Actor(id string) *attribute.Actor               { return g.actors[id] }
+func (g *fakeGraph) Indicator(id string) *intel.Object         { return g.inds[id] }
+func (g *fakeGraph) IndicatorSources(id string) []intel.Source { return g.srcs[id] }
+func (g *fakeGraph) Attributions(id string) []attribute.Path   { return g.paths[id] }
+func (g *fakeGraph) Actor(id string) *attribute.Actor          { return g.actors[id] }
 func (g *fakeGraph) add(id string, t intel.ValueType, v, src string, actors ...string) {
 	g.inds[id] = &intel.Object{ID: id, Type: intel.TypeIndicator, Confidence: -1,
 		Indicator: &intel.IndicatorSpec{Observables: []intel.Observable{{Type: t, Value: v}}}}

@@ -218,7 +218,7 @@ func (g *StoreGraph) Actor(id string) *Actor {
 		g.acts[id] = nil
 		return nil
 	}
-	a := &Actor{ID: id, Name: o.Name, AttackID: o.AttackID(), Techniques: map[string]bool{}, KnownInfraCountries: map[string]bool{}}
+	a := &Actor{ID: id, Name: o.Name, AttackID: o.AttackID(), Techniques: map[string]bool{}}
 	members := store.Cluster([]string{id}, g.links)
 	aliasSeen := map[string]bool{store.NormName(o.Name): true}
 	var users []string
@@ -280,12 +280,13 @@ func (g *StoreGraph) Actor(id string) *Actor {
 					if !p.IsValid() {
 						continue
 					}
-					a.KnownInfra = append(a.KnownInfra, p)
+					k := KnownInfra{IndicatorID: ind.ID, Prefix: p}
 					if g.geo != nil {
-						if info, ok := g.geo.Lookup(p.Addr()); ok && info.Country != "" {
-							a.KnownInfraCountries[info.Country] = true
+						if info, ok := g.geo.Lookup(p.Addr()); ok {
+							k.Country = info.Country
 						}
 					}
+					a.KnownInfra = append(a.KnownInfra, k)
 				}
 			}
 		}

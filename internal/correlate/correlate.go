@@ -428,12 +428,17 @@ func Correlate(in Input, cfg Config) []*Campaign {
 			if s.Suppressed {
 				continue
 			}
-			for _, a := range in.ActorsOf(s.IndicatorID) {
-				if m, ok := firstByActor[a]; ok {
-					join(m, n, "same actor", a)
-				} else {
-					firstByActor[a] = n
-				}
+			// Only an indicator that one actor alone claims says whose
+			// activity this is; a shared one would glue actors together.
+			actors := in.ActorsOf(s.IndicatorID)
+			if len(actors) != 1 {
+				continue
+			}
+			a := actors[0]
+			if m, ok := firstByActor[a]; ok {
+				join(m, n, "same actor", a)
+			} else {
+				firstByActor[a] = n
 			}
 		}
 	}

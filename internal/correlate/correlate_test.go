@@ -58,15 +58,20 @@ func TestSameActorJoinsAndSuppressedDoesNot(t *testing.T) {
 		dnsSighting("i3", "10.1.1.8", "dns.google", t0),
 	}
 	s[2].Suppressed, s[3].Suppressed = true, true
+	s = append(s, dnsSighting("i4", "10.1.1.9", "shared.example", t0))
 	in := correlate.Input{Sightings: s, ActorsOf: func(id string) []string {
-		if id == "i1" || id == "i2" {
+		switch id {
+		case "i1", "i2":
 			return []string{"intrusion-set--apt1"}
+		case "i4":
+			return []string{"intrusion-set--apt1", "intrusion-set--apt28"}
 		}
 		return []string{"intrusion-set--other"}
 	}}
 	cs := correlate.Correlate(in, correlate.DefaultConfig())
-	// i1 and i2 join by actor; the two warninglisted sightings join nothing.
-	if len(cs) != 3 {
+	// i1 and i2 join by actor; the two warninglisted sightings join nothing;
+	// an indicator claimed by two actors joins nothing either.
+	if len(cs) != 4 {
 		t.Fatalf("%d campaigns, want 3", len(cs))
 	}
 	if len(cs[0].Victims) != 2 || cs[0].Links[0].Reason != "same actor" {

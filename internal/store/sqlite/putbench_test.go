@@ -19,7 +19,7 @@ func BenchmarkPutIndicators(b *testing.B) {
 		v := fmt.Sprintf("host%d.example.com", i)
 		ob := intel.Observable{Type: intel.Domain, Value: v}
 		objs[i] = &intel.Object{ID: intel.DeriveID("indicator", "domain", v), Type: "indicator", Name: v, Confidence: -1, Modified: time.Unix(0, 0),
-			Raw: []byte(`{"indicator":"` + v + `"}`),
+			Raw:       []byte(`{"indicator":"` + v + `"}`),
 			Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: ob.STIXPattern(), Observables: []intel.Observable{ob}}}
 	}
 	for i := 0; i < b.N; i++ {
