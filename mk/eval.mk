@@ -1,7 +1,9 @@
 # make eval: behavioural analytics on the labelled Stratosphere captures
 # (needs the shared data directory beside the repository, or DATA=path).
-# Prints precision and recall per dataset: first with the MISP warninglists
-# only (the defaults), then with the example site allowlist as well.
+# Prints precision and recall per dataset and whether each target is met:
+# first with the defaults (MISP warninglists, the project's vendor lists, the
+# embedded geo data for destinations' autonomous systems), then with the
+# example site allowlist as well. Fails when a target is not met.
 DATA ?= ../shared/data
 EVAL_ALLOWLIST ?= internal/behavior/eval/testdata/site.allow
 

@@ -28,6 +28,8 @@ type Analyzer struct {
 	domains map[domainKey]*domainState
 	hosts   map[netip.Addr]*hostState
 	names   nameCache
+	answers answerCache                  // address → latest DNS answer, for dual-stack links
+	links   map[[2]netip.Addr]*aliasLink // (resolving address, connecting address)
 
 	files   []string
 	fileIdx map[string]uint32
@@ -41,6 +43,7 @@ type Stats struct {
 	Events   int64 // events observed
 	Used     int64 // events that fed at least one analytic
 	Skipped  int64 // events outside the analysed directions or destinations
+	NoSource int64 // connection records in which the source sent no packet (backscatter): not contacts, skipped
 	Evicted  int64 // series dropped to stay within MaxSeries
 	Late     int64 // records too far out of time order to enter interval statistics
 	Series   int   // series tracked at Finish
@@ -64,6 +67,8 @@ func New(cfg Config, benign Benign) *Analyzer {
 		domains: make(map[domainKey]*domainState),
 		hosts:   make(map[netip.Addr]*hostState),
 		names:   newNameCache(cfg.MaxNames),
+		answers: newAnswerCache(cfg.MaxNames),
+		links:   make(map[[2]netip.Addr]*aliasLink),
 		fileIdx: make(map[string]uint32),
 	}
 }
@@ -98,6 +103,9 @@ func (a *Analyzer) Observe(ev *telemetry.Event) {
 		a.stats.Skipped++
 		return
 	}
+	// the observed period is what the sensor saw, skipped records included:
+	// a host that is silent part of the time is not observed for less
+	a.seen(ev.Time.UnixMilli())
 	switch ev.Kind {
 	case telemetry.KindConn:
 		a.observeFlow(ev, layerConn, "")
@@ -195,9 +203,16 @@ func (a *Analyzer) observeFlow(ev *telemetry.Event, l layer, name string) {
 		a.stats.Skipped++
 		return
 	}
+	// A record in which the source sent nothing is not a contact it made:
+	// SYN-ACKs or resets from a server answering spoofed SYNs (backscatter)
+	// come out of Zeek as "connections" from the local address. Packet
+	// counts are 0 / 0 when a reader does not know them: those are kept.
+	if l == layerConn && ev.SrcPackets == 0 && ev.DstPackets > 0 {
+		a.stats.NoSource++
+		return
+	}
 	a.stats.Used++
 	ms := ev.Time.UnixMilli()
-	a.seen(ms)
 	r := rec{start: ms, size: sizeUnknown, port: ev.SrcPort}
 	if d := ev.Duration.Milliseconds(); d > 0 {
 		r.dur = uint32(min(d, int64(sizeUnknown-1)))
@@ -214,9 +229,17 @@ func (a *Analyzer) observeFlow(ev *telemetry.Event, l layer, name string) {
 
 	s := a.get(seriesKey{src: src, dst: dst, layer: l}, proto, ev.DstPort)
 	s.observe(r, &a.cfg, smp)
+	own := a.names.get(src, dst)
+	if own == "" {
+		// nobody gave this source the address: did its other address
+		// (dual-stack host) just resolve it?
+		if alias, aname := a.linkAnswer(src, dst, ms); alias.IsValid() && l == layerConn && name == "" {
+			name = aname
+		}
+	}
 	if l == layerConn {
 		if name == "" {
-			name = a.names.get(src, dst)
+			name = own
 		}
 	} else if name != "" {
 		a.names.put(src, dst, name)
@@ -332,6 +355,18 @@ func (a *Analyzer) Merge(b *Analyzer) {
 		a.hosts[k] = h
 	}
 	a.names.merge(&b.names)
+	a.answers.merge(&b.answers)
+	for k, l := range b.links {
+		if t, ok := a.links[k]; ok {
+			t.connections += l.connections
+			t.addrs.merge(&l.addrs)
+			continue
+		}
+		if len(a.links) < maxLinks {
+			a.links[k] = l
+		}
+	}
+	a.stats.NoSource += b.stats.NoSource
 	a.stats.Events += b.stats.Events
 	a.stats.Used += b.stats.Used
 	a.stats.Skipped += b.stats.Skipped

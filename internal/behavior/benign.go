@@ -83,41 +83,55 @@ func lookupAll(b Benign, ip netip.Addr, name string) []string {
 
 // benignModifiers looks the destination of a finding up and returns the
 // modifier of the strongest matching rule, and facts naming every list hit.
-// Lookups use exactly the fields stored in a Detection, so Reapply on stored
-// findings reaches the same verdict as Finish did.
-func benignModifiers(cfg *Config, b Benign, src, dst netip.Addr, name string) (Modifier, []string, bool) {
-	if b == nil {
-		return Modifier{}, nil, false
+// Lookups use exactly the fields stored in a Detection (address, name,
+// autonomous system), so Reapply on stored findings reaches the same
+// verdict as Finish did.
+func benignModifiers(cfg *Config, b Benign, d *Detection) (Modifier, []string, bool) {
+	src, dst, name := d.Src, d.Dst, d.DstName
+	if cfg.VendorServices != nil {
+		b = Chain(b, cfg.VendorServices)
 	}
 	type hit struct {
 		list, what string
+		network    bool
 	}
 	var hits []hit
-	if p, ok := b.(PairBenign); ok && src.IsValid() {
+	if dst.IsValid() && d.DstASN != 0 {
+		if n, ok := vendorNetwork(cfg.Networks, d.DstASN); ok {
+			org := d.DstASOrg
+			if org == "" {
+				org = n.Org
+			}
+			hits = append(hits, hit{NetworkListName + ": " + n.Group, fmt.Sprintf("%s (AS%d %s)", dst, d.DstASN, org), true})
+		}
+	}
+	if b != nil {
+		if p, ok := b.(PairBenign); ok && src.IsValid() {
+			if dst.IsValid() {
+				if l, ok := p.BenignPair(src, dst, ""); ok {
+					hits = append(hits, hit{l, dst.String(), false})
+				}
+			}
+			if name != "" {
+				if l, ok := p.BenignPair(src, netip.Addr{}, name); ok {
+					hits = append(hits, hit{l, name, false})
+				}
+			}
+		}
 		if dst.IsValid() {
-			if l, ok := p.BenignPair(src, dst, ""); ok {
-				hits = append(hits, hit{l, dst.String()})
+			for _, l := range lookupAll(b, dst, "") {
+				hits = append(hits, hit{l, dst.String(), false})
 			}
 		}
 		if name != "" {
-			if l, ok := p.BenignPair(src, netip.Addr{}, name); ok {
-				hits = append(hits, hit{l, name})
+			for _, l := range lookupAll(b, netip.Addr{}, name) {
+				hits = append(hits, hit{l, name, false})
 			}
-		}
-	}
-	if dst.IsValid() {
-		for _, l := range lookupAll(b, dst, "") {
-			hits = append(hits, hit{l, dst.String()})
-		}
-	}
-	if name != "" {
-		for _, l := range lookupAll(b, netip.Addr{}, name) {
-			hits = append(hits, hit{l, name})
-		}
-		// lists of popular sites and services hold registered domains
-		if reg, ok := registered(name); ok && reg != name {
-			for _, l := range lookupAll(b, netip.Addr{}, reg) {
-				hits = append(hits, hit{l, reg})
+			// lists of popular sites and services hold registered domains
+			if reg, ok := registered(name); ok && reg != name {
+				for _, l := range lookupAll(b, netip.Addr{}, reg) {
+					hits = append(hits, hit{l, reg, false})
+				}
 			}
 		}
 	}
@@ -144,12 +158,15 @@ func benignModifiers(cfg *Config, b Benign, src, dst netip.Addr, name string) (M
 	if bestRule.Factor == 1 {
 		return Modifier{}, facts, false
 	}
-	name2 := "warninglist"
-	if strings.HasPrefix(h.list, "allowlist") {
-		name2 = "allowlist"
+	kind := "warninglist"
+	switch {
+	case h.network:
+		kind = "network"
+	case strings.HasPrefix(h.list, "allowlist"):
+		kind = "allowlist"
 	}
 	return Modifier{
-		Name:   name2,
+		Name:   kind,
 		Factor: bestRule.Factor,
 		Reason: fmt.Sprintf("%s on %s: %s", h.what, h.list, bestRule.Why),
 	}, facts, true

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/whodunit-project/whodunit/internal/geo"
 )
 
 // Config holds every threshold of the analytics. DefaultConfig documents the
@@ -70,6 +72,27 @@ type Config struct {
 	// no rule names is reported with factor 1 (no effect).
 	BenignRules []BenignRule
 
+	// VendorServices is the project's own list of vendor update, telemetry
+	// and push hosts, looked up with the Benign given to New and by
+	// Reapply. nil: not used.
+	VendorServices Benign
+	// Locator, when set, gives the autonomous system of each finding's
+	// destination (Detection.DstASN, DstASOrg). The analyzer never loads a
+	// database by itself: callers pass one (geo.Default, geo.OpenMMDB).
+	Locator geo.Locator
+	// Networks are autonomous systems of vendors and clouds: a destination
+	// in one is reported as on the list "whodunit vendor networks: GROUP",
+	// whose factor BenignRules give. Needs DstASN, hence Locator.
+	Networks []VendorNetwork
+
+	// Dual-stack hosts: a connection from Y to an address that a DNS answer
+	// gave to X (another family: one IPv4, one IPv6) at most AliasWindow
+	// earlier, with no answer to Y itself, links X and Y; with links over at
+	// least AliasMinAddrs distinct addresses they are one host (DGA state is
+	// joined, findings name both).
+	AliasWindow   time.Duration
+	AliasMinAddrs int
+
 	// Bounds on memory.
 	MaxSeries  int // series tracked at once (see README: eviction policy)
 	MaxPending int // raw records buffered per series before they are folded into sketches
@@ -113,10 +136,14 @@ type BenignRule struct {
 //   - DGA: at least 10 failed registered domains; 10 → 0, 200 → 1.
 //   - Rare destinations: with ≥ 10 internal hosts, ≤ 1 source ×1.15;
 //     ≥ 50 % of sources ×0.8.
-//   - Benign lists: see DefaultBenignRules.
+//   - Benign lists: see DefaultBenignRules; the project's vendor lists
+//     (VendorServices, Networks) are on; no Locator.
+//   - Dual-stack hosts: answer → connection within 10 s, over at least 3
+//     addresses.
 //   - Memory: 250,000 series, 32 pending records per series, 128 buckets per
 //     sketch, 200,000 name associations.
 func DefaultConfig() Config {
+	services, networks := mustVendorData()
 	return Config{
 		Threshold:   0.7,
 		ReportFloor: 0.4,
@@ -160,6 +187,10 @@ func DefaultConfig() Config {
 		CommonShare:      0.5,
 		CommonFactor:     0.8,
 		BenignRules:      DefaultBenignRules(),
+		VendorServices:   services,
+		Networks:         networks,
+		AliasWindow:      10 * time.Second,
+		AliasMinAddrs:    3,
 		MaxSeries:        250_000,
 		MaxPending:       32,
 		MaxBuckets:       128,
@@ -174,11 +205,14 @@ func DefaultConfig() Config {
 //   - the user's allowlist, public resolvers, CRL/OCSP, captive-portal
 //     checks and special-use names: suppressed (factor 0);
 //   - vendor update and telemetry services (Microsoft, Office 365, Windows
-//     endpoints, Google domains, Apple): ×0.3;
-//   - popular sites (the top-N lists): ×0.6 — popular is not harmless,
-//     compromised and abused sites are popular too;
-//   - cloud and CDN address ranges: ×0.8 — C2 is often hosted or fronted
-//     there, so the score is lowered only a little.
+//     endpoints, Google domains, Apple, the project's "whodunit vendor
+//     services") and security vendors' own networks: ×0.3;
+//   - popular sites (the top-N lists) and large software vendors' networks
+//     (Microsoft, Apple, Google, Dropbox): ×0.6 — popular is not harmless,
+//     compromised and abused sites are popular too, and these networks also
+//     host customer clouds and shared files;
+//   - cloud and CDN address ranges and networks: ×0.8 — C2 is often hosted
+//     or fronted there, so the score is lowered only a little.
 //
 // Lists no rule names (dynamic DNS, VPNs, sinkholes, scanners, …) are
 // reported but leave the score unchanged: they are not benign infrastructure.
@@ -186,7 +220,9 @@ func DefaultBenignRules() []BenignRule {
 	const (
 		suppress = "known-benign infrastructure"
 		service  = "known update, telemetry or infrastructure service"
+		secvend  = "network of a security vendor: its products' own update, reputation, telemetry and push traffic; it hosts nobody else"
 		popular  = "popular site (popular is not harmless)"
+		softvend = "network of a large software vendor: mostly its own update, telemetry and push services, but it also hosts customer clouds and shared files, which C2 can use"
 		cloud    = "shared cloud or CDN address (C2 can be hosted or fronted here)"
 	)
 	groups := []struct {
@@ -199,13 +235,16 @@ func DefaultBenignRules() []BenignRule {
 			"captive-portals", "captive portal*", "rfc6761", "*special-use domain names*"}},
 		{0.3, service, []string{"microsoft", "*known microsoft domains*", "microsoft-office365", "microsoft-office365-ip",
 			"microsoft-office365-cn", "*office 365 urls*", "*office 365 ip address ranges*", "microsoft-win10-connection-endpoints",
-			"*windows 10 connection endpoints*", "google", "*known google domains*", "apple", "*known apple ip ranges*"}},
+			"*windows 10 connection endpoints*", "google", "*known google domains*", "apple", "*known apple ip ranges*",
+			"whodunit vendor services"}},
+		{0.3, secvend, []string{NetworkListName + ": security vendor"}},
 		{0.6, popular, []string{"alexa", "tranco*", "cisco_top*", "cloudflare-top*", "majestic_million", "moz-top500", "top *"}},
+		{0.6, softvend, []string{NetworkListName + ": software vendor"}},
 		{0.8, cloud, []string{"amazon-aws", "*amazon aws*", "microsoft-azure", "microsoft-azure-china", "microsoft-azure-germany",
 			"microsoft-azure-us-gov", "*microsoft azure*datacenter*", "google-gcp", "*google cloud platform*", "oracle-oci",
 			"*oracle cloud*", "akamai", "*akamai ip ranges*", "cloudflare", "*cloudflare ip ranges*", "fastly", "*fastly ip*",
 			"bunny-net", "*bunny.net*", "stackpath", "*stackpath*", "ovh-cluster", "*ovh cluster*", "github", "*github ip ranges*",
-			"wikimedia", "*wikimedia address ranges*", "zscaler", "*zscaler ip*"}},
+			"wikimedia", "*wikimedia address ranges*", "zscaler", "*zscaler ip*", NetworkListName + ": cloud hosting"}},
 	}
 	var rules []BenignRule
 	for _, g := range groups {

@@ -24,6 +24,16 @@ type Detection struct {
 	DstName  string     // FQDN, SNI or registered domain
 	DstPort  uint16
 	Proto    string
+	// DstASN and DstASOrg name the destination's autonomous system when
+	// Config.Locator knows it; the vendor-network rules read them, so
+	// Reapply on stored findings reaches the same verdict without a
+	// database.
+	DstASN   uint32
+	DstASOrg string
+	// SrcAliases are other addresses of the same source host (a dual-stack
+	// host that resolves over IPv6 and connects over IPv4), when the
+	// analyzer could link them; see the README.
+	SrcAliases []netip.Addr
 	// Score is in [0,1] after modifiers; RawScore before them.
 	Score     float64
 	RawScore  float64

@@ -77,13 +77,13 @@ func (a *Analyzer) observeDNS(ev *telemetry.Event) {
 	}
 	a.stats.Used++
 	ms := ev.Time.UnixMilli()
-	a.seen(ms)
 	smp := a.sampleOf(ev)
 
 	// the answers tell which name later connections to an address belong to
 	for _, ans := range ev.Answers {
 		if ip, err := netip.ParseAddr(ans); err == nil {
 			a.names.put(src, ip.Unmap(), q)
+			a.answers.put(ip.Unmap(), src, ms)
 		}
 	}
 
@@ -210,6 +210,14 @@ func (d *domainState) merge(o *domainState) {
 	d.lenSum += o.lenSum
 	d.entropy += o.entropy
 	d.maxLen = max(d.maxLen, o.maxLen)
+}
+
+// clone returns a copy that shares no memory with h.
+func (h *hostState) clone() *hostState {
+	c := *h
+	c.queried.hashes = append([]uint64(nil), h.queried.hashes...)
+	c.failed.hashes = append([]uint64(nil), h.failed.hashes...)
+	return &c
 }
 
 func (h *hostState) merge(o *hostState) {

@@ -38,13 +38,35 @@ func (a *Analyzer) Finish() []Detection {
 			out = append(out, det)
 		}
 	}
+	alias := a.aliases()
 	for src, h := range a.hosts {
+		var joined netip.Addr
+		if al, ok := alias[src]; ok {
+			// one finding for the host, under the address with more
+			// failed names, judged on both addresses' look-ups
+			if o := a.hosts[al.other]; o != nil {
+				if o.failed.estimate() > h.failed.estimate() || o.failed.estimate() == h.failed.estimate() && al.other.Less(src) {
+					continue // reported under the other address
+				}
+				h = h.clone()
+				h.merge(o)
+				joined = al.other
+			}
+		}
 		if det, ok := a.dgaDetection(src, h); ok && det.RawScore >= a.cfg.ReportFloor {
+			if joined.IsValid() {
+				det.Facts = append(det.Facts, fmt.Sprintf("look-ups of %s and %s counted together", src, joined))
+			}
 			out = append(out, det)
 		}
 	}
 	for i := range out {
 		d := &out[i]
+		if al, ok := alias[d.Src]; ok {
+			d.SrcAliases = []netip.Addr{al.other}
+			d.Facts = append(d.Facts, al.fact(d.Src))
+		}
+		locate(&a.cfg, d)
 		pop.apply(&a.cfg, d)
 		applyBenign(&a.cfg, a.benign, d)
 		finalScore(d)
@@ -560,7 +582,7 @@ const listFactPrefix = "list: "
 func applyBenign(cfg *Config, b Benign, d *Detection) {
 	mods := d.Modifiers[:0:0]
 	for _, m := range d.Modifiers {
-		if m.Name != "warninglist" && m.Name != "allowlist" {
+		if m.Name != "warninglist" && m.Name != "allowlist" && m.Name != "network" {
 			mods = append(mods, m)
 		}
 	}
@@ -570,7 +592,7 @@ func applyBenign(cfg *Config, b Benign, d *Detection) {
 			facts = append(facts, f)
 		}
 	}
-	m, lf, ok := benignModifiers(cfg, b, d.Src, d.Dst, d.DstName)
+	m, lf, ok := benignModifiers(cfg, b, d)
 	for _, f := range lf {
 		facts = append(facts, listFactPrefix+f)
 	}
@@ -581,6 +603,22 @@ func applyBenign(cfg *Config, b Benign, d *Detection) {
 		mods = nil
 	}
 	d.Modifiers, d.Facts = mods, facts
+}
+
+// locate fills the destination's autonomous system when a Locator is set
+// and the finding does not carry it yet.
+func locate(cfg *Config, d *Detection) {
+	if cfg.Locator == nil || !d.Dst.IsValid() || d.DstASN != 0 {
+		return
+	}
+	if info, ok := cfg.Locator.Lookup(d.Dst); ok && info.ASN != 0 {
+		d.DstASN, d.DstASOrg = info.ASN, info.ASOrg
+		f := fmt.Sprintf("destination in AS%d %s", info.ASN, info.ASOrg)
+		if info.Country != "" {
+			f += " (" + info.Country + ")"
+		}
+		d.Facts = append(d.Facts, f)
+	}
 }
 
 // finalScore applies the modifiers to RawScore.
@@ -614,6 +652,7 @@ func Reapply(dets []Detection, benign Benign, cfg Config) []Detection {
 	for i, d := range dets {
 		d.Modifiers = append([]Modifier(nil), d.Modifiers...)
 		d.Facts = append([]string(nil), d.Facts...)
+		locate(&cfg, &d)
 		applyBenign(&cfg, benign, &d)
 		finalScore(&d)
 		out[i] = d

@@ -23,6 +23,8 @@ type flow struct {
 	dport   uint16
 	proto   string
 	up, dn  int64
+	opk     int64 // packets from the source; with rpk, 0 = unknown
+	rpk     int64
 	kind    telemetry.Kind
 	name    string // Host / SNI
 	label   string
@@ -40,7 +42,7 @@ func (f flow) event(line int64) *telemetry.Event {
 	ev := &telemetry.Event{
 		Kind: kind, Time: f.at, File: "synthetic", Line: line,
 		SrcIP: f.src, DstIP: f.dst, SrcPort: f.sport, DstPort: f.dport,
-		Proto: f.proto, Duration: f.dur, SrcBytes: f.up, DstBytes: f.dn,
+		Proto: f.proto, Duration: f.dur, SrcBytes: f.up, DstBytes: f.dn, SrcPackets: f.opk, DstPackets: f.rpk,
 		Query: f.query, QType: f.qtype, RCode: f.rcode, Answers: f.answers,
 		Label: f.label,
 	}
@@ -58,7 +60,18 @@ func (f flow) event(line int64) *telemetry.Event {
 
 // sortFlows orders flows by time, as a log would be.
 func sortFlows(fs []flow) {
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].at.Before(fs[j].at) })
+	// sort indices, not the large structs: a stable sort moves elements
+	// O(n log² n) times
+	idx := make([]int, len(fs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return fs[idx[i]].at.Before(fs[idx[j]].at) })
+	sorted := make([]flow, len(fs))
+	for i, j := range idx {
+		sorted[i] = fs[j]
+	}
+	copy(fs, sorted)
 }
 
 // ports hands out ephemeral source ports like an operating system does.

@@ -12,6 +12,7 @@ func commands(app *App) []*cobra.Command {
 		newScanCmd(app),
 		newDetectionsCmd(app),
 		newAttributeCmd(app),
+		newReportCmd(app),
 		newGeoCmd(app),
 		newPatternCmd(app),
 		newVersionCmd(app),

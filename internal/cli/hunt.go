@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -242,16 +241,22 @@ func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
 
 // writeReports writes every report format into dir and returns the paths.
 func writeReports(dir string, data *report.Data) ([]string, error) {
-	path := filepath.Join(dir, "report.json")
-	if err := writeFileAtomic(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(data.Doc)
-	}); err != nil {
-		return nil, err
+	var written []string
+	for _, f := range report.Formats {
+		name := "report" + report.Extension(f)
+		if f == "csv" {
+			name = data.CSVName
+			if name == "" {
+				name = "sightings.csv"
+			}
+		}
+		path := filepath.Join(dir, name)
+		if err := writeFileAtomic(path, func(w io.Writer) error { return report.Render(f, w, data) }); err != nil {
+			return written, fmt.Errorf("writing %s: %w", path, err)
+		}
+		written = append(written, path)
 	}
-	return []string{path}, nil
+	return written, nil
 }
 
 // writeFileAtomic writes through a temporary file and renames it, so a
@@ -262,6 +267,11 @@ func writeFileAtomic(path string, fn func(io.Writer) error) error {
 		return err
 	}
 	if err := fn(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err

@@ -283,7 +283,13 @@ func (app *App) analyse(ctx context.Context, db store.Store, opt analyseOptions)
 			delete(indicators, id)
 		}
 	}
-	return &report.Data{Doc: doc, Sightings: sightings, Indicators: indicators, Actors: actors, Org: opt.org, TLP: opt.tlp}, nil
+	data := &report.Data{Doc: doc, Sightings: sightings, Indicators: indicators, Actors: actors, Org: opt.org, TLP: opt.tlp,
+		Detections: dets, CampaignSightings: map[string][]int{}, CampaignDetections: map[string][]int{}}
+	for _, c := range campaigns {
+		data.CampaignSightings[c.ID] = c.Sightings
+		data.CampaignDetections[c.ID] = c.Detections
+	}
+	return data, nil
 }
 
 // loadMapping reads a field mapping for JSON lines and CSV telemetry: inline

@@ -41,6 +41,7 @@ const (
 	clsFileName        // file names, lower-case
 	clsSubject         // e-mail subjects, as given
 	clsURIPath         // URL paths without host
+	clsURLHost         // hosts of URL indicators (filter only; the set is urlHosts)
 	numClasses
 )
 
@@ -635,7 +636,7 @@ func (b *Builder) Build() (*Snapshot, error) {
 // buildFilters fills the Bloom filter with every key of every exact table.
 func (b *Builder) buildFilters() {
 	s := b.s
-	n := len(s.ip4) + len(s.ip6) + s.domains.n
+	n := len(s.ip4) + len(s.ip6) + s.domains.n + len(s.urlHosts)
 	for _, m := range s.strs {
 		n += len(m)
 	}
@@ -655,6 +656,9 @@ func (b *Builder) buildFilters() {
 		for k := range m {
 			s.filter.add(strHash(s.seed, cls, k))
 		}
+	}
+	for k := range s.urlHosts {
+		s.filter.add(strHash(s.seed, clsURLHost, k))
 	}
 }
 

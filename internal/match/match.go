@@ -355,6 +355,9 @@ func (c *matchCtx) url(host, uri string) {
 	for i := 0; i < len(hostPart); i++ {
 		b[i] = lowerASCII(hostPart[i])
 	}
+	if !c.s.filter.has(bytesHash(c.s.seed, clsURLHost, b)) {
+		return
+	}
 	if _, ok := c.s.urlHosts[string(b)]; !ok {
 		return
 	}

@@ -247,7 +247,8 @@ func Build(in Input) *Document {
 				ASN: i.ASN, ASOrg: i.ASOrg, Role: i.Role, RoleReason: i.RoleReason, Indicators: i.IndicatorIDs, Detections: i.Detections,
 				Sightings: i.Sightings, Victims: len(i.Victims), Suppressed: i.Suppressed, Warninglist: i.Warninglist,
 				FirstSeen: i.FirstSeen.UTC(), LastSeen: i.LastSeen.UTC()})
-			if i.Kind == "ip" && i.Role == correlate.RoleC2 && !i.Suppressed {
+			// Hop points relay command and control: they count as C2 servers.
+			if i.Kind == "ip" && (i.Role == correlate.RoleC2 || i.Role == correlate.RoleHopPoint) && !i.Suppressed {
 				s, ok := servers[i.Value]
 				if !ok {
 					s = &c2{victims: map[netip.Addr]bool{}, country: i.Country, asn: i.ASN, org: i.ASOrg}

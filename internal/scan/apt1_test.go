@@ -77,7 +77,9 @@ func loadAPT1(t *testing.T) *apt1 {
 	return a
 }
 
-func apt1ID(t intel.ValueType, v string) string { return intel.DeriveID(intel.TypeIndicator, string(t), v) }
+func apt1ID(t intel.ValueType, v string) string {
+	return intel.DeriveID(intel.TypeIndicator, string(t), v)
+}
 
 // want is one expected sighting.
 type want struct {

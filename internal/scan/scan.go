@@ -137,12 +137,9 @@ type fileState struct {
 	walked bool   // found by walking a directory: unknown formats are skipped, not errors
 	format telemetry.Format
 
-	mu        sync.Mutex
-	sum       FileSummary
-	errs      []posErr
-	pending   int  // chunks dispatched and not yet done
-	doneRead  bool // the reader finished dispatching
-	closeOnce sync.Once
+	mu   sync.Mutex
+	sum  FileSummary
+	errs []posErr
 }
 
 // posErr is a bad record with a sortable position.
@@ -247,6 +244,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		}
 		s.files = append(s.files, &fileState{idx: i, path: abs, walked: in.walked, sum: FileSummary{Path: abs}})
 	}
+	s.byPath = make(map[string]*fileState, len(s.files))
+	for _, fs := range s.files {
+		s.byPath[fs.path] = fs
+	}
 	if cfg.Snapshot != nil {
 		s.version = cfg.Snapshot.Version()
 	}
@@ -263,6 +264,7 @@ type scanner struct {
 	cfg        Config
 	forced     telemetry.Format
 	files      []*fileState
+	byPath     map[string]*fileState
 	totalBytes int64
 	version    string
 
@@ -289,7 +291,6 @@ type job struct {
 	hdrLines  int64
 	startLine int64 // lines before the chunk
 	startOff  int64 // byte offset of the chunk
-	last      bool  // the reader will send no more chunks of this file
 
 	// stream
 	src *source

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,6 +19,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/formats"
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
 )
 
@@ -314,7 +314,7 @@ func TestSightingKeysAreStableAcrossRuns(t *testing.T) {
 // panicky is a format whose reader panics on its third record.
 type panicky struct{}
 
-func (panicky) Name() string                      { return "panicky" }
+func (panicky) Name() string                     { return "panicky" }
 func (panicky) Sniff(head []byte, _ string) bool { return bytes.HasPrefix(head, []byte("PANIC")) }
 func (panicky) Open(r io.Reader, name string) (telemetry.Reader, error) {
 	return &panicReader{name: name}, nil
@@ -396,4 +396,35 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	}
 }
 
-var _ = netip.Addr{}
+// TestRealLogsChunkedEqualWhole reads real Zeek TSV, Zeek JSON (gzip) and
+// pcap files with the default registry, whole and in small chunks, and
+// checks that both give the same events.
+func TestRealLogsChunkedEqualWhole(t *testing.T) {
+	wr := needShared(t, "telemetry", "zeek", "wrccdc-2018")
+	st := needShared(t, "telemetry", "zeek", "stratosphere")
+	pc := needShared(t, "telemetry", "pcap")
+	paths := []string{
+		filepath.Join(wr, "json", "dns.json.gz"),
+		filepath.Join(wr, "x509.log.gz"),
+		filepath.Join(st, "009-zeek-malicious", "data", "http.log.labeled"),
+		filepath.Join(st, "001-zeek-scenario-malicious", "labeled-conn.log"),
+		filepath.Join(pc, "http_bro.org.pcap"),
+	}
+	reg := formats.Default(formats.Options{})
+	whole, a, _ := runCollect(t, scan.Config{Paths: paths, Registry: reg, ChunkSize: -1, Workers: 2})
+	cut, b, _ := runCollect(t, scan.Config{Paths: paths, Registry: reg, ChunkSize: 8192, Workers: 2})
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("events differ (-whole +chunked):\n%s", diff)
+	}
+	for i, f := range whole.Files {
+		if f.Events == 0 || f.Err != "" {
+			t.Errorf("%s: %d events, error %q", f.Path, f.Events, f.Err)
+		}
+		if g := cut.Files[i]; g.Events != f.Events || g.BadRecords != f.BadRecords || g.Format != f.Format {
+			t.Errorf("%s: whole %+v, chunked %+v", f.Path, f, g)
+		}
+	}
+	if whole.Files[0].Format != "zeek-json" || whole.Files[4].Format != "pcap" {
+		t.Errorf("formats: %s, %s", whole.Files[0].Format, whole.Files[4].Format)
+	}
+}

@@ -240,34 +240,46 @@ func skipLine(br *bufio.Reader) (n int64, found bool, err error) {
 	}
 }
 
-// headerTracker follows the '#' header blocks of a Zeek TSV stream (other
-// line formats have none): the block in effect is what a reader starting
-// in the middle of the stream must see first.
+// headerTracker follows the '#' header lines of a Zeek TSV stream (other
+// line formats have none) so that a reader starting in the middle of the
+// stream can first be shown the header in effect there. A Zeek reader
+// resets its header at "#separator" and otherwise takes the last value of
+// each "#key" line, so the tracker keeps the last #separator line and, after
+// it, the last line of each key: a bounded block however many header lines
+// the stream has.
 type headerTracker struct {
-	block []byte // never modified in place: chunks keep references
+	sep   []byte
+	keys  []string
+	last  map[string][]byte
+	size  int
+	block []byte // rendered; never modified in place (chunks keep references)
 	lines int64
-	// contiguous: the last line scanned was a header line, so a header
-	// line at the start of the next chunk continues the block
-	contiguous bool
 }
 
-// maxHeaderBytes bounds a header block; longer blocks are cut.
-const maxHeaderBytes = 1 << 20
+// maxHeaderBytes bounds the kept header; keys beyond it are dropped.
+const maxHeaderBytes = 64 << 10
 
-var (
-	hSeparator = []byte("#separator")
-	hClose     = []byte("#close")
-)
+var hSeparator = []byte("#separator")
+
+// headerKey is the directive name of a header line: the letters, digits and
+// underscores after '#' ("fields" in "#fields\tts\tuid").
+func headerKey(ln []byte) string {
+	i := 1
+	for i < len(ln) {
+		c := ln[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			break
+		}
+		i++
+	}
+	return string(ln[1:i])
+}
 
 // scan updates the tracker with the header lines in chunk, which starts at
 // a line boundary.
 func (h *headerTracker) scan(chunk []byte) {
-	prevEnd := -1 // end of the last header line seen in this chunk
-	if h.contiguous {
-		prevEnd = 0
-	}
-	i := 0
-	for i < len(chunk) {
+	changed := false
+	for i := 0; i < len(chunk); {
 		j := bytes.IndexByte(chunk[i:], '#')
 		if j < 0 {
 			break
@@ -277,26 +289,50 @@ func (h *headerTracker) scan(chunk []byte) {
 			i = p + 1
 			continue
 		}
-		e := bytes.IndexByte(chunk[p:], '\n')
 		lineEnd := len(chunk)
-		if e >= 0 {
+		if e := bytes.IndexByte(chunk[p:], '\n'); e >= 0 {
 			lineEnd = p + e + 1
 		}
-		ln := chunk[p:lineEnd]
-		switch {
-		case bytes.HasPrefix(ln, hClose):
-			// the block ends; the next one brings its own header
-		case bytes.HasPrefix(ln, hSeparator) || p != prevEnd:
-			h.block = append([]byte(nil), ln...)
-		case len(h.block)+len(ln) <= maxHeaderBytes:
-			h.block = append(h.block[:len(h.block):len(h.block)], ln...)
-		}
-		prevEnd = lineEnd
 		i = lineEnd
+		ln := chunk[p:lineEnd]
+		if bytes.HasPrefix(ln, hSeparator) {
+			h.sep, h.keys, h.last, h.size = withNewline(ln), nil, map[string][]byte{}, len(ln)+1
+			changed = true
+			continue
+		}
+		k := headerKey(ln)
+		if k == "" {
+			continue // a comment: readers ignore it
+		}
+		if h.last == nil {
+			h.last = map[string][]byte{}
+		}
+		old, seen := h.last[k]
+		if h.size-len(old)+len(ln)+1 > maxHeaderBytes {
+			continue
+		}
+		if !seen {
+			h.keys = append(h.keys, k)
+		}
+		h.size += len(ln) + 1 - len(old)
+		h.last[k] = withNewline(ln)
+		changed = true
 	}
-	h.contiguous = prevEnd == len(chunk)
-	if n := len(h.block); n > 0 && h.block[n-1] != '\n' {
-		h.block = append(h.block[:n:n], '\n')
+	if !changed {
+		return
 	}
-	h.lines = int64(bytes.Count(h.block, newline))
+	block := append([]byte(nil), h.sep...)
+	for _, k := range h.keys {
+		block = append(block, h.last[k]...)
+	}
+	h.block = block
+	h.lines = int64(bytes.Count(block, newline))
+}
+
+func withNewline(ln []byte) []byte {
+	out := append([]byte(nil), ln...)
+	if len(out) == 0 || out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return out
 }

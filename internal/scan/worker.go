@@ -27,7 +27,8 @@ type worker struct {
 	dataRd bytes.Reader
 	emitFn func(*match.Sighting)
 
-	batch []match.Sighting
+	batch    []match.Sighting
+	flushing bool // in flush: sightings are counted by their file
 	// per job
 	sightings, suppressed int64
 	suppressedBy          map[string]int64
@@ -65,11 +66,25 @@ func (w *worker) loop(ctx context.Context) {
 func (w *worker) emit(sg *match.Sighting) {
 	c := sg.Clone()
 	if c.Suppressed {
-		w.suppressed++
 		w.suppressedBy[c.Warninglist]++
 	} else {
-		w.sightings++
 		w.s.sightingN.Add(1)
+	}
+	if w.flushing {
+		// end-of-input pattern matches: count them in their event's file
+		if fs := w.s.byPath[c.File]; fs != nil {
+			fs.mu.Lock()
+			if c.Suppressed {
+				fs.sum.Suppressed++
+			} else {
+				fs.sum.Sightings++
+			}
+			fs.mu.Unlock()
+		}
+	} else if c.Suppressed {
+		w.suppressed++
+	} else {
+		w.sightings++
 	}
 	w.batch = append(w.batch, c)
 	if len(w.batch) >= sightingBatch {
@@ -209,26 +224,9 @@ func (w *worker) flush() {
 	if w.m == nil {
 		return
 	}
+	w.flushing = true
 	w.m.Flush(w.emitFn)
-	if w.sightings+w.suppressed > 0 {
-		// attribute them to the files their events came from
-		byPath := map[string]*fileState{}
-		for _, fs := range w.s.files {
-			byPath[fs.path] = fs
-		}
-		for _, sg := range w.batch {
-			if fs := byPath[sg.File]; fs != nil {
-				fs.mu.Lock()
-				if sg.Suppressed {
-					fs.sum.Suppressed++
-				} else {
-					fs.sum.Sightings++
-				}
-				fs.mu.Unlock()
-			}
-		}
-		w.sightings, w.suppressed = 0, 0
-	}
+	w.flushing = false
 	w.sendBatch()
 }
 

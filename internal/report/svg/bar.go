@@ -24,11 +24,12 @@ func BarChart(title, unit string, bars []Bar) string {
 		labelW = 200.0
 		noteW  = 190.0
 		rowH   = 20.0
-		top    = 6.0
+		top    = 24.0
 	)
 	var b builder
-	h := top*2 + rowH*float64(max(len(bars), 1))
+	h := top + 6 + rowH*float64(max(len(bars), 1))
 	b.open("bar-chart", width, h, title, itoa(len(bars))+" bars of "+unit)
+	b.f(`<text class="chart-title" x="%s" y="15">%s</text>`, num(labelW), esc(title))
 	if len(bars) == 0 {
 		b.f(`<text class="empty" x="%s" y="%s">nothing to show</text></svg>`, num(labelW), num(top+14))
 		return b.String()

@@ -3,6 +3,7 @@ package svg
 import (
 	"fmt"
 	"math"
+	"strings"
 )
 
 var dayNames = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
@@ -12,7 +13,10 @@ var dayNames = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 // the hours in local time at UTC+offset, and the cells that fall in a
 // working day there (Monday to Friday, 08:00–18:00 local) are outlined, so
 // the reader sees whether the activity fits the inferred office hours.
-func HourOfWeek(title string, counts [168]int, offset float64, showOffset bool) string {
+//
+// compact drops the per-cell hover text and draws the cells as one path
+// per shade, for reports with many heat maps.
+func HourOfWeek(title string, counts [168]int, offset float64, showOffset, compact bool) string {
 	const (
 		left  = 44.0
 		top   = 34.0
@@ -38,6 +42,8 @@ func HourOfWeek(title string, counts [168]int, offset float64, showOffset bool) 
 	}
 	// Empty cells are one background strip per day; only active cells are
 	// drawn, so that a report with a hundred heat maps stays small.
+	const shades = 6
+	var levels [shades]strings.Builder
 	for d := 0; d < 7; d++ {
 		y := top + cellH*float64(d)
 		b.f(`<text class="tick" x="%s" y="%s" text-anchor="end">%s</text>`, num(left-6), num(y+14), dayNames[d])
@@ -48,6 +54,11 @@ func HourOfWeek(title string, counts [168]int, offset float64, showOffset bool) 
 			if c == 0 {
 				continue
 			}
+			if compact {
+				l := min(shades-1, (c*shades-1)/maxC)
+				fmt.Fprintf(&levels[l], "M%s %sh%sv%sh-%sz", num(left+cellW*float64(h)+1), num(y+1), num(cellW-2), num(cellH-2), num(cellW-2))
+				continue
+			}
 			tip := fmt.Sprintf("%s %02d:00 UTC", dayNames[d], h)
 			if showOffset {
 				tip += " (" + localLabel(i, offset) + " " + FormatOffset(offset) + ")"
@@ -56,6 +67,13 @@ func HourOfWeek(title string, counts [168]int, offset float64, showOffset bool) 
 			fill := ramp(0.15+0.85*float64(c)/float64(maxC), blueLight, blueDark)
 			b.f(`<rect class="cell" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s</title></rect>`,
 				num(left+cellW*float64(h)+1), num(y+1), num(cellW-2), num(cellH-2), fill, esc(tip))
+		}
+	}
+	for l := range levels {
+		if levels[l].Len() > 0 {
+			lo, hi := l*maxC/shades+1, (l+1)*maxC/shades
+			b.f(`<path class="cell" d="%s" fill="%s"><title>%d–%d events</title></path>`, levels[l].String(),
+				ramp(0.15+0.85*float64(l+1)/shades, blueLight, blueDark), lo, hi)
 		}
 	}
 	if showOffset {

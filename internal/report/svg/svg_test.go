@@ -58,7 +58,7 @@ func TestHourOfWeek(t *testing.T) {
 	var c [168]int
 	c[0*24+1] = 5 // Monday 01:00 UTC = 09:00 at UTC+8
 	c[2*24+3] = 1
-	s := svg.HourOfWeek("activity", c, 8, true)
+	s := svg.HourOfWeek("activity", c, 8, true, false)
 	n := wellFormed(t, s)
 	if n[".cell"] != 2 || n[".day"] != 7 {
 		t.Errorf("active cells %d, days %d, want 2 and 7", n[".cell"], n[".day"])
@@ -67,10 +67,10 @@ func TestHourOfWeek(t *testing.T) {
 	if n[".office"] != 5 {
 		t.Errorf("%d office outlines, want 5", n[".office"])
 	}
-	if s10 := svg.HourOfWeek("a", c, -5, true); wellFormed(t, s10)[".office"] != 5 {
+	if s10 := svg.HourOfWeek("a", c, -5, true, false); wellFormed(t, s10)[".office"] != 5 {
 		t.Error("UTC-5: 13:00-23:00 UTC fits in one day; want 5 outlines")
 	}
-	if s11 := svg.HourOfWeek("a", c, 10, true); wellFormed(t, s11)[".office"] != 10 {
+	if s11 := svg.HourOfWeek("a", c, 10, true, false); wellFormed(t, s11)[".office"] != 10 {
 		t.Error("UTC+10: 22:00-08:00 UTC crosses midnight; want 10 outlines")
 	}
 	if !strings.Contains(s, "Mon 01:00 UTC (Mon 09:00 UTC+8): 5") {
@@ -79,13 +79,32 @@ func TestHourOfWeek(t *testing.T) {
 	if !strings.Contains(s, "UTC+8") {
 		t.Error("offset label missing")
 	}
-	s = svg.HourOfWeek("activity", c, 5.5, true)
+	s = svg.HourOfWeek("activity", c, 5.5, true, false)
 	if !strings.Contains(s, "UTC+5:30") || !strings.Contains(s, ">05:30<") {
 		t.Error("fractional offset not shown")
 	}
-	s = svg.HourOfWeek("activity", c, 0, false)
+	s = svg.HourOfWeek("activity", c, 0, false, false)
 	if wellFormed(t, s)[".office"] != 0 || strings.Contains(s, "Outlined") {
 		t.Error("offset drawn although not enough evidence")
+	}
+}
+
+func TestHourOfWeekCompact(t *testing.T) {
+	var c [168]int
+	for i := range c {
+		c[i] = i % 13
+	}
+	s := svg.HourOfWeek("activity", c, 8, true, true)
+	n := wellFormed(t, s)
+	if n[".cell"] == 0 || n[".cell"] > 6 || n["title"] > 7 {
+		t.Errorf("compact heat map: %d cell paths, %d titles; want at most one per shade", n[".cell"], n["title"])
+	}
+	full := svg.HourOfWeek("activity", c, 8, true, false)
+	if len(s)*3 > len(full) {
+		t.Errorf("compact heat map is %d bytes, full %d: not much smaller", len(s), len(full))
+	}
+	if got := strings.Count(s, "h24v18h-24z"); got != 168-13 {
+		t.Errorf("%d cells drawn, want %d active", got, 168-13)
 	}
 }
 
@@ -123,6 +142,10 @@ func TestTimeline(t *testing.T) {
 	}
 	if total != 40 {
 		t.Errorf("histogram counts %d sightings, want 40", total)
+	}
+	compact := svg.TimelineChart(svg.Timeline{Title: "campaign", Events: ev, Lanes: lanes, Compact: true})
+	if n := wellFormed(t, compact); n[".sighting"] != 1 || n[".bin"] != 0 || len(compact) >= len(s) {
+		t.Errorf("compact timeline: %v, %d bytes (full %d)", n, len(compact), len(s))
 	}
 	if wellFormed(t, svg.TimelineChart(svg.Timeline{Title: "empty"}))[".empty"] != 1 {
 		t.Error("empty timeline does not say so")

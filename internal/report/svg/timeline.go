@@ -3,6 +3,7 @@ package svg
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,9 @@ type Timeline struct {
 	Lanes      []Lane
 	// MaxLanes bounds the rows drawn; the rest are summarised in one line.
 	MaxLanes int
+	// Compact draws the histogram as one path per colour, without hover
+	// text per period, for reports with many timelines.
+	Compact bool
 }
 
 // bucketSizes are the histogram resolutions, finest first.
@@ -123,8 +127,21 @@ func TimelineChart(t Timeline) string {
 	b.f(`<text class="tick" x="%s" y="%s" text-anchor="end">%d</text>`, num(left-6), num(top+26), maxC)
 	bw := plotW / float64(nb)
 	base := top + histH
+	var sPath, dPath strings.Builder
 	for i := 0; i < nb; i++ {
 		if sightings[i]+detections[i] == 0 {
+			continue
+		}
+		if t.Compact {
+			x := left + bw*float64(i)
+			hs := histH * float64(sightings[i]) / float64(maxC)
+			hd := histH * float64(detections[i]) / float64(maxC)
+			if sightings[i] > 0 {
+				fmt.Fprintf(&sPath, "M%s %sh%sv%sh-%sz", num(x), num(base-max(hs, 1)), num(max(bw-1, 1)), num(max(hs, 1)), num(max(bw-1, 1)))
+			}
+			if detections[i] > 0 {
+				fmt.Fprintf(&dPath, "M%s %sh%sv%sh-%sz", num(x), num(base-hs-max(hd, 1)), num(max(bw-1, 1)), num(max(hd, 1)), num(max(bw-1, 1)))
+			}
 			continue
 		}
 		x := left + bw*float64(i)
@@ -139,6 +156,12 @@ func TimelineChart(t Timeline) string {
 			b.f(`<rect class="detection" x="%s" y="%s" width="%s" height="%s"/>`, num(x), num(base-hs-hd), num(max(bw-1, 1)), num(max(hd, 1)))
 		}
 		b.WriteString(`</g>`)
+	}
+	if sPath.Len() > 0 {
+		b.f(`<path class="sighting" d="%s"/>`, sPath.String())
+	}
+	if dPath.Len() > 0 {
+		b.f(`<path class="detection" d="%s"/>`, dPath.String())
 	}
 	b.f(`<line class="axis" x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(left), num(base), num(width-right), num(base))
 	for _, tk := range ticks(start, end, 6) {

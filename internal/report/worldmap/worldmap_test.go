@@ -42,6 +42,9 @@ func TestShapesInBounds(t *testing.T) {
 			t.Errorf("%s: %v", c.Code, err)
 			continue
 		}
+		if w := maxX - minX; w > worldmap.Width/2 && c.Code != "RU" && c.Code != "US" && c.Code != "CA" {
+			t.Errorf("%s: path is %.0f units wide: a ring crosses the antimeridian?", c.Code, w)
+		}
 		if minX < -0.5 || minY < -0.5 || maxX > worldmap.Width+0.5 || maxY > worldmap.Height+0.5 {
 			t.Errorf("%s: path spans (%.1f,%.1f)-(%.1f,%.1f), outside the map", c.Code, minX, minY, maxX, maxY)
 		}

@@ -254,6 +254,12 @@ func TestRealPinned(t *testing.T) {
 		t.Errorf("conn.log.labeled:9 (-want +got)\n%s", d)
 	}
 
+	// http.log: request_body_len / response_body_len are the byte counts.
+	got = at("stratosphere/009-zeek-malicious/data/http.log.labeled", 9)
+	if got.Kind != telemetry.KindHTTP || got.Host != "www.msftncsi.com" || got.SrcBytes != 0 || got.DstBytes != 14 || got.StatusCode != 200 {
+		t.Errorf("http.log.labeled:9 = %+v", got)
+	}
+
 	// files.log: hashes, MIME type, hosts, label.
 	got = at("stratosphere/009-zeek-malicious/data/files.log.labeled", 9)
 	if got.MD5 != "cd5a4d3fdd5bffc16bf959ef75cf37bc" || got.SHA1 != "33bf88d5b82df3723d5863c7d23445e345828904" ||
@@ -510,7 +516,7 @@ func TestSniff(t *testing.T) {
 
 func TestJSONCases(t *testing.T) {
 	in := `{"_path":"dns","ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":1,"id.resp_h":"10.0.0.2","id.resp_p":53,"query":"q.example","answers":["1.2.3.4","c\u0061.example"],"TTLs":[60.0,7]}
-{"_path":"http","ts":"2020-01-02T03:04:05.5Z","id":{"orig_h":"10.0.0.1","orig_p":5,"resp_h":"10.0.0.3","resp_p":80},"host":"evil.example","uri":"/a","user_agent":"curl/8","status_code":200}
+{"_path":"http","ts":"2020-01-02T03:04:05.5Z","id":{"orig_h":"10.0.0.1","orig_p":5,"resp_h":"10.0.0.3","resp_p":80},"host":"evil.example","uri":"/a","user_agent":"curl/8","status_code":200,"request_body_len":7,"response_body_len":4096}
 {"_path":"dns","ts":1.5,"id.orig_h":"bad"}
 not json
 {"_path":"conn","ts":2.5,"id.orig_h":"10.0.0.1","orig_bytes":10,"resp_bytes":20,"duration":1.25,"conn_state":"SF"} trailing
@@ -534,7 +540,7 @@ not json
 		t.Errorf("dns = %+v", dns)
 	}
 	if http.Kind != telemetry.KindHTTP || http.Host != "evil.example" || http.SrcIP != netip.MustParseAddr("10.0.0.1") ||
-		http.DstPort != 80 || http.StatusCode != 200 || http.Time != time.Date(2020, 1, 2, 3, 4, 5, 5e8, time.UTC) {
+		http.DstPort != 80 || http.StatusCode != 200 || http.SrcBytes != 7 || http.DstBytes != 4096 || http.Time != time.Date(2020, 1, 2, 3, 4, 5, 5e8, time.UTC) {
 		t.Errorf("http = %+v", http)
 	}
 	if conn.Kind != telemetry.KindConn || conn.SrcBytes != 10 || conn.DstBytes != 20 || conn.Duration != 1250*time.Millisecond || conn.Label != "x" {

@@ -99,6 +99,7 @@ func generate(data []byte, opt options) ([]byte, error) {
 		}
 		for _, poly := range f.polygons {
 			for ri, ring := range poly {
+				ring = unwrap(ring)
 				pts := make([]xy, len(ring))
 				for i, p := range ring {
 					pts[i] = proj(p)
@@ -139,6 +140,27 @@ func generate(data []byte, opt options) ([]byte, error) {
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
+}
+
+// unwrap keeps a ring that crosses the antimeridian (Fiji, Chukotka) on
+// the east edge of the map instead of drawing a line across the world:
+// its western points move east by 360° and are cut at 180°.
+func unwrap(ring []point) []point {
+	lo, hi := 180.0, -180.0
+	for _, p := range ring {
+		lo, hi = math.Min(lo, p.lon), math.Max(hi, p.lon)
+	}
+	if hi-lo <= 180 {
+		return ring
+	}
+	out := make([]point, len(ring))
+	for i, p := range ring {
+		if p.lon < 0 {
+			p.lon = math.Min(p.lon+360, 180)
+		}
+		out[i] = p
+	}
+	return out
 }
 
 // ringArea is the signed area of a closed ring (shoelace formula).
