@@ -28,7 +28,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
@@ -49,6 +48,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "scan":
 		err = scanCmd(os.Args[2:])
+	case "report":
+		err = report(os.Args[2:])
 	default:
 		usage()
 	}
@@ -60,7 +61,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: whodunit-benchgen gen -out DIR [-size 1GB] [-seed 1] [-indicators 10000,1000000]\n"+
-		"       whodunit-benchgen scan -indicators FILE.dat [-workers N] [-summary FILE] PATH...")
+		"       whodunit-benchgen scan -indicators FILE.dat [-workers N] [-summary FILE] PATH...\n"+
+		"       whodunit-benchgen report -dir DIR")
 	os.Exit(2)
 }
 
@@ -161,18 +163,8 @@ func writeWith(path string, fn func(*os.File) error) error {
 	return f.Close()
 }
 
-// result is what scan prints.
-type result struct {
-	Indicators    int          `json:"indicators"`
-	CompileSecond float64      `json:"compile_seconds"`
-	Snapshot      string       `json:"snapshot"`
-	Workers       int          `json:"workers"`
-	CompileCPU    float64      `json:"compile_cpu_seconds"`
-	Summary       scan.Summary `json:"summary"`
-	ScanSeconds   float64      `json:"scan_seconds"`
-	ScanCPU       float64      `json:"scan_cpu_seconds"` // user + system time of the process while scanning
-	PeakRSSBytes  int64        `json:"peak_rss_bytes"`
-}
+// result is what scan prints: the record `whodunit scan --summary-json` writes.
+type result = scan.RunReport
 
 func scanCmd(args []string) error {
 	fs := flag.NewFlagSet("scan", flag.ExitOnError)
@@ -197,7 +189,7 @@ func scanCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	res := result{Indicators: n, CompileSecond: time.Since(start).Seconds(), CompileCPU: cpuSeconds() - cpu0,
+	res := result{Indicators: n, CompileSeconds: time.Since(start).Seconds(), CompileCPU: cpuSeconds() - cpu0,
 		Snapshot: snap.Version(), Workers: *workers}
 	runtime.GC() // the build's garbage is not the scan's memory
 	reg := telemetry.NewRegistry(zeek.TSV{}, zeek.JSON{})
@@ -265,30 +257,6 @@ func addZeekIntel(b *match.Builder, path string) (int, error) {
 	return n, sc.Err()
 }
 
-// cpuSeconds is the user and system time the process has used.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-	return tv(ru.Utime) + tv(ru.Stime)
-}
+func cpuSeconds() float64 { return scan.ProcessCPU() }
 
-// peakRSS reads the high-water mark of the resident set (VmHWM).
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return -1
-}
+func peakRSS() int64 { return scan.PeakRSS() }
