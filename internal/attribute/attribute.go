@@ -265,7 +265,12 @@ func Assess(c *correlate.Campaign, sightings []match.Sighting, detections []beha
 		if srcName == "" {
 			srcName, rel = "unknown source", reliabilityWeight(0)
 		}
+		// A pattern weighs like the value it matched, a little less for
+		// being looser than an exact value.
 		spec := 0.3
+		if t := intel.Detect(x.refs[0].Value); t != intel.UnknownType {
+			spec = 0.9 * specificity(intel.Observable{Type: t, Value: x.refs[0].Value})
+		}
 		what := ind.Indicator.Pattern
 		if len(ind.Indicator.Observables) > 0 {
 			spec = 0

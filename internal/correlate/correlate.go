@@ -187,7 +187,12 @@ type endpoint struct {
 }
 
 func (c Config) classify(s *match.Sighting, ind *intel.Object, assets *Assets) (endpoint, bool) {
-	e := endpoint{infra: s.Value, kind: kindOf(s.Type)}
+	t := s.Type
+	if t == "" {
+		// a STIX pattern matched: the kind is that of the value it named
+		t = intel.Detect(s.Value)
+	}
+	e := endpoint{infra: s.Value, kind: kindOf(t)}
 	srcIn, dstIn := c.IsInternal(s.SrcIP, assets), c.IsInternal(s.DstIP, assets)
 	switch {
 	case e.kind == "ip" && s.Direction == "src":

@@ -65,10 +65,11 @@ type Snapshot struct {
 	strs       [numClasses]map[string]int32
 	urlHosts   map[string]struct{} // hosts (with non-default port) that URL indicators name
 
-	// filter answers "certainly not in any table" for IPs, domain
-	// suffixes and strings; seed keys its string hashes.
-	filter filter
-	seed   maphash.Seed
+	// filters answer "certainly not in this table", one per table so that
+	// the filter an event touches is as small (and as cached) as its table;
+	// seed keys the string hashes.
+	filters [numFilters]filter
+	seed    maphash.Seed
 
 	issuers map[int32]string // ref → normalised issuer of an x509 serial
 	lists   map[int32]string // ref → first warninglist its value is on
@@ -633,32 +634,43 @@ func (b *Builder) Build() (*Snapshot, error) {
 	return s, nil
 }
 
-// buildFilters fills the Bloom filter with every key of every exact table.
+// Filter slots: one per string class, then these.
+const (
+	filterIP4 = numClasses + iota
+	filterIP6
+	filterDomain
+	numFilters
+)
+
+// buildFilters fills the Bloom filters with every key of every exact table.
 func (b *Builder) buildFilters() {
 	s := b.s
-	n := len(s.ip4) + len(s.ip6) + s.domains.n + len(s.urlHosts)
-	for _, m := range s.strs {
-		n += len(m)
-	}
-	s.filter = newFilter(n)
+	s.filters[filterIP4] = newFilter(len(s.ip4))
 	for k := range s.ip4 {
-		s.filter.add(ip4Hash(k))
+		s.filters[filterIP4].add(ip4Hash(k))
 	}
+	s.filters[filterIP6] = newFilter(len(s.ip6))
 	for k := range s.ip6 {
-		s.filter.add(ip6Hash(k))
+		s.filters[filterIP6].add(ip6Hash(k))
 	}
+	s.filters[filterDomain] = newFilter(s.domains.n)
 	for _, sl := range s.domains.slots {
 		if sl.h != 0 {
-			s.filter.add(domainFilterHash(sl.h))
+			s.filters[filterDomain].add(domainFilterHash(sl.h))
 		}
 	}
 	for cls, m := range s.strs {
+		if cls == clsURLHost {
+			continue
+		}
+		s.filters[cls] = newFilter(len(m))
 		for k := range m {
-			s.filter.add(strHash(s.seed, cls, k))
+			s.filters[cls].add(strHash(s.seed, cls, k))
 		}
 	}
+	s.filters[clsURLHost] = newFilter(len(s.urlHosts))
 	for k := range s.urlHosts {
-		s.filter.add(strHash(s.seed, clsURLHost, k))
+		s.filters[clsURLHost].add(strHash(s.seed, clsURLHost, k))
 	}
 }
 

@@ -17,7 +17,10 @@ type filter struct {
 }
 
 func newFilter(keys int) filter {
-	n := keys / 8 // 8 bits per key
+	n := keys / 8 // 8 bits per key: small enough to stay in cache
+	if keys <= 1<<16 {
+		n = keys / 4 // small tables can afford fewer false positives
+	}
 	if n < 8 {
 		n = 8
 	}

@@ -162,7 +162,7 @@ func (c *matchCtx) ip(a netip.Addr, f fieldID, dir string, port int) {
 	var g int32 = -1
 	if a.Is4() {
 		k := ip4Key(a)
-		if s.ip4x16 != nil && s.ip4x16[k>>22]&(1<<(k>>16&63)) != 0 && s.filter.has(ip4Hash(k)) {
+		if s.ip4x16 != nil && s.ip4x16[k>>22]&(1<<(k>>16&63)) != 0 && s.filters[filterIP4].has(ip4Hash(k)) {
 			if h, ok := s.ip4[k]; ok {
 				head = h
 			}
@@ -176,7 +176,7 @@ func (c *matchCtx) ip(a netip.Addr, f fieldID, dir string, port int) {
 		}
 	} else {
 		k := a.As16()
-		if len(s.ip6) > 0 && s.filter.has(ip6Hash(k)) {
+		if len(s.ip6) > 0 && s.filters[filterIP6].has(ip6Hash(k)) {
 			if h, ok := s.ip6[k]; ok {
 				head = h
 			}
@@ -244,7 +244,7 @@ func (c *matchCtx) domain(name string, f fieldID) {
 				continue
 			}
 			fh := finish(h)
-			if !c.s.filter.has(domainFilterHash(fh)) {
+			if !c.s.filters[filterDomain].has(domainFilterHash(fh)) {
 				continue
 			}
 			if si := t.find(fh, name[i:], c.s.refs); si >= 0 {
@@ -355,7 +355,7 @@ func (c *matchCtx) url(host, uri string) {
 	for i := 0; i < len(hostPart); i++ {
 		b[i] = lowerASCII(hostPart[i])
 	}
-	if !c.s.filter.has(bytesHash(c.s.seed, clsURLHost, b)) {
+	if !c.s.filters[clsURLHost].has(bytesHash(c.s.seed, clsURLHost, b)) {
 		return
 	}
 	if _, ok := c.s.urlHosts[string(b)]; !ok {
@@ -490,7 +490,7 @@ func (c *matchCtx) lower(cls int, v string, f fieldID) {
 	var ok bool
 	switch {
 	case !upper:
-		if !c.s.filter.has(strHash(c.s.seed, cls, v)) {
+		if !c.s.filters[cls].has(strHash(c.s.seed, cls, v)) {
 			return
 		}
 		h, ok = m[v]
@@ -500,7 +500,7 @@ func (c *matchCtx) lower(cls int, v string, f fieldID) {
 		for i := 0; i < len(v); i++ {
 			b[i] = lowerASCII(v[i])
 		}
-		if !c.s.filter.has(bytesHash(c.s.seed, cls, b)) {
+		if !c.s.filters[cls].has(bytesHash(c.s.seed, cls, b)) {
 			return
 		}
 		h, ok = m[string(b)]
@@ -515,7 +515,7 @@ func (c *matchCtx) lower(cls int, v string, f fieldID) {
 // exact looks up v as it is.
 func (c *matchCtx) exact(cls int, v string, f fieldID, t intel.ValueType) {
 	m := c.s.strs[cls]
-	if len(m) == 0 || !c.s.filter.has(strHash(c.s.seed, cls, v)) {
+	if len(m) == 0 || !c.s.filters[cls].has(strHash(c.s.seed, cls, v)) {
 		return
 	}
 	if h, ok := m[v]; ok {

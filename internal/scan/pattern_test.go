@@ -50,12 +50,12 @@ func TestEndOfInputPatternSightingsAreCounted(t *testing.T) {
 	data, _ := mixedLog(100)
 	p := writeFile(t, t.TempDir(), "dns.log", data)
 	snap, err := match.Compile([]*intel.Object{{ID: "p1", Type: intel.TypeIndicator,
-		Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: "q20.host2.example"}}}, match.Options{Patterns: lastQuery{}})
+		Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: "q20.host4.example"}}}, match.Options{Patterns: lastQuery{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum, _, sgs := runCollect(t, scan.Config{Paths: []string{p}, Snapshot: snap, Workers: 2})
-	if len(sgs) != 1 || sgs[0].Line != 20 || sgs[0].File != p || sgs[0].Indicator != "q20.host2.example" {
+	if len(sgs) != 1 || sgs[0].Line != 20 || sgs[0].File != p || sgs[0].Indicator != "q20.host4.example" {
 		t.Fatalf("sightings: %+v", sgs)
 	}
 	if sum.Sightings != 1 || sum.Files[0].Sightings != 1 {

@@ -28,7 +28,7 @@ import (
 
 // DefaultChunkSize is how many bytes of a line-oriented file one worker
 // takes at a time.
-const DefaultChunkSize = 4 << 20
+const DefaultChunkSize = 1 << 20
 
 // MaxErrorsPerFile bounds how many bad-record messages a FileSummary keeps
 // verbatim (all are counted).

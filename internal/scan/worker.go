@@ -97,7 +97,7 @@ func (w *worker) sendBatch() {
 		return
 	}
 	w.s.sightings <- w.batch
-	w.batch = make([]match.Sighting, 0, sightingBatch)
+	w.batch = nil // the collector owns the sent slice; most chunks have no sighting at all
 }
 
 // chunk reads one chunk of a split file: the header block, then the data,

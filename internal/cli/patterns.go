@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/pattern"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+)
+
+// patternCompiler lets the matcher run the STIX patterns that its lookup
+// tables cannot hold through the pattern package's streaming evaluator.
+type patternCompiler struct{}
+
+func (patternCompiler) CompilePatterns(inds []*intel.Object) (match.PatternSet, map[string]error, error) {
+	rejected := map[string]error{}
+	rules := make([]pattern.Rule, 0, len(inds))
+	for _, o := range inds {
+		if o.Indicator == nil || o.Indicator.PatternType != "stix" {
+			rejected[o.ID] = fmt.Errorf("pattern type %q is not STIX", o.Indicator.PatternType)
+			continue
+		}
+		p, err := pattern.ParseWith(o.Indicator.Pattern, pattern.Lenient)
+		if err != nil {
+			rejected[o.ID] = err
+			continue
+		}
+		prog, err := pattern.Compile(p)
+		if err != nil {
+			rejected[o.ID] = err
+			continue
+		}
+		rules = append(rules, pattern.Rule{ID: o.ID, Program: prog})
+	}
+	ix, err := pattern.NewIndex(rules)
+	if err != nil {
+		return nil, rejected, err
+	}
+	return patternSet{ix}, rejected, nil
+}
+
+type patternSet struct{ ix *pattern.Index }
+
+func (s patternSet) NewStream() match.PatternStream {
+	return &patternStream{s: s.ix.NewStream(pattern.StreamOptions{})}
+}
+
+type patternStream struct{ s *pattern.Stream }
+
+// Observe feeds the evaluator; a match is reported on the event that
+// completed it, naming the observable of that event the pattern was about.
+func (p *patternStream) Observe(ev *telemetry.Event, hit func(match.PatternHit)) {
+	for _, m := range p.s.Feed(ev) {
+		field, value := primaryObservable(ev)
+		hit(match.PatternHit{IndicatorID: m.ID, Field: field, Value: value})
+	}
+}
+
+// Flush has nothing to add: the evaluator reports every match as the event
+// completing it arrives.
+func (p *patternStream) Flush(func(match.PatternHit)) {}
+
+// primaryObservable names the most specific value an event carries.
+func primaryObservable(ev *telemetry.Event) (string, string) {
+	switch {
+	case ev.Kind == telemetry.KindDNS && ev.Query != "":
+		return "dns.query", ev.Query
+	case ev.Kind == telemetry.KindTLS && ev.SNI != "":
+		return "tls.sni", ev.SNI
+	case ev.Kind == telemetry.KindHTTP && ev.Host != "":
+		return "http.host", ev.Host
+	case ev.SHA256 != "":
+		return "files.sha256", ev.SHA256
+	case ev.MD5 != "":
+		return "files.md5", ev.MD5
+	case ev.MailFrom != "":
+		return "smtp.mailfrom", ev.MailFrom
+	case ev.DstIP.IsValid():
+		return "conn.dst_ip", ev.DstIP.String()
+	}
+	return "", ""
+}
