@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -88,9 +89,12 @@ type scanOptions struct {
 	allowlist  string
 	mapping    string
 	onSighting func(match.Sighting)
+	// summaryJSON, when set, receives the run's figures (for make bench).
+	summaryJSON string
 }
 
 type scanResult struct {
+	report     scan.RunReport
 	summary    scan.Summary
 	newSights  int
 	detections []behavior.Detection
@@ -104,11 +108,12 @@ func (app *App) runScan(ctx context.Context, db store.Store, paths []string, opt
 	if err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), scan.ProcessCPU()
 	snap, err := app.compileSnapshot(ctx, db, wl)
 	if err != nil {
 		return nil, err
 	}
+	compileWall, compileCPU := time.Since(t0).Seconds(), scan.ProcessCPU()-cpu0
 	app.Log.Debug("matcher compiled", "indicators", snap.Len(), "took", time.Since(t0))
 	fopt := formats.Options{}
 	if opt.mapping != "" {
@@ -126,8 +131,13 @@ func (app *App) runScan(ctx context.Context, db store.Store, paths []string, opt
 		}
 		benign = behavior.Chain(benignAdapter{wl}, al)
 	}
-	var analyzer *behavior.Analyzer
-	var amu sync.Mutex
+	// The analytics are sharded by source address so that the scan's
+	// workers rarely wait for each other; the shards merge at the end.
+	type shard struct {
+		mu sync.Mutex
+		a  *behavior.Analyzer
+	}
+	var shards []*shard
 	cfg := scan.Config{Paths: paths, Registry: formats.Default(fopt), Format: opt.format, Snapshot: snap, Workers: opt.workers}
 	if !opt.noBehavior {
 		bcfg := behavior.DefaultConfig()
@@ -137,11 +147,15 @@ func (app *App) runScan(ctx context.Context, db store.Store, paths []string, opt
 		} else {
 			app.Log.Warn("behaviour analytics without autonomous systems", "err", err)
 		}
-		analyzer = behavior.New(bcfg, benign)
+		n := 4 * runtime.GOMAXPROCS(0)
+		for i := 0; i < n; i++ {
+			shards = append(shards, &shard{a: behavior.New(bcfg, benign)})
+		}
 		cfg.OnEvent = func(ev *telemetry.Event) {
-			amu.Lock()
-			analyzer.Observe(ev)
-			amu.Unlock()
+			sh := shards[behavior.Shard(ev, n)]
+			sh.mu.Lock()
+			sh.a.Observe(ev)
+			sh.mu.Unlock()
 		}
 	}
 	res := &scanResult{snapshot: snap}
@@ -170,16 +184,27 @@ func (app *App) runScan(ctx context.Context, db store.Store, paths []string, opt
 			cfg.Progress, cfg.IsTerminal = app.Stderr, true
 		}
 	}
+	t1, cpu1 := time.Now(), scan.ProcessCPU()
 	sum, err := scan.Run(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	workers := opt.workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res.report = scan.RunReport{Indicators: snap.Len(), CompileSeconds: compileWall, CompileCPU: compileCPU, Snapshot: snap.Version(),
+		Workers: workers, Summary: sum, ScanSeconds: time.Since(t1).Seconds(), ScanCPU: scan.ProcessCPU() - cpu1, PeakRSSBytes: scan.PeakRSS()}
 	flush()
 	if putErr != nil {
 		return nil, fmt.Errorf("storing sightings: %w", putErr)
 	}
 	res.summary = sum
-	if analyzer != nil {
+	if len(shards) > 0 {
+		analyzer := shards[0].a
+		for _, sh := range shards[1:] {
+			analyzer.Merge(sh.a)
+		}
 		res.detections = analyzer.Finish()
 		if err := db.PutDetections(ctx, res.detections); err != nil {
 			return nil, fmt.Errorf("storing detections: %w", err)

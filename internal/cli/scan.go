@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -35,6 +36,15 @@ func newScanCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if opt.summaryJSON != "" {
+				if err := writeFileAtomic(opt.summaryJSON, func(w io.Writer) error {
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(res.report)
+				}); err != nil {
+					return err
+				}
+			}
 			app.printScanSummary(res)
 			if res.summary.FailedFiles > 0 {
 				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d file(s) could not be read to the end", res.summary.FailedFiles)}
@@ -47,6 +57,7 @@ func newScanCmd(app *App) *cobra.Command {
 	fl.IntVar(&opt.workers, "workers", 0, "parallel workers (default: one per CPU)")
 	fl.BoolVar(&opt.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
 	fl.StringVar(&opt.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
+	fl.StringVar(&opt.summaryJSON, "summary-json", "", "write the run's figures (events, bytes, CPU, peak RSS) as JSON to this file")
 	fl.StringVar(&opt.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
 	return c
 }

@@ -52,8 +52,8 @@ type Store interface {
 	// across later imports.
 	UnlinkActors(ctx context.Context, a, b string) (int, error)
 
-	// PutSightings stores sightings; ones already stored (same Key) are
-	// ignored. It returns how many were new.
+	// PutSightings stores sightings; ones already stored (same
+	// match.Sighting.Key: indicator, record and field) are ignored. It returns how many were new.
 	PutSightings(ctx context.Context, s []match.Sighting) (int, error)
 	Sightings(ctx context.Context, q SightingQuery, fn func(*match.Sighting) error) error
 	// PutDetections stores detections, replacing earlier versions of the same ID.
@@ -119,34 +119,6 @@ type SightingQuery struct {
 	IndicatorID string
 	Since       time.Time
 	Limit       int
-}
-
-// SightingKey is the identity of a sighting: the same indicator matched by
-// the same field of the same record is one sighting however often scanned.
-func SightingKey(s *match.Sighting) string {
-	return s.IndicatorID + "\x00" + s.File + "\x00" + itoa(s.Line) + "\x00" + itoa(s.Offset) + "\x00" + s.Field + "\x00" + s.Value
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // NormName folds a name for alias comparison: lower case, letters and

@@ -647,7 +647,7 @@ func (s *Store) PutSightings(ctx context.Context, list []match.Sighting) (int, e
 		if err != nil {
 			return 0, err
 		}
-		r, err := stmt.ExecContext(ctx, store.SightingKey(&list[i]), list[i].IndicatorID, fmtTime(list[i].Time), data)
+		r, err := stmt.ExecContext(ctx, list[i].Key(), list[i].IndicatorID, fmtTime(list[i].Time), data)
 		if err != nil {
 			return 0, err
 		}
