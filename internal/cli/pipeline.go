@@ -73,7 +73,7 @@ func (b benignAdapter) BenignLists(ip netip.Addr, name string) []string {
 // compileSnapshot builds the matcher from every indicator in the store.
 func (app *App) compileSnapshot(ctx context.Context, db store.Store, wl *warninglist.Set) (*match.Snapshot, error) {
 	b := match.NewBuilder(match.Options{Suppress: wl, Patterns: patternCompiler{}})
-	if err := db.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeIndicator}}, func(o *intel.Object) error {
+	if err := db.MatchIndicators(ctx, func(o *intel.Object) error {
 		b.Add(o)
 		return nil
 	}); err != nil {

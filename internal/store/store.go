@@ -34,6 +34,10 @@ type Store interface {
 	FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error)
 	// Objects streams the current version of objects matching q.
 	Objects(ctx context.Context, q ObjectQuery, fn func(*intel.Object) error) error
+	// MatchIndicators streams every current indicator with only what the
+	// matcher needs (id, modified, revoked, validity, flags, pattern,
+	// warninglists, observables): fast enough for millions.
+	MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error
 	// Relationships returns relationships whose source or target is id.
 	Relationships(ctx context.Context, id string) ([]*intel.Object, error)
 	// ObjectSources lists the sources that asserted id.

@@ -22,6 +22,14 @@ CREATE TABLE objects (
 	modified   TEXT NOT NULL,
 	revoked    INTEGER NOT NULL DEFAULT 0,
 	source_id  INTEGER NOT NULL, -- the first source; later ones are in object_sources
+	-- what the matcher needs of an indicator, so compiling a snapshot of a
+	-- million indicators never decodes data
+	ind_valid_from   TEXT,
+	ind_valid_until  TEXT,
+	ind_flags        INTEGER NOT NULL DEFAULT 0, -- 1 host-only, 2 context
+	ind_pattern_type TEXT,
+	ind_pattern      TEXT,
+	ind_lists        TEXT, -- warninglists, newline-separated
 	data       BLOB NOT NULL,
 	raw        BLOB
 ) WITHOUT ROWID;

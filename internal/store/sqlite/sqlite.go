@@ -361,6 +361,54 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// MatchIndicators implements store.Store: one ordered join of two tables,
+// no JSON decoded.
+func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT o.id, o.modified, o.revoked, o.ind_valid_from, o.ind_valid_until, o.ind_flags,
+		o.ind_pattern_type, o.ind_pattern, o.ind_lists, v.type, v.value, v.port, v.issuer
+		FROM objects o LEFT JOIN indicator_values v ON v.indicator_id = o.id
+		WHERE o.type = 'indicator' ORDER BY o.id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cur *intel.Object
+	for rows.Next() {
+		var id, mod string
+		var revoked bool
+		var flags int
+		var from, until, ptype, pat, lists, vtype, value, issuer sql.NullString
+		var port sql.NullInt64
+		if err := rows.Scan(&id, &mod, &revoked, &from, &until, &flags, &ptype, &pat, &lists, &vtype, &value, &port, &issuer); err != nil {
+			return err
+		}
+		if cur == nil || cur.ID != id {
+			if cur != nil {
+				if err := fn(cur); err != nil {
+					return err
+				}
+			}
+			cur = &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: parseTime(mod), Revoked: revoked, Confidence: -1,
+				Indicator: &intel.IndicatorSpec{ValidFrom: parseTime(from.String), ValidUntil: parseTime(until.String),
+					HostOnly: flags&flagHostOnly != 0, Context: flags&flagContext != 0, PatternType: ptype.String, Pattern: pat.String}}
+			if lists.String != "" {
+				cur.Indicator.Warninglists = strings.Split(lists.String, "\n")
+			}
+		}
+		if vtype.Valid {
+			cur.Indicator.Observables = append(cur.Indicator.Observables, intel.Observable{Type: intel.ValueType(vtype.String),
+				Value: value.String, Port: int(port.Int64), Issuer: issuer.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if cur != nil {
+		return fn(cur)
+	}
+	return nil
+}
+
 // Relationships implements store.Store.
 func (s *Store) Relationships(ctx context.Context, id string) ([]*intel.Object, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT o.data, o.raw FROM relationships r JOIN objects o ON o.id = r.id

@@ -11,6 +11,12 @@ import (
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
+// Indicator flags in objects.ind_flags.
+const (
+	flagHostOnly = 1
+	flagContext  = 2
+)
+
 // writer is the intel.Sink of one import transaction.
 type writer struct {
 	tx     *sql.Tx
@@ -29,8 +35,10 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		q   string
 	}{
 		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
-		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
-		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
+		{&w.insertObject, `INSERT INTO objects(id, type, name, modified, revoked, source_id, ind_valid_from, ind_valid_until, ind_flags,
+			ind_pattern_type, ind_pattern, ind_lists, data, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`},
+		{&w.replaceObject, `UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, ind_valid_from = ?, ind_valid_until = ?,
+			ind_flags = ?, ind_pattern_type = ?, ind_pattern = ?, ind_lists = ?, data = ?, raw = ? WHERE id = ?`},
 		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) VALUES (?,?,?,?)"},
 		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = ?"},
 		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM objects WHERE id = ?1 AND source_id = ?2)"},
@@ -81,8 +89,22 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 	if len(o.Raw) > 0 {
 		raw = []byte(o.Raw)
 	}
+	var from, until, ptype, pat, lists any
+	flags := 0
+	if ind := o.Indicator; ind != nil {
+		from, until, ptype, pat = fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), ind.PatternType, ind.Pattern
+		if len(ind.Warninglists) > 0 {
+			lists = strings.Join(ind.Warninglists, "\n")
+		}
+		if ind.HostOnly {
+			flags |= flagHostOnly
+		}
+		if ind.Context {
+			flags |= flagContext
+		}
+	}
 	// The common case, a new object, costs one insert.
-	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw)
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, from, until, flags, ptype, pat, lists, data, raw)
 	if err != nil {
 		return err
 	}
@@ -100,7 +122,7 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 			if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
 				return err
 			}
-			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
+			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, from, until, flags, ptype, pat, lists, data, raw, o.ID); err != nil {
 				return err
 			}
 			w.added++

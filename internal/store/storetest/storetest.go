@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DifferentAttackIDsNeverJoin", differentAttackIDs},
 		{"SharedAliasOnlyIsNotAJoin", sharedAliasOnly},
 		{"Relationships", relationships},
+		{"MatchIndicatorsAgreeWithObjects", matchIndicators},
 		{"ObjectsFilters", objectsFilters},
 		{"Warninglists", warninglists},
 		{"SightingsDeduplicated", sightingsDeduplicated},
@@ -404,5 +405,46 @@ func detectionsReplaced(t *testing.T, s store.Store) {
 	}
 	if len(got) != 2 || got[0].ID != "beacon-2" || !got[1].Suppressed {
 		t.Errorf("detections = %+v", got)
+	}
+}
+
+func matchIndicators(t *testing.T, s store.Store) {
+	a := indicator(ind1, "evil.example", t0)
+	a.Indicator.ValidFrom, a.Indicator.ValidUntil = t0, t0.Add(24*time.Hour)
+	a.Indicator.Warninglists = []string{"list one", "list two"}
+	a.Indicator.Observables = append(a.Indicator.Observables, intel.Observable{Type: intel.IPv4, Value: "198.51.100.7", Port: 443})
+	b := indicator(ind2, "host.example", t0)
+	b.Indicator.Observables, b.Indicator.HostOnly, b.Indicator.Pattern = nil, true, "ProcessItem/name is 'x.exe'"
+	b.Revoked = true
+	put(t, s, "m", a, b, actor(actA, "APT1", nil, ""))
+	var full, lean []*intel.Object
+	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeIndicator}}, func(o *intel.Object) error {
+		full = append(full, o)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MatchIndicators(ctx, func(o *intel.Object) error {
+		lean = append(lean, o)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(lean) != 2 || len(full) != 2 {
+		t.Fatalf("%d lean, %d full indicators", len(lean), len(full))
+	}
+	byID := map[string]*intel.Object{}
+	for _, o := range full {
+		byID[o.ID] = o
+	}
+	for _, o := range lean {
+		f := byID[o.ID]
+		want := *f.Indicator
+		if diff := cmp.Diff(want, *o.Indicator); diff != "" {
+			t.Errorf("%s indicator spec (-full +lean):\n%s", o.ID, diff)
+		}
+		if o.Revoked != f.Revoked || !o.Modified.Equal(f.Modified) {
+			t.Errorf("%s: revoked %v/%v modified %v/%v", o.ID, o.Revoked, f.Revoked, o.Modified, f.Modified)
+		}
 	}
 }
