@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -29,6 +30,8 @@ type App struct {
 	JSON           bool
 	Quiet          bool
 	Log            *slog.Logger
+	cpuProfile     string
+	stopProfile    func()
 }
 
 // UsageError marks a command-line mistake (exit code 2).
@@ -98,7 +101,23 @@ campaigns and weighs which actor is most likely behind each.`,
 				level = slog.LevelError
 			}
 			app.Log = slog.New(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: level}))
+			if app.cpuProfile != "" {
+				f, err := os.Create(app.cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					f.Close()
+					return err
+				}
+				app.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+			}
 			return nil
+		},
+		PersistentPostRun: func(cmd *cobra.Command, args []string) {
+			if app.stopProfile != nil {
+				app.stopProfile()
+			}
 		},
 	}
 	defaultDB := os.Getenv("WHODUNIT_DB")
@@ -109,6 +128,8 @@ campaigns and weighs which actor is most likely behind each.`,
 	pf.StringVar(&app.DBPath, "db", defaultDB, "path of the embedded database (env WHODUNIT_DB)")
 	pf.BoolVar(&app.JSON, "json", false, "machine-readable JSON output")
 	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.StringVar(&app.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = pf.MarkHidden("cpuprofile")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	for _, c := range commands(app) {
 		root.AddCommand(c)

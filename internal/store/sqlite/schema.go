@@ -22,14 +22,6 @@ CREATE TABLE objects (
 	modified   TEXT NOT NULL,
 	revoked    INTEGER NOT NULL DEFAULT 0,
 	source_id  INTEGER NOT NULL, -- the first source; later ones are in object_sources
-	-- what the matcher needs of an indicator, so compiling a snapshot of a
-	-- million indicators never decodes data
-	ind_valid_from   TEXT,
-	ind_valid_until  TEXT,
-	ind_flags        INTEGER NOT NULL DEFAULT 0, -- 1 host-only, 2 context
-	ind_pattern_type TEXT,
-	ind_pattern      TEXT,
-	ind_lists        TEXT, -- warninglists, newline-separated
 	data       BLOB NOT NULL,
 	raw        BLOB
 ) WITHOUT ROWID;
@@ -73,6 +65,21 @@ CREATE TABLE indicator_values (
 	port         INTEGER NOT NULL DEFAULT 0,
 	issuer       TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (indicator_id, type, value, port, issuer)
+) WITHOUT ROWID;
+-- What the matcher needs of each current indicator, in narrow rows read
+-- in one pass, so compiling a snapshot of millions never decodes JSON.
+-- vals holds the observables as type TAB value TAB port TAB issuer lines.
+CREATE TABLE match_indicators (
+	id          TEXT PRIMARY KEY,
+	modified    TEXT NOT NULL,
+	revoked     INTEGER NOT NULL,
+	valid_from  TEXT NOT NULL,
+	valid_until TEXT NOT NULL,
+	flags       INTEGER NOT NULL, -- 1 host-only, 2 context
+	pattern_type TEXT NOT NULL,
+	pattern     TEXT NOT NULL,
+	lists       TEXT NOT NULL, -- warninglists, newline-separated
+	vals        TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE warninglists (
 	name        TEXT PRIMARY KEY,

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -361,52 +362,42 @@ func toAny(ss []string) []any {
 	return out
 }
 
-// MatchIndicators implements store.Store: one ordered join of two tables,
-// no JSON decoded.
+// MatchIndicators implements store.Store: one pass over narrow rows.
 func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT o.id, o.modified, o.revoked, o.ind_valid_from, o.ind_valid_until, o.ind_flags,
-		o.ind_pattern_type, o.ind_pattern, o.ind_lists, v.type, v.value, v.port, v.issuer
-		FROM objects o LEFT JOIN indicator_values v ON v.indicator_id = o.id
-		WHERE o.type = 'indicator' ORDER BY o.id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals
+		FROM match_indicators ORDER BY id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var cur *intel.Object
 	for rows.Next() {
-		var id, mod string
+		var id, mod, from, until, ptype, pat, lists, vals string
 		var revoked bool
 		var flags int
-		var from, until, ptype, pat, lists, vtype, value, issuer sql.NullString
-		var port sql.NullInt64
-		if err := rows.Scan(&id, &mod, &revoked, &from, &until, &flags, &ptype, &pat, &lists, &vtype, &value, &port, &issuer); err != nil {
+		if err := rows.Scan(&id, &mod, &revoked, &from, &until, &flags, &ptype, &pat, &lists, &vals); err != nil {
 			return err
 		}
-		if cur == nil || cur.ID != id {
-			if cur != nil {
-				if err := fn(cur); err != nil {
-					return err
-				}
-			}
-			cur = &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: parseTime(mod), Revoked: revoked, Confidence: -1,
-				Indicator: &intel.IndicatorSpec{ValidFrom: parseTime(from.String), ValidUntil: parseTime(until.String),
-					HostOnly: flags&flagHostOnly != 0, Context: flags&flagContext != 0, PatternType: ptype.String, Pattern: pat.String}}
-			if lists.String != "" {
-				cur.Indicator.Warninglists = strings.Split(lists.String, "\n")
-			}
+		o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: parseTime(mod), Revoked: revoked, Confidence: -1,
+			Indicator: &intel.IndicatorSpec{ValidFrom: parseTime(from), ValidUntil: parseTime(until),
+				HostOnly: flags&flagHostOnly != 0, Context: flags&flagContext != 0, PatternType: ptype, Pattern: pat}}
+		if lists != "" {
+			o.Indicator.Warninglists = strings.Split(lists, "\n")
 		}
-		if vtype.Valid {
-			cur.Indicator.Observables = append(cur.Indicator.Observables, intel.Observable{Type: intel.ValueType(vtype.String),
-				Value: value.String, Port: int(port.Int64), Issuer: issuer.String})
+		for vals != "" {
+			line, rest, _ := strings.Cut(vals, "\n")
+			vals = rest
+			f := strings.SplitN(line, "\t", 4)
+			if len(f) != 4 {
+				return fmt.Errorf("stored indicator %s: malformed observable %q", id, line)
+			}
+			port, _ := strconv.Atoi(f[2])
+			o.Indicator.Observables = append(o.Indicator.Observables, intel.Observable{Type: intel.ValueType(f[0]), Value: f[1], Port: port, Issuer: f[3]})
+		}
+		if err := fn(o); err != nil {
+			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if cur != nil {
-		return fn(cur)
-	}
-	return nil
+	return rows.Err()
 }
 
 // Relationships implements store.Store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ type writer struct {
 	actors map[string]bool // actor ids touched by this import
 
 	getModified, insertObject, replaceObject, keepVersion, saveCurrentAsVersion,
-	insertSource, insertName, insertRel, deleteValues, insertValue, insertWarninglist *sql.Stmt
+	insertSource, insertName, insertRel, deleteValues, insertValue, insertWarninglist, putMatch *sql.Stmt
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
@@ -35,10 +36,12 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		q   string
 	}{
 		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
-		{&w.insertObject, `INSERT INTO objects(id, type, name, modified, revoked, source_id, ind_valid_from, ind_valid_until, ind_flags,
-			ind_pattern_type, ind_pattern, ind_lists, data, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`},
-		{&w.replaceObject, `UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, ind_valid_from = ?, ind_valid_until = ?,
-			ind_flags = ?, ind_pattern_type = ?, ind_pattern = ?, ind_lists = ?, data = ?, raw = ? WHERE id = ?`},
+		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
+		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
+		{&w.putMatch, `INSERT INTO match_indicators(id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals)
+			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, revoked = excluded.revoked,
+			valid_from = excluded.valid_from, valid_until = excluded.valid_until, flags = excluded.flags, pattern_type = excluded.pattern_type,
+			pattern = excluded.pattern, lists = excluded.lists, vals = excluded.vals`},
 		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) VALUES (?,?,?,?)"},
 		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = ?"},
 		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM objects WHERE id = ?1 AND source_id = ?2)"},
@@ -64,7 +67,7 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 
 func (w *writer) close() {
 	for _, st := range []*sql.Stmt{w.getModified, w.insertObject, w.replaceObject, w.keepVersion, w.saveCurrentAsVersion,
-		w.insertSource, w.insertName, w.insertRel, w.deleteValues, w.insertValue, w.insertWarninglist} {
+		w.insertSource, w.insertName, w.insertRel, w.deleteValues, w.insertValue, w.insertWarninglist, w.putMatch} {
 		if st != nil {
 			st.Close()
 		}
@@ -89,22 +92,8 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 	if len(o.Raw) > 0 {
 		raw = []byte(o.Raw)
 	}
-	var from, until, ptype, pat, lists any
-	flags := 0
-	if ind := o.Indicator; ind != nil {
-		from, until, ptype, pat = fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), ind.PatternType, ind.Pattern
-		if len(ind.Warninglists) > 0 {
-			lists = strings.Join(ind.Warninglists, "\n")
-		}
-		if ind.HostOnly {
-			flags |= flagHostOnly
-		}
-		if ind.Context {
-			flags |= flagContext
-		}
-	}
 	// The common case, a new object, costs one insert.
-	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, from, until, flags, ptype, pat, lists, data, raw)
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw)
 	if err != nil {
 		return err
 	}
@@ -122,7 +111,7 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 			if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
 				return err
 			}
-			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, from, until, flags, ptype, pat, lists, data, raw, o.ID); err != nil {
+			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
 				return err
 			}
 			w.added++
@@ -158,10 +147,24 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 				return err
 			}
 		}
-		for _, ob := range o.Indicator.Observables {
+		ind := o.Indicator
+		var vals strings.Builder
+		for _, ob := range ind.Observables {
 			if _, err := w.insertValue.ExecContext(ctx, o.ID, string(ob.Type), ob.Value, ob.Port, ob.Issuer); err != nil {
 				return err
 			}
+			vals.WriteString(string(ob.Type) + "\t" + ob.Value + "\t" + strconv.Itoa(ob.Port) + "\t" + ob.Issuer + "\n")
+		}
+		flags := 0
+		if ind.HostOnly {
+			flags |= flagHostOnly
+		}
+		if ind.Context {
+			flags |= flagContext
+		}
+		if _, err := w.putMatch.ExecContext(ctx, o.ID, mod, o.Revoked, fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), flags,
+			ind.PatternType, ind.Pattern, strings.Join(ind.Warninglists, "\n"), vals.String()); err != nil {
+			return err
 		}
 	}
 	return nil

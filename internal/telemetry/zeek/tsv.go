@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"strings"
 
@@ -50,6 +51,8 @@ func (f TSV) Open(r io.Reader, name string) (telemetry.Reader, error) {
 	if max <= 0 {
 		max = DefaultMaxLineBytes
 	}
+	// field offsets are kept as uint32
+	max = min(max, math.MaxUint32-1)
 	return &tsvReader{
 		name:    name,
 		max:     max,
@@ -92,7 +95,9 @@ type tsvReader struct {
 	active []column // the columns that fill something, in order
 	need   int      // fields to split: up to the last active column
 	ready  bool
-	fields [][]byte
+	bounds []uint32 // field starts of the current line (see splitBounds)
+	fields [][]byte // scratch for lines with space-separated columns
+	joined []byte   // such a line rebuilt with the separator
 	arena  textval.Arena
 	err    error
 }
@@ -257,20 +262,36 @@ func (r *tsvReader) decode(line []byte, ev *telemetry.Event) error {
 	h := &r.hdr
 	// Counting separators is a vector scan; the split then stops after
 	// the last column that fills something.
-	var fields [][]byte
-	if nf := bytes.Count(line, []byte{h.sep}) + 1; nf == len(r.cols) {
-		fields = splitSep(line, h.sep, r.fields[:0], r.need)
-	} else {
-		fields = splitSep(line, h.sep, r.fields[:0], nf)
-		if h.spaced && len(fields) < len(r.cols) {
-			fields = resplitSpaced(fields)
+	nf := bytes.Count(line, []byte{h.sep}) + 1
+	if nf != len(r.cols) {
+		if !h.spaced || nf > len(r.cols) {
+			return fmt.Errorf("%d fields, the #fields header declares %d", nf, len(r.cols))
 		}
+		// Some columns were separated by spaces: rebuild the line with
+		// the separator and split again (rare: labelled IoT-23 files).
+		b := splitBounds(line, h.sep, r.bounds[:0], nf)
+		r.bounds = b
+		fields := r.fields[:0]
+		for k := 0; k < nf; k++ {
+			fields = append(fields, line[b[k]:b[k+1]-1])
+		}
+		fields = resplitSpaced(fields)
+		r.fields = fields
 		if len(fields) != len(r.cols) {
-			r.fields = fields
 			return fmt.Errorf("%d fields, the #fields header declares %d", len(fields), len(r.cols))
 		}
+		joined := r.joined[:0]
+		for k, f := range fields {
+			if k > 0 {
+				joined = append(joined, h.sep)
+			}
+			joined = append(joined, f...)
+		}
+		r.joined = joined
+		line = joined
 	}
-	r.fields = fields
+	b := splitBounds(line, h.sep, r.bounds[:0], r.need)
+	r.bounds = b
 	// one pass over the line tells whether any field needs unescaping
 	escaped := bytes.IndexByte(line, '\\') >= 0
 	ev.Kind = r.kind
@@ -278,10 +299,17 @@ func (r *tsvReader) decode(line []byte, ev *telemetry.Event) error {
 	ev.File = r.name
 	ev.Line = r.lr.Line
 	ev.Offset = r.lr.Offset
-	for i := range r.active {
-		col := &r.active[i]
-		raw := fields[col.index]
-		if len(raw) == len(h.unset) && string(raw) == h.unset {
+	// Zeek's unset mark is "-": compared as a byte, not by a call
+	unset1 := len(h.unset) == 1
+	var unsetByte byte
+	if unset1 {
+		unsetByte = h.unset[0]
+	}
+	active := r.active
+	for i := range active {
+		col := &active[i]
+		raw := line[b[col.index] : b[col.index+1]-1]
+		if len(raw) == len(h.unset) && (unset1 && raw[0] == unsetByte || !unset1 && string(raw) == h.unset) {
 			continue
 		}
 		if len(raw) == len(h.empty) && string(raw) == h.empty {
@@ -327,41 +355,48 @@ type column struct {
 	name  string
 }
 
-// splitSep appends the first n fields of line to out. It looks at eight
-// bytes at a time: a Zeek line has twenty-odd short fields, and one
-// IndexByte call per field costs more than the scan itself.
-func splitSep(line []byte, sep byte, out [][]byte, n int) [][]byte {
-	if n <= 0 {
-		return out
+// splitBounds stores in b the start of each of the first n fields of line,
+// followed by one past the end of field n-1, so that field k is
+// line[b[k] : b[k+1]-1]. line must hold at least n fields.
+//
+// It looks at eight bytes at a time: a Zeek line has twenty-odd short
+// fields, and one IndexByte call per field costs more than the scan itself.
+func splitBounds(line []byte, sep byte, b []uint32, n int) []uint32 {
+	if cap(b) < n+1 {
+		b = make([]uint32, n+1, n+16)
 	}
-	n += len(out)
+	b = b[:n+1]
+	b[0] = 0
+	k := 1
 	const lo7 = 0x7f7f7f7f7f7f7f7f
 	pat := uint64(sep) * 0x0101010101010101
-	start, i := 0, 0
+	i := 0
 	for ; i+8 <= len(line); i += 8 {
 		w := binary.LittleEndian.Uint64(line[i:]) ^ pat
 		// high bit set exactly in the bytes of w that are zero
 		m := ^((w&lo7 + lo7) | w | lo7)
 		for m != 0 {
-			j := i + bits.TrailingZeros64(m)>>3
-			out = append(out, line[start:j])
-			if len(out) == n {
-				return out
+			if k == len(b) {
+				return b
 			}
-			start = j + 1
+			b[k] = uint32(i+bits.TrailingZeros64(m)>>3) + 1
+			k++
 			m &= m - 1
 		}
 	}
 	for ; i < len(line); i++ {
 		if line[i] == sep {
-			out = append(out, line[start:i])
-			if len(out) == n {
-				return out
+			if k == len(b) {
+				return b
 			}
-			start = i + 1
+			b[k] = uint32(i) + 1
+			k++
 		}
 	}
-	return append(out, line[start:])
+	if k < len(b) {
+		b[k] = uint32(len(line)) + 1
+	}
+	return b
 }
 
 // resplitSpaced splits fields on runs of two or more spaces, for files whose
