@@ -106,7 +106,11 @@ func (List) Import(ctx context.Context, r io.Reader, name string, opt intel.Opti
 		}()
 	}
 	free := make(chan *listBatch, 3*workers+2) // recycled batches: their buffers are reused
-	go readList(newLineSource(ctx, r, name), work, ordered, free, quit)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		readList(newLineSource(ctx, r, name), work, ordered, free, quit)
+	}()
 
 	var ferr error
 	for b := range ordered {
