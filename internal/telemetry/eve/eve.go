@@ -57,13 +57,15 @@ func (f Format) Open(r io.Reader, name string) (telemetry.Reader, error) {
 	if max <= 0 {
 		max = DefaultMaxLineBytes
 	}
-	return &reader{name: name, max: max, lr: fileio.NewLineReader(br, max)}, nil
+	lines := textin.NewLines("eve", name, br, max)
+	return &reader{name: name, max: max, lr: lines.LR, lines: lines}, nil
 }
 
 type reader struct {
 	name    string
 	max     int
 	lr      *fileio.LineReader
+	lines   *textin.Lines
 	arena   textval.Arena
 	grouped []string
 	err     error
@@ -71,38 +73,17 @@ type reader struct {
 
 // Next implements telemetry.Reader.
 func (r *reader) Next(ev *telemetry.Event) error {
-	if r.err != nil {
-		return r.err
+	line, err := r.lines.Next()
+	if err != nil {
+		return err
 	}
-	for {
-		line, err := r.lr.Next()
-		if err != nil {
-			if err == io.EOF {
-				r.err = io.EOF
-				return io.EOF
-			}
-			if errors.Is(err, fileio.ErrLineTooLong) {
-				return r.recordError(fmt.Errorf("line longer than %d bytes", r.max))
-			}
-			r.err = fmt.Errorf("eve %s: after line %d (byte %d): %w", r.name, r.lr.Line-1, r.lr.Offset, err)
-			return r.err
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		ev.Reset()
-		r.arena.Reset()
-		r.grouped = r.grouped[:0]
-		if err := r.decode(line, ev); err != nil {
-			return r.recordError(err)
-		}
-		return nil
+	ev.Reset()
+	r.arena.Reset()
+	r.grouped = r.grouped[:0]
+	if err := r.decode(line, ev); err != nil {
+		return r.lines.RecordError(err)
 	}
-}
-
-func (r *reader) recordError(err error) error {
-	return &telemetry.RecordError{File: r.name, Line: r.lr.Line, Offset: r.lr.Offset, Err: err}
+	return nil
 }
 
 // fieldErr reports a value that does not fit its key; the value is copied

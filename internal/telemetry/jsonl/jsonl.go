@@ -2,7 +2,6 @@ package jsonl
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 
@@ -54,7 +53,8 @@ func (f JSONL) Open(r io.Reader, name string) (telemetry.Reader, error) {
 	if max <= 0 {
 		max = DefaultMaxLineBytes
 	}
-	jr := &jsonlReader{name: name, max: max, lr: fileio.NewLineReader(br, max), entries: entries}
+	lines := textin.NewLines("jsonl", name, br, max)
+	jr := &jsonlReader{name: name, max: max, lr: lines.LR, lines: lines, entries: entries}
 	for i := range entries {
 		if entries[i].Literal {
 			jr.literals = append(jr.literals, i)
@@ -69,6 +69,7 @@ type jsonlReader struct {
 	name     string
 	max      int
 	lr       *fileio.LineReader
+	lines    *textin.Lines
 	entries  []Entry
 	literals []int // entries with a literal value
 	top      []int // entries read from the record
@@ -80,37 +81,16 @@ type jsonlReader struct {
 
 // Next implements telemetry.Reader.
 func (r *jsonlReader) Next(ev *telemetry.Event) error {
-	if r.err != nil {
-		return r.err
+	line, err := r.lines.Next()
+	if err != nil {
+		return err
 	}
-	for {
-		line, err := r.lr.Next()
-		if err != nil {
-			if err == io.EOF {
-				r.err = io.EOF
-				return io.EOF
-			}
-			if errors.Is(err, fileio.ErrLineTooLong) {
-				return r.recordError(fmt.Errorf("line longer than %d bytes", r.max))
-			}
-			r.err = fmt.Errorf("jsonl %s: after line %d (byte %d): %w", r.name, r.lr.Line-1, r.lr.Offset, err)
-			return r.err
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		ev.Reset()
-		r.arena.Reset()
-		if err := r.decode(line, ev); err != nil {
-			return r.recordError(err)
-		}
-		return nil
+	ev.Reset()
+	r.arena.Reset()
+	if err := r.decode(line, ev); err != nil {
+		return r.lines.RecordError(err)
 	}
-}
-
-func (r *jsonlReader) recordError(err error) error {
-	return &telemetry.RecordError{File: r.name, Line: r.lr.Line, Offset: r.lr.Offset, Err: err}
+	return nil
 }
 
 func (r *jsonlReader) decode(line []byte, ev *telemetry.Event) error {

@@ -2,8 +2,6 @@ package zeek
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/whodunit-project/whodunit/internal/fileio"
@@ -58,10 +56,12 @@ func (f JSON) Open(r io.Reader, name string) (telemetry.Reader, error) {
 	if max <= 0 {
 		max = DefaultMaxLineBytes
 	}
+	lines := textin.NewLines("zeek-json", name, br, max)
 	return &jsonReader{
 		name:    name,
 		max:     max,
-		lr:      fileio.NewLineReader(br, max),
+		lr:      lines.LR,
+		lines:   lines,
 		nameLog: logFromName(name),
 		tables:  map[string]*table{},
 	}, nil
@@ -78,6 +78,7 @@ type jsonReader struct {
 	name    string
 	max     int
 	lr      *fileio.LineReader
+	lines   *textin.Lines
 	nameLog string
 	tables  map[string]*table
 	last    *table
@@ -91,37 +92,16 @@ type jsonReader struct {
 
 // Next implements telemetry.Reader.
 func (r *jsonReader) Next(ev *telemetry.Event) error {
-	if r.err != nil {
-		return r.err
+	line, err := r.lines.Next()
+	if err != nil {
+		return err
 	}
-	for {
-		line, err := r.lr.Next()
-		if err != nil {
-			if err == io.EOF {
-				r.err = io.EOF
-				return io.EOF
-			}
-			if errors.Is(err, fileio.ErrLineTooLong) {
-				return r.recordError(fmt.Errorf("line longer than %d bytes", r.max))
-			}
-			r.err = fmt.Errorf("zeek-json %s: after line %d (byte %d): %w", r.name, r.lr.Line-1, r.lr.Offset, err)
-			return r.err
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
-		}
-		ev.Reset()
-		r.arena.Reset()
-		if err := r.decode(line, ev); err != nil {
-			return r.recordError(err)
-		}
-		return nil
+	ev.Reset()
+	r.arena.Reset()
+	if err := r.decode(line, ev); err != nil {
+		return r.lines.RecordError(err)
 	}
-}
-
-func (r *jsonReader) recordError(err error) error {
-	return &telemetry.RecordError{File: r.name, Line: r.lr.Line, Offset: r.lr.Offset, Err: err}
+	return nil
 }
 
 func (r *jsonReader) decode(line []byte, ev *telemetry.Event) error {
