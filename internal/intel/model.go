@@ -51,31 +51,31 @@ func IsActorType(t string) bool { return t == TypeIntrusionSet || t == TypeThrea
 // Fields common to all STIX domain objects live here; the type-specific part
 // is in exactly one of the pointer fields, chosen by Type.
 type Object struct {
-	ID          string // STIX id; readers of other formats derive a stable one (see DeriveID)
-	Type        string
-	SpecVersion string
-	Name        string
-	Description string
-	Aliases     []string
-	Created     time.Time
-	Modified    time.Time
-	Revoked     bool
+	ID          string    `json:",omitzero"` // STIX id; readers of other formats derive a stable one (see DeriveID)
+	Type        string    `json:",omitzero"`
+	SpecVersion string    `json:",omitzero"`
+	Name        string    `json:",omitzero"`
+	Description string    `json:",omitzero"`
+	Aliases     []string  `json:",omitzero"`
+	Created     time.Time `json:",omitzero"`
+	Modified    time.Time `json:",omitzero"`
+	Revoked     bool      `json:",omitzero"`
 	// Confidence is 0–100, or -1 when the source did not state one.
-	Confidence   int
-	Labels       []string
-	ExternalRefs []ExternalRef
-	Markings     []string // marking-definition ids (object_marking_refs)
-	CreatedBy    string
-	KillChain    []KillChainPhase
+	Confidence   int              `json:",omitzero"`
+	Labels       []string         `json:",omitzero"`
+	ExternalRefs []ExternalRef    `json:",omitzero"`
+	Markings     []string         `json:",omitzero"` // marking-definition ids (object_marking_refs)
+	CreatedBy    string           `json:",omitzero"`
+	KillChain    []KillChainPhase `json:",omitzero"`
 	// Raw is the object exactly as the source gave it (STIX JSON), or a
 	// faithful JSON rendering for other formats; custom properties live here.
-	Raw json.RawMessage
+	Raw json.RawMessage `json:",omitzero"`
 
-	Indicator    *IndicatorSpec
-	Relationship *RelationshipSpec
-	Actor        *ActorSpec
-	Marking      *MarkingSpec
-	Sighting     *SightingSpec
+	Indicator    *IndicatorSpec    `json:",omitzero"`
+	Relationship *RelationshipSpec `json:",omitzero"`
+	Actor        *ActorSpec        `json:",omitzero"`
+	Marking      *MarkingSpec      `json:",omitzero"`
+	Sighting     *SightingSpec     `json:",omitzero"`
 }
 
 // ExternalRef is a STIX external reference; ATT&CK ids such as G0006 are
@@ -105,21 +105,21 @@ func (o *Object) AttackID() string {
 
 // IndicatorSpec is the detection part of an indicator.
 type IndicatorSpec struct {
-	PatternType string // "stix", "openioc", "zeek-intel", "misp", "plain", ...
-	Pattern     string // the pattern text as given or as synthesised in STIX
-	ValidFrom   time.Time
-	ValidUntil  time.Time // zero when open-ended
+	PatternType string    `json:",omitzero"` // "stix", "openioc", "zeek-intel", "misp", "plain", ...
+	Pattern     string    `json:",omitzero"` // the pattern text as given or as synthesised in STIX
+	ValidFrom   time.Time `json:",omitzero"`
+	ValidUntil  time.Time `json:",omitzero"` // zero when open-ended
 	// Observables are the values that alone prove a match: the indicator
 	// matches when any one of them is seen. Empty when the pattern needs the
 	// evaluator (compound logic, non-equality comparisons).
-	Observables []Observable
+	Observables []Observable `json:",omitzero"`
 	// HostOnly marks logic that only host telemetry can answer (OpenIOC
 	// ProcessItem, RegistryItem …). Kept and counted, never matched on network data.
-	HostOnly bool
+	HostOnly bool `json:",omitzero"`
 	// Context marks values imported for context, not detection (MISP to_ids=false).
-	Context bool
+	Context bool `json:",omitzero"`
 	// Warninglists names the known-benign lists the indicator's value is on.
-	Warninglists []string
+	Warninglists []string `json:",omitzero"`
 }
 
 // Observable is one concrete value an indicator looks for.
@@ -134,43 +134,43 @@ type Observable struct {
 
 // RelationshipSpec links two objects by id.
 type RelationshipSpec struct {
-	Type      string // indicates, attributed-to, uses, targets, related-to, …
-	SourceRef string
-	TargetRef string
-	StartTime time.Time
-	StopTime  time.Time
+	Type      string    `json:",omitzero"` // indicates, attributed-to, uses, targets, related-to, …
+	SourceRef string    `json:",omitzero"`
+	TargetRef string    `json:",omitzero"`
+	StartTime time.Time `json:",omitzero"`
+	StopTime  time.Time `json:",omitzero"`
 }
 
 // ActorSpec holds what is known of an intrusion set or threat actor.
 type ActorSpec struct {
-	Country        string   // ISO 3166-1 alpha-2 of the actor's origin, "" if unknown
-	StateSponsor   string   // suspected sponsor, free text as the source gave it
-	Motivations    []string // primary first
-	Sophistication string
-	ResourceLevel  string
-	Goals          []string
-	Roles          []string
-	Victims        []string // suspected victim countries or sectors
-	TargetSectors  []string
+	Country        string   `json:",omitzero"` // ISO 3166-1 alpha-2 of the actor's origin, "" if unknown
+	StateSponsor   string   `json:",omitzero"` // suspected sponsor, free text as the source gave it
+	Motivations    []string `json:",omitzero"` // primary first
+	Sophistication string   `json:",omitzero"`
+	ResourceLevel  string   `json:",omitzero"`
+	Goals          []string `json:",omitzero"`
+	Roles          []string `json:",omitzero"`
+	Victims        []string `json:",omitzero"` // suspected victim countries or sectors
+	TargetSectors  []string `json:",omitzero"`
 }
 
 // MarkingSpec describes a marking definition (TLP 1.0, TLP 2.0, statement).
 type MarkingSpec struct {
-	DefinitionType string // "tlp", "statement", or a custom type
-	TLP            string // white, clear, green, amber, amber+strict, red
-	TLPVersion     string // "1.0" or "2.0"
-	Statement      string
+	DefinitionType string `json:",omitzero"` // "tlp", "statement", or a custom type
+	TLP            string `json:",omitzero"` // white, clear, green, amber, amber+strict, red
+	TLPVersion     string `json:",omitzero"` // "1.0" or "2.0"
+	Statement      string `json:",omitzero"`
 }
 
 // SightingSpec is an intelligence sighting reported by a source (not one of
 // ours: those are match.Sighting).
 type SightingSpec struct {
-	SightingOfRef    string
-	ObservedDataRefs []string
-	WhereSightedRefs []string
-	Count            int
-	FirstSeen        time.Time
-	LastSeen         time.Time
+	SightingOfRef    string    `json:",omitzero"`
+	ObservedDataRefs []string  `json:",omitzero"`
+	WhereSightedRefs []string  `json:",omitzero"`
+	Count            int       `json:",omitzero"`
+	FirstSeen        time.Time `json:",omitzero"`
+	LastSeen         time.Time `json:",omitzero"`
 }
 
 // Source is a file or feed that asserted facts.

@@ -133,6 +133,9 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err := fn(w); err != nil {
 		return res, err
 	}
+	if err := w.flush(ctx); err != nil {
+		return res, err
+	}
 	if err := w.linkActors(ctx); err != nil {
 		return res, fmt.Errorf("resolving actors: %w", err)
 	}
