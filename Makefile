@@ -3,7 +3,7 @@ GO      ?= go
 FUZZTIME ?= 10s
 BIN     := bin/whodunit
 
-.PHONY: build test bench fuzz demo eval vet fmt clean
+.PHONY: build test bench bench-go fuzz demo vet fmt clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/whodunit
@@ -13,8 +13,9 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# Micro-benchmarks of every package, then whole-program benchmarks.
-bench: bench-go
+# Micro-benchmarks of every package, then the whole-program scan benchmark
+# (mk/bench.mk; BENCH_SIZE=1GB by default).
+bench: bench-go bench-scan
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
