@@ -26,6 +26,9 @@ found. It is 'whodunit hunt' over examples/intel and examples/telemetry.`,
 			// examples/intel/actors/NAME/ holds feeds whose indicators all
 			// belong to actor NAME (like --actor-intel NAME=DIR).
 			f := &huntFlags{out: out, logs: []string{filepath.Join(examples, "telemetry")}, tlp: "clear", org: "whodunit demo"}
+			if assets := filepath.Join(examples, "assets.csv"); fileExists(assets) {
+				f.assets = assets
+			}
 			entries, err := os.ReadDir(intelDir)
 			if err != nil {
 				return err
@@ -52,4 +55,9 @@ found. It is 'whodunit hunt' over examples/intel and examples/telemetry.`,
 	c.Flags().StringVar(&examples, "examples", "examples", "directory of the sample data")
 	c.Flags().StringVar(&out, "out", "whodunit-demo", "directory for the demo's database and reports")
 	return c
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
