@@ -66,10 +66,11 @@ func ParseAssets(r io.Reader, name string) (*Assets, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			return nil, fmt.Errorf("assets %s:%d: %w", name, line, err)
+			// csv.ParseError names the line itself
+			return nil, fmt.Errorf("assets %s: %w", name, err)
 		}
+		line, _ := cr.FieldPos(0)
 		if first {
 			first = false
 			if _, err := netip.ParsePrefix(strings.TrimSpace(rec[0])); err != nil {
