@@ -73,6 +73,9 @@ func (b benignAdapter) BenignLists(ip netip.Addr, name string) []string {
 // compileSnapshot builds the matcher from every indicator in the store.
 func (app *App) compileSnapshot(ctx context.Context, db store.Store, wl *warninglist.Set) (*match.Snapshot, error) {
 	b := match.NewBuilder(match.Options{Suppress: wl, Patterns: patternCompiler{}})
+	if n, err := db.Count(ctx, intel.TypeIndicator); err == nil {
+		b.Grow(n) // size the tables once
+	}
 	if err := db.MatchIndicators(ctx, func(o *intel.Object) error {
 		b.Add(o)
 		return nil

@@ -34,6 +34,8 @@ type Store interface {
 	FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error)
 	// Objects streams the current version of objects matching q.
 	Objects(ctx context.Context, q ObjectQuery, fn func(*intel.Object) error) error
+	// Count is the number of current objects of a type.
+	Count(ctx context.Context, objType string) (int, error)
 	// MatchIndicators streams every current indicator with only what the
 	// matcher needs (id, modified, revoked, validity, flags, pattern,
 	// warninglists, observables): fast enough for millions.

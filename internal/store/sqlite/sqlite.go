@@ -87,9 +87,35 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format(timeFmt)
 }
 
+// parseTime reads what fmtTime wrote: the fixed layout is read by hand
+// (compiling a million indicators parses a million timestamps), anything
+// else through time.Parse.
 func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
+	}
+	if len(s) == len(timeFmt) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[29] == 'Z' {
+		num := func(a, b int) (int, bool) {
+			n := 0
+			for i := a; i < b; i++ {
+				c := s[i]
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n, true
+		}
+		y, ok1 := num(0, 4)
+		mo, ok2 := num(5, 7)
+		d, ok3 := num(8, 10)
+		h, ok4 := num(11, 13)
+		mi, ok5 := num(14, 16)
+		se, ok6 := num(17, 19)
+		ns, ok7 := num(20, 29)
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 {
+			return time.Date(y, time.Month(mo), d, h, mi, se, ns, time.UTC)
+		}
 	}
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
@@ -365,6 +391,13 @@ func toAny(ss []string) []any {
 	return out
 }
 
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, objType string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM objects WHERE type = ?", objType).Scan(&n)
+	return n, err
+}
+
 // MatchIndicators implements store.Store: one pass over narrow rows.
 func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals
@@ -389,12 +422,14 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 		for vals != "" {
 			line, rest, _ := strings.Cut(vals, "\n")
 			vals = rest
-			f := strings.SplitN(line, "\t", 4)
-			if len(f) != 4 {
+			typ, rest, ok1 := strings.Cut(line, "\t")
+			value, rest, ok2 := strings.Cut(rest, "\t")
+			portText, issuer, ok3 := strings.Cut(rest, "\t")
+			if !ok1 || !ok2 || !ok3 {
 				return fmt.Errorf("stored indicator %s: malformed observable %q", id, line)
 			}
-			port, _ := strconv.Atoi(f[2])
-			o.Indicator.Observables = append(o.Indicator.Observables, intel.Observable{Type: intel.ValueType(f[0]), Value: f[1], Port: port, Issuer: f[3]})
+			port, _ := strconv.Atoi(portText)
+			o.Indicator.Observables = append(o.Indicator.Observables, intel.Observable{Type: intel.ValueType(typ), Value: value, Port: port, Issuer: issuer})
 		}
 		if err := fn(o); err != nil {
 			return err

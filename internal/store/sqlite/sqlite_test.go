@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
@@ -39,5 +40,20 @@ func TestReopenKeepsData(t *testing.T) {
 	links, err := s.ActorLinks(ctx)
 	if err != nil || len(links) != 1 {
 		t.Fatalf("links after reopen: %v %v", links, err)
+	}
+}
+
+func TestTimesRoundTrip(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2013, 2, 18, 23, 59, 59, 123456789, time.UTC),
+		time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 22, 12, 0, 0, 1, time.FixedZone("CST", 8*3600)),
+	} {
+		if got := sqlite.ParseTimeForTest(sqlite.FmtTimeForTest(tm)); !got.Equal(tm) {
+			t.Errorf("%v: round trip gave %v", tm, got)
+		}
+	}
+	if got := sqlite.ParseTimeForTest("2016-04-06T20:03:48Z"); got.IsZero() {
+		t.Error("RFC 3339 text not read")
 	}
 }

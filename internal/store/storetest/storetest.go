@@ -430,6 +430,9 @@ func matchIndicators(t *testing.T, s store.Store) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := s.Count(ctx, intel.TypeIndicator); err != nil || n != 2 {
+		t.Errorf("Count(indicator) = %d, %v; want 2", n, err)
+	}
 	if len(lean) != 2 || len(full) != 2 {
 		t.Fatalf("%d lean, %d full indicators", len(lean), len(full))
 	}
