@@ -30,9 +30,9 @@ func main() {
 }
 
 type obj struct {
-	Type  string `json:"type"`
-	ID    string `json:"id"`
-	Refs  []struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Refs []struct {
 		SourceName string `json:"source_name"`
 		ExternalID string `json:"external_id"`
 	} `json:"external_references"`
