@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -15,6 +16,13 @@ type ActorNames struct {
 	Names       map[string]string // norm -> display (primary names)
 	Aliases     map[string]string // norm -> display
 	ExternalIDs map[string]string // ATT&CK group ids, upper case
+	Country     string            // the country the record states, if any
+}
+
+// bare reports whether the record is only a label: a name with no aliases,
+// ids or country of its own (an --actor label, an OpenIOC threatgroup).
+func (a *ActorNames) bare() bool {
+	return len(a.Aliases) == 0 && len(a.ExternalIDs) == 0 && a.Country == ""
 }
 
 var attackGroupID = regexp.MustCompile(`^G\d{4}$`)
@@ -45,11 +53,13 @@ func (a *ActorNames) Add(kind, display string) {
 // shared alias glue unrelated groups together:
 //
 //   - "external-id": both carry the same ATT&CK group id.
-//   - "name": the primary name of one is the primary name or an alias of
-//     the other.
+//   - "name": both have the same primary name; or each lists the other's
+//     name as an alias; or one is a bare label (a name with no aliases, ids
+//     or country of its own) that is an alias of the other.
 //
-// Two records that carry different ATT&CK ids are never joined. Sharing only
-// secondary aliases is not a join; it is reported by CandidateAliases.
+// Records with different ATT&CK ids, or stating different countries, are
+// never joined. Sharing only secondary aliases is not a join; profiles
+// list such records as candidates.
 func ActorJoin(a, b *ActorNames) (rule, detail string, ok bool) {
 	for id := range a.ExternalIDs {
 		if _, same := b.ExternalIDs[id]; same {
@@ -59,6 +69,9 @@ func ActorJoin(a, b *ActorNames) (rule, detail string, ok bool) {
 	if len(a.ExternalIDs) > 0 && len(b.ExternalIDs) > 0 {
 		return "", "", false // different ATT&CK groups
 	}
+	if a.Country != "" && b.Country != "" && a.Country != b.Country {
+		return "", "", false // the sources place them in different countries
+	}
 	for _, pair := range [][2]*ActorNames{{a, b}, {b, a}} {
 		x, y := pair[0], pair[1]
 		for _, norm := range sortedKeys(x.Names) {
@@ -66,8 +79,23 @@ func ActorJoin(a, b *ActorNames) (rule, detail string, ok bool) {
 			if yd, ok := y.Names[norm]; ok {
 				return "name", fmt.Sprintf("same name %q / %q", disp, yd), true
 			}
-			if yd, ok := y.Aliases[norm]; ok {
-				return "name", fmt.Sprintf("name %q of one is an alias %q of the other", disp, yd), true
+			// An alias names a full profile only when the other record
+			// is a bare label: a profile of its own under a name that is
+			// someone's old alias is a different group (the galaxy's
+			// IRIDIUM is not ATT&CK's Sandworm Team).
+			if yd, ok := y.Aliases[norm]; ok && x.bare() {
+				return "name", fmt.Sprintf("label %q is an alias %q of the other", disp, yd), true
+			}
+		}
+	}
+	// Two profiles that each list the other's name as an alias agree.
+	for _, na := range sortedKeys(a.Names) {
+		if _, ok := b.Aliases[na]; !ok {
+			continue
+		}
+		for _, nb := range sortedKeys(b.Names) {
+			if _, ok := a.Aliases[nb]; ok {
+				return "name", fmt.Sprintf("each names the other: %q and %q", a.Names[na], b.Names[nb]), true
 			}
 		}
 	}
@@ -150,10 +178,18 @@ func better(a, b *intel.Object) bool {
 	return a.ID < b.ID
 }
 
+// mitreIdentity is the identity that created every object of ATT&CK.
+const mitreIdentity = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
+
 func rank(o *intel.Object) int {
 	r := 0
 	if o.AttackID() != "" {
 		r += 4
+	}
+	// ATT&CK's own record beats others that merely cite its id, so that
+	// reports use the name ATT&CK uses.
+	if o.CreatedBy == mitreIdentity || bytes.Contains(o.Raw, []byte(`"x_mitre_version"`)) {
+		r += 8
 	}
 	if o.Type == intel.TypeIntrusionSet {
 		r += 2

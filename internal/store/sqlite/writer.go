@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -286,7 +287,15 @@ func (w *writer) linkActors(ctx context.Context) error {
 			}
 			an.Add(kind, display)
 		}
-		return an, rows.Err()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		var country sql.NullString
+		if err := w.tx.QueryRowContext(ctx, "SELECT json_extract(data, '$.Actor.Country') FROM objects WHERE id = ?", id).Scan(&country); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		an.Country = country.String
+		return an, nil
 	}
 	now := fmtTime(time.Now())
 	for _, id := range sortedKeys(w.actors) {

@@ -31,6 +31,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ActorJoinAndUndo", actorJoinAndUndo},
 		{"DifferentAttackIDsNeverJoin", differentAttackIDs},
 		{"SharedAliasOnlyIsNotAJoin", sharedAliasOnly},
+		{"AProfileUnderSomeonesAliasIsAnotherGroup", profileUnderAlias},
+		{"ALabelJoinsTheProfileItNames", labelJoins},
 		{"Relationships", relationships},
 		{"MatchIndicatorsAgreeWithObjects", matchIndicators},
 		{"ObjectsFilters", objectsFilters},
@@ -449,5 +451,34 @@ func matchIndicators(t *testing.T, s store.Store) {
 		if o.Revoked != f.Revoked || !o.Modified.Equal(f.Modified) {
 			t.Errorf("%s: revoked %v/%v modified %v/%v", o.ID, o.Revoked, f.Revoked, o.Modified, f.Modified)
 		}
+	}
+}
+
+func profileUnderAlias(t *testing.T, s store.Store) {
+	// ATT&CK lists IRIDIUM as an old name of Sandworm Team; the MISP galaxy
+	// has a separate IRIDIUM profile placed in another country.
+	sandworm := actor(actA, "Sandworm Team", []string{"ELECTRUM", "IRIDIUM"}, "G0034")
+	iridium := actor(actB, "IRIDIUM", []string{"Storm-0000"}, "")
+	iridium.Actor.Country = "IR"
+	put(t, s, "two", sandworm, iridium)
+	ids, _, err := store.ResolveActor(ctx, s, "Sandworm Team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 {
+		t.Errorf("a profile under another group's alias was joined: %v", ids)
+	}
+}
+
+func labelJoins(t *testing.T, s store.Store) {
+	// `intel import --actor "Comment Crew"` makes a bare label.
+	put(t, s, "attack", actor(actA, "APT1", []string{"Comment Crew"}, "G0006"))
+	put(t, s, "list", actor(actC, "Comment Crew", nil, ""))
+	ids, _, err := store.ResolveActor(ctx, s, "APT1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{actA, actC}, ids); diff != "" {
+		t.Errorf("label not joined (-want +got):\n%s", diff)
 	}
 }
