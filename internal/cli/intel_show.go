@@ -469,6 +469,9 @@ func newIntelMergeCmd(app *App) *cobra.Command {
 			if err := db.LinkActors(ctx, args[0], args[1], "joined by hand"); err != nil {
 				return err
 			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"joined": args})
+			}
 			fmt.Fprintf(app.Stdout, "joined %s and %s\n", args[0], args[1])
 			return nil
 		},
@@ -496,6 +499,9 @@ were joined once); later imports do not join them again by the same rule.`,
 			}
 			if n == 0 {
 				return fmt.Errorf("%s and %s are not joined directly (see the joins in intel show)", args[0], args[1])
+			}
+			if app.JSON {
+				return app.printJSON(map[string]any{"unjoined": args, "joins_undone": n})
 			}
 			fmt.Fprintf(app.Stdout, "undid %d join(s) between %s and %s\n", n, args[0], args[1])
 			return nil
