@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,40 +13,10 @@ import (
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 )
 
-// runGeoCLI runs whodunit with args: through Main once the geo command is
-// registered, otherwise on a root built the same way with geo added.
+// runGeoCLI runs whodunit with args through Main.
 func runGeoCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	app := &App{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("")}
-	root := newRoot(app)
-	for _, c := range root.Commands() {
-		if c.Name() == "geo" {
-			code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
-			return code, out.String(), errb.String()
-		}
-	}
-	root.AddCommand(newGeoCmd(app))
-	wrapArgs(root)
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	code = ExitOK
-	if err != nil {
-		var ce *ExitCodeError
-		var ue *UsageError
-		fmt.Fprintln(&errb, "whodunit:", err)
-		switch {
-		case errors.As(err, &ce):
-			code = ce.Code
-		case errors.As(err, &ue):
-			code = ExitUsage
-		default:
-			code = ExitError
-		}
-	}
-	return code, out.String(), errb.String()
+	return runMain(args...)
 }
 
 func TestGeoCLI(t *testing.T) {

@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,49 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// runPatternCLI runs whodunit with args. It goes through Main when the
-// pattern command is registered, and otherwise adds it to a root built the
-// same way (so the tests run before and after registration).
+// runPatternCLI runs whodunit with args through Main.
 func runPatternCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	app := &App{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("")}
-	root := newRoot(app)
-	registered := false
-	for _, c := range root.Commands() {
-		if c.Name() == "pattern" {
-			registered = true
-		}
-	}
-	if registered {
-		code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
-		return code, out.String(), errb.String()
-	}
-	root.AddCommand(newPatternCmd(app))
-	wrapArgs(root)
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	err := root.ExecuteContext(context.Background())
-	code = ExitOK
-	if err != nil {
-		var ce *ExitCodeError
-		var ue *UsageError
-		switch {
-		case errors.As(err, &ce):
-			if ce.Err != nil {
-				fmt.Fprintln(&errb, "whodunit:", ce.Err)
-			}
-			code = ce.Code
-		case errors.As(err, &ue):
-			fmt.Fprintln(&errb, "whodunit:", err)
-			code = ExitUsage
-		default:
-			fmt.Fprintln(&errb, "whodunit:", err)
-			code = ExitError
-		}
-	}
-	return code, out.String(), errb.String()
+	return runMain(args...)
 }
 
 func TestPatternValidateCLI(t *testing.T) {
