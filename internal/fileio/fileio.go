@@ -5,6 +5,7 @@ package fileio
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -199,11 +200,88 @@ func Expand(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// Slices is an io.Reader over byte slices already in memory, read one
+// after the other: a header block and a chunk of a file, say. A LineReader
+// reading from a *Slices returns lines in place, without copying them into
+// a buffer of its own; everyone else reads it as an ordinary io.Reader.
+// The slices must not change while they are being read.
+type Slices struct {
+	parts [][]byte
+	i     int // current part
+	pos   int // read position in it
+}
+
+// NewSlices returns a reader over parts.
+func NewSlices(parts ...[]byte) *Slices {
+	s := &Slices{}
+	s.Reset(parts)
+	return s
+}
+
+// Reset starts reading parts from the beginning. It keeps parts (not a
+// copy): the caller must not change it while s is read.
+func (s *Slices) Reset(parts [][]byte) {
+	s.parts, s.i, s.pos = parts, 0, 0
+}
+
+// Read implements io.Reader.
+func (s *Slices) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) && s.i < len(s.parts) {
+		c := copy(p[n:], s.parts[s.i][s.pos:])
+		n += c
+		s.pos += c
+		if s.pos == len(s.parts[s.i]) {
+			s.i++
+			s.pos = 0
+		}
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Peek returns up to n of the next bytes without consuming them; fewer
+// when the input ends. The result may be a copy.
+func (s *Slices) Peek(n int) []byte {
+	if s.i < len(s.parts) && len(s.parts[s.i])-s.pos >= n {
+		return s.parts[s.i][s.pos : s.pos+n]
+	}
+	var out []byte
+	for i, pos := s.i, s.pos; i < len(s.parts) && len(out) < n; i, pos = i+1, 0 {
+		out = append(out, s.parts[i][pos:min(len(s.parts[i]), pos+n-len(out))]...)
+	}
+	return out
+}
+
+// slice returns the rest of the current part up to and including the next
+// newline, and whether it holds one; nil, false at the end of the input.
+func (s *Slices) slice() ([]byte, bool) {
+	for s.i < len(s.parts) {
+		part := s.parts[s.i][s.pos:]
+		if len(part) == 0 {
+			s.i++
+			s.pos = 0
+			continue
+		}
+		if j := bytes.IndexByte(part, '\n'); j >= 0 {
+			s.pos += j + 1
+			return part[:j+1], true
+		}
+		s.i++
+		s.pos = 0
+		return part, false
+	}
+	return nil, false
+}
+
 // LineReader reads lines of bounded length. A longer line is reported by
 // ErrLineTooLong and skipped to its end, so one huge line never holds the
 // whole input in memory.
 type LineReader struct {
 	br     *bufio.Reader
+	mem    *Slices // set instead of br when the input is in memory
 	max    int
 	buf    []byte
 	Line   int64 // number of the line last returned, 1-based
@@ -215,7 +293,12 @@ type LineReader struct {
 var ErrLineTooLong = errors.New("line too long")
 
 // NewLineReader reads from r with lines of at most max bytes.
+//
+// A *Slices is read in place: the lines returned are slices of its parts.
 func NewLineReader(r io.Reader, max int) *LineReader {
+	if s, ok := r.(*Slices); ok {
+		return &LineReader{mem: s, max: max}
+	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < 64<<10 {
 		br = bufio.NewReaderSize(r, 256<<10)
@@ -229,6 +312,9 @@ func (l *LineReader) Next() ([]byte, error) {
 	l.buf = l.buf[:0]
 	l.Offset = l.next
 	l.Line++
+	if l.mem != nil {
+		return l.nextInMemory()
+	}
 	tooLong := false
 	for {
 		chunk, err := l.br.ReadSlice('\n')
@@ -278,4 +364,42 @@ func trimEOL(b []byte) []byte {
 		b = b[:n-1]
 	}
 	return b
+}
+
+// nextInMemory is Next for a *Slices input: the same lines, limits and
+// offsets, with a line that lies whole in one part returned in place.
+func (l *LineReader) nextInMemory() ([]byte, error) {
+	tooLong := false
+	for {
+		chunk, nl := l.mem.slice()
+		l.next += int64(len(chunk))
+		if chunk == nil {
+			// the end of the input
+			if tooLong {
+				return nil, ErrLineTooLong
+			}
+			if len(l.buf) == 0 {
+				return nil, io.EOF
+			}
+			return trimEOL(l.buf), nil
+		}
+		if !tooLong {
+			if len(l.buf)+len(chunk) > l.max+1 {
+				tooLong = true
+				l.buf = l.buf[:0]
+			} else if nl && len(l.buf) == 0 {
+				// the common case: the whole line is in one part
+				return trimEOL(chunk), nil
+			} else {
+				l.buf = append(l.buf, chunk...)
+			}
+		}
+		if !nl {
+			continue
+		}
+		if tooLong {
+			return nil, ErrLineTooLong
+		}
+		return trimEOL(l.buf), nil
+	}
 }

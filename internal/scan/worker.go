@@ -1,14 +1,13 @@
 package scan
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
 
+	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -22,9 +21,8 @@ type worker struct {
 	s      *scanner
 	m      *match.Matcher
 	ev     telemetry.Event
-	br     *bufio.Reader
-	hdrRd  bytes.Reader
-	dataRd bytes.Reader
+	mem    fileio.Slices // a chunk's header block and data, read in place
+	parts  [2][]byte
 	emitFn func(*match.Sighting)
 
 	batch    []match.Sighting
@@ -36,7 +34,7 @@ type worker struct {
 }
 
 func newWorker(s *scanner) *worker {
-	w := &worker{s: s, br: bufio.NewReaderSize(nil, 256<<10), suppressedBy: map[string]int64{}}
+	w := &worker{s: s, suppressedBy: map[string]int64{}}
 	if s.cfg.Snapshot != nil {
 		w.m = s.cfg.Snapshot.NewMatcher()
 	}
@@ -106,12 +104,13 @@ func (w *worker) sendBatch() {
 func (w *worker) chunk(ctx context.Context, j job) {
 	fs := j.fs
 	defer w.s.putBuf(j.buf)
-	w.hdrRd.Reset(j.header)
-	w.dataRd.Reset(j.data)
-	w.br.Reset(io.MultiReader(&w.hdrRd, &w.dataRd))
+	// the text is in memory already: the line readers take it in place
+	w.parts = [2][]byte{j.header, j.data}
+	w.mem.Reset(w.parts[:])
 	lineDelta := j.startLine - j.hdrLines
 	offDelta := j.startOff - int64(len(j.header))
-	events := w.read(ctx, fs, w.br, lineDelta, offDelta)
+	events := w.read(ctx, fs, &w.mem, lineDelta, offDelta)
+	w.parts = [2][]byte{}
 	w.s.dataDone.Add(int64(len(j.data)))
 	w.finish(fs, events, int64(len(j.data)), -1)
 }
