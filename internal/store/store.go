@@ -38,7 +38,8 @@ type Store interface {
 	Count(ctx context.Context, objType string) (int, error)
 	// MatchIndicators streams every current indicator with only what the
 	// matcher needs (id, modified, revoked, validity, flags, pattern,
-	// warninglists, observables): fast enough for millions.
+	// warninglists, observables): fast enough for millions. The pattern
+	// may be left out of an indicator whose observables say it all.
 	MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error
 	// Relationships returns relationships whose source or target is id.
 	Relationships(ctx context.Context, id string) ([]*intel.Object, error)

@@ -115,4 +115,28 @@ CREATE TABLE detections (
 	data  BLOB NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: indicators that differ from their neighbours in a list only by
+	// value are kept as one narrow row each plus a shape they share; see
+	// shape.go.
+	`
+CREATE TABLE indicator_shapes (
+	id          INTEGER PRIMARY KEY,
+	source_id   INTEGER NOT NULL,
+	modified    TEXT NOT NULL,
+	pattern     TEXT NOT NULL, -- 's': the value's STIX pattern, 'v': the value itself
+	raw         TEXT NOT NULL, -- 'n': no raw, 'c': {"value": value}, 'r': the row's raw
+	indicates   TEXT NOT NULL, -- the actor every indicator of the shape indicates, or ''
+	template    BLOB NOT NULL  -- the shared fields, as objects.data
+);
+CREATE INDEX indicator_shapes_indicates ON indicator_shapes(indicates) WHERE indicates <> '';
+CREATE TABLE list_indicators (
+	id    TEXT PRIMARY KEY,
+	shape INTEGER NOT NULL,
+	type  TEXT NOT NULL,
+	value TEXT NOT NULL,
+	port  INTEGER NOT NULL,
+	lists TEXT NOT NULL, -- warninglists, newline-separated
+	raw   BLOB
+) WITHOUT ROWID;
+`,
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -24,7 +25,9 @@ import (
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	db *sql.DB
+	db     *sql.DB
+	mu     sync.Mutex
+	shapes shapeCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -168,6 +171,7 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err := tx.Commit(); err != nil {
 		return res, err
 	}
+	s.forgetShapes()
 	res.New = w.added
 	return res, nil
 }
@@ -195,7 +199,14 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	var data, raw []byte
 	err := s.db.QueryRowContext(ctx, "SELECT data, raw FROM objects WHERE id = ?", id).Scan(&data, &raw)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s: %w", id, store.ErrNotFound)
+		o, _, err := s.shapedObject(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if o == nil {
+			return nil, fmt.Errorf("%s: %w", id, store.ErrNotFound)
+		}
+		return o, nil
 	}
 	if err != nil {
 		return nil, err
@@ -212,6 +223,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error
 	}
 	defer rows.Close()
 	var out []*intel.Object
+	var mods []string
 	for rows.Next() {
 		var data, raw []byte
 		var mod string
@@ -223,8 +235,22 @@ func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error
 			return nil, err
 		}
 		out = append(out, o)
+		mods = append(mods, mod)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	o, sh, err := s.shapedObject(ctx, id)
+	if err != nil || o == nil {
+		return out, err
+	}
+	// the current version of a shaped indicator goes after the older ones
+	i := sort.SearchStrings(mods, sh.modified)
+	for i < len(mods) && mods[i] == sh.modified {
+		i++
+	}
+	return append(out[:i], append([]*intel.Object{o}, out[i:]...)...), nil
 }
 
 // FindByName implements store.Store.
@@ -265,10 +291,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Objects implements store.Store.
+// Objects implements store.Store. Shaped indicators and the relationships
+// they stand for are merged into the same order (type, name, id).
 func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel.Object) error) error {
-	var where []string
-	var args []any
+	var where, shapedWhere []string
+	var args, shapedArgs []any
 	if len(q.Types) > 0 {
 		where = append(where, "o.type IN ("+placeholders(len(q.Types))+")")
 		for _, t := range q.Types {
@@ -278,10 +305,15 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 	if q.Source != "" {
 		where = append(where, "(o.source_id IN (SELECT id FROM sources WHERE name = ?) OR o.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE s.name = ?))")
 		args = append(args, q.Source, q.Source)
+		shapedWhere = append(shapedWhere, `(l.shape IN (SELECT sh.id FROM indicator_shapes sh JOIN sources s ON s.id = sh.source_id WHERE s.name = ?)
+			OR l.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE s.name = ?))`)
+		shapedArgs = append(shapedArgs, q.Source, q.Source)
 	}
 	if q.ValueType != "" {
 		where = append(where, "o.id IN (SELECT indicator_id FROM indicator_values WHERE type = ?)")
 		args = append(args, string(q.ValueType))
+		shapedWhere = append(shapedWhere, "l.type = ?")
+		shapedArgs = append(shapedArgs, string(q.ValueType))
 	}
 	if q.Actor != "" {
 		ids, err := s.actorCluster(ctx, q.Actor)
@@ -295,38 +327,81 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 		if err != nil {
 			return err
 		}
-		where = append(where, "o.id IN (SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref IN ("+placeholders(len(targets))+"))")
-		for _, t := range targets {
-			args = append(args, t)
+		in := placeholders(len(targets))
+		indicates := "SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref IN (" + in + ")"
+		where = append(where, "o.id IN ("+indicates+")")
+		args = append(args, toAny(targets)...)
+		shapedWhere = append(shapedWhere, "(l.shape IN (SELECT id FROM indicator_shapes WHERE indicates IN ("+in+")) OR l.id IN ("+indicates+"))")
+		shapedArgs = append(append(shapedArgs, toAny(targets)...), toAny(targets)...)
+	}
+	parts := []string{"SELECT o.type, o.name, o.id, o.data, o.raw, 0, '', '', 0, '', 0 FROM objects o" + whereClause(where)}
+	all := args
+	wantType := func(t string) bool { return len(q.Types) == 0 || contains(q.Types, t) }
+	if wantType(intel.TypeIndicator) {
+		parts = append(parts, "SELECT 'indicator', l.value, l.id, NULL, l.raw, l.shape, l.type, l.value, l.port, l.lists, 0 FROM list_indicators l"+whereClause(shapedWhere))
+		all = append(all, shapedArgs...)
+	}
+	// the relationships shaped indicators stand for, where the filters
+	// can hold for a relationship: not by value type or actor
+	if wantType(intel.TypeRelationship) && q.ValueType == "" && q.Actor == "" {
+		relWhere := []string{"l.shape IN (SELECT id FROM indicator_shapes WHERE indicates <> '')"}
+		var relArgs []any
+		if q.Source != "" {
+			relWhere = append(relWhere, "l.shape IN (SELECT sh.id FROM indicator_shapes sh JOIN sources s ON s.id = sh.source_id WHERE s.name = ?)")
+			relArgs = append(relArgs, q.Source)
 		}
+		parts = append(parts, "SELECT 'relationship', '', l.id, NULL, NULL, l.shape, l.type, l.value, l.port, l.lists, 1 FROM list_indicators l"+whereClause(relWhere))
+		all = append(all, relArgs...)
 	}
-	query := "SELECT o.data, o.raw FROM objects o"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY o.type, o.name, o.id"
+	query := strings.Join(parts, " UNION ALL ") + " ORDER BY 1, 2, 3"
 	if q.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	// loaded before the query: its one connection is busy until the end
+	shapes, err := s.allShapes(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, query, all...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var typ, name, id, vtype, value, lists string
 		var data, raw []byte
-		if err := rows.Scan(&data, &raw); err != nil {
+		var shapeID int64
+		var port, rel int
+		if err := rows.Scan(&typ, &name, &id, &data, &raw, &shapeID, &vtype, &value, &port, &lists, &rel); err != nil {
 			return err
 		}
-		o, err := decodeObject(data, raw)
-		if err != nil {
-			return err
+		var o *intel.Object
+		if shapeID == 0 {
+			if o, err = decodeObject(data, raw); err != nil {
+				return err
+			}
+		} else {
+			sh, ok := shapes[shapeID]
+			if !ok {
+				return fmt.Errorf("stored indicator %s: no shape %d", id, shapeID)
+			}
+			o = sh.object(id, intel.Observable{Type: intel.ValueType(vtype), Value: value, Port: port}, lists, raw)
+			if rel != 0 {
+				o = impliedRelationship(o, sh.indicates)
+			}
 		}
 		if err := fn(o); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+func whereClause(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
 }
 
 func placeholders(n int) string {
@@ -393,9 +468,22 @@ func toAny(ss []string) []any {
 
 // Count implements store.Store.
 func (s *Store) Count(ctx context.Context, objType string) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM objects WHERE type = ?", objType).Scan(&n)
-	return n, err
+	var n, shaped int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM objects WHERE type = ?", objType).Scan(&n); err != nil {
+		return 0, err
+	}
+	switch objType {
+	case intel.TypeIndicator:
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM list_indicators").Scan(&shaped); err != nil {
+			return 0, err
+		}
+	case intel.TypeRelationship:
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM list_indicators
+			WHERE shape IN (SELECT id FROM indicator_shapes WHERE indicates <> '')`).Scan(&shaped); err != nil {
+			return 0, err
+		}
+	}
+	return n + shaped, nil
 }
 
 // MatchIndicators implements store.Store: one pass over narrow rows.
@@ -435,6 +523,57 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 			return err
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return s.matchShaped(ctx, fn)
+}
+
+// matchShaped streams the shaped indicators as MatchIndicators does,
+// without their patterns: each has its one observable.
+func (s *Store) matchShaped(ctx context.Context, fn func(*intel.Object) error) error {
+	shapes, err := s.allShapes(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, shape, type, value, port, lists FROM list_indicators ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// indicators share their shape's parsed times
+	type parsed struct {
+		modified, from, until time.Time
+	}
+	times := map[int64]parsed{}
+	for rows.Next() {
+		var id, typ, value, lists string
+		var shapeID int64
+		var port int
+		if err := rows.Scan(&id, &shapeID, &typ, &value, &port, &lists); err != nil {
+			return err
+		}
+		sh, ok := shapes[shapeID]
+		if !ok {
+			return fmt.Errorf("stored indicator %s: no shape %d", id, shapeID)
+		}
+		pt, ok := times[shapeID]
+		if !ok {
+			pt = parsed{parseTime(sh.modified), sh.tmpl.Indicator.ValidFrom, sh.tmpl.Indicator.ValidUntil}
+			times[shapeID] = pt
+		}
+		t := sh.tmpl.Indicator
+		o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: pt.modified, Revoked: sh.tmpl.Revoked, Confidence: -1,
+			Indicator: &intel.IndicatorSpec{ValidFrom: pt.from, ValidUntil: pt.until, HostOnly: t.HostOnly, Context: t.Context,
+				PatternType: t.PatternType, Observables: []intel.Observable{{Type: intel.ValueType(typ), Value: value, Port: port}}}}
+		if lists != "" {
+			o.Indicator.Warninglists = strings.Split(lists, "\n")
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
 	return rows.Err()
 }
 
@@ -458,7 +597,23 @@ func (s *Store) Relationships(ctx context.Context, id string) ([]*intel.Object, 
 		}
 		out = append(out, o)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	implied, err := s.shapedRelationships(ctx, id)
+	if err != nil || len(implied) == 0 {
+		return out, err
+	}
+	out = append(out, implied...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Relationship, out[j].Relationship
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
 }
 
 func scanSource(sc interface{ Scan(...any) error }) (intel.Source, error) {
@@ -478,7 +633,9 @@ const sourceCols = "s.id, s.name, s.path, s.format, s.imported_at, s.reliability
 
 // ObjectSources implements store.Store.
 func (s *Store) ObjectSources(ctx context.Context, id string) ([]intel.Source, error) {
-	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s WHERE s.id IN (SELECT source_id FROM objects WHERE id = ?1 UNION SELECT source_id FROM object_sources WHERE object_id = ?1) ORDER BY s.id", id)
+	return s.querySources(ctx, "SELECT "+sourceCols+` FROM sources s WHERE s.id IN (SELECT source_id FROM objects WHERE id = ?1
+		UNION SELECT source_id FROM object_sources WHERE object_id = ?1
+		UNION SELECT sh.source_id FROM list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape WHERE l.id = ?1) ORDER BY s.id`, id)
 }
 
 // Sources implements store.Store.
@@ -647,6 +804,10 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 	if patternOnly > 0 {
 		st.IndicatorTypes["stix-pattern"] = patternOnly
 	}
+	shapedMarks, err := s.shapedStats(ctx, &st)
+	if err != nil {
+		return st, err
+	}
 	// Markings: count objects per marking id, named by the marking definition.
 	markNames := map[string]string{}
 	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeMarkingDef}}, func(o *intel.Object) error {
@@ -655,7 +816,7 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 	}); err != nil {
 		return st, err
 	}
-	byID := map[string]int{}
+	byID := shapedMarks
 	if err := count(`SELECT j.value, count(*) FROM objects o, json_each(json_extract(o.data, '$.Markings')) j
 		WHERE o.type <> 'marking-definition' GROUP BY j.value`, byID); err != nil {
 		return st, err
@@ -675,6 +836,78 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 	return st, nil
 }
 
+// shapedStats adds the shaped indicators, and the relationships they
+// stand for, to st in one pass, and returns their counts by marking id.
+func (s *Store) shapedStats(ctx context.Context, st *store.IntelStats) (map[string]int, error) {
+	shapes, err := s.allShapes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perShape := map[int64]int{}
+	if err := func() error {
+		rows, err := s.db.QueryContext(ctx, "SELECT shape, type, lists <> '' FROM list_indicators")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var shapeID int64
+			var typ string
+			var listed bool
+			if err := rows.Scan(&shapeID, &typ, &listed); err != nil {
+				return err
+			}
+			perShape[shapeID]++
+			st.IndicatorTypes[typ]++
+			if listed {
+				st.Warninglisted++
+			}
+		}
+		return rows.Err()
+	}(); err != nil {
+		return nil, err
+	}
+	sourceNames := map[int64]string{}
+	srcs, err := s.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, src := range srcs {
+		sourceNames[src.ID] = src.Name
+	}
+	marks := map[string]int{}
+	for id, n := range perShape {
+		sh, ok := shapes[id]
+		if !ok {
+			return nil, fmt.Errorf("stored indicators of missing shape %d", id)
+		}
+		objs := n // the indicators, and as many relationships when they indicate an actor
+		st.Objects[intel.TypeIndicator] += n
+		if sh.indicates != "" {
+			st.Objects[intel.TypeRelationship] += n
+			objs += n
+		}
+		st.BySource[sourceNames[sh.sourceID]] += objs
+		for _, m := range sh.tmpl.Markings {
+			marks[m] += objs
+		}
+		t := sh.tmpl.Indicator
+		switch {
+		case t.HostOnly:
+			st.HostOnly += n
+		case t.Context:
+			st.Context += n
+		default:
+			st.Network += n
+		}
+		if sh.tmpl.Revoked {
+			st.Revoked += n
+		}
+	}
+	// their second sources are in object_sources, which the caller counts
+	return marks, nil
+}
+
 func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error {
 	links, err := s.ActorLinks(ctx)
 	if err != nil {
@@ -688,7 +921,8 @@ func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error
 		return err
 	}
 	canon := store.Canonical(actors, links)
-	rows, err := s.db.QueryContext(ctx, "SELECT target_ref, count(DISTINCT source_ref) FROM relationships WHERE type = 'indicates' GROUP BY target_ref")
+	rows, err := s.db.QueryContext(ctx, `SELECT target_ref, count(DISTINCT source_ref) FROM relationships WHERE type = 'indicates' GROUP BY target_ref
+		UNION ALL SELECT sh.indicates, count(*) FROM list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape WHERE sh.indicates <> '' GROUP BY sh.indicates`)
 	if err != nil {
 		return err
 	}

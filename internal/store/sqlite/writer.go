@@ -26,19 +26,53 @@ type writer struct {
 	source  int64
 	added   int
 	actors  map[string]bool // actor ids touched by this import
-	pending []*intel.Object // indicators waiting to be written in id order
+	pending []*intel.Object // full indicators waiting to be written in id order
 
+	// shaped indicators (shape.go) waiting to be written in id order, and
+	// the shapes of this import
+	shaped    []shapedRow
+	keyBuf    []byte
+	drafts    map[string]*shapeDraft // by shape key
+	lastKey   string
+	lastDraft *shapeDraft
+	shapeIDs  map[shapeRef]*shape
+	shapes    map[int64]*shape // by id: this import's and the earlier ones met
+	// hasFull: the store holds full indicators, whose ids a shaped one
+	// must not take; hasShaped: it holds shaped ones a full one replaces.
+	hadFull, hasShaped bool
+	fullIDs            map[string]struct{} // full indicators, once a shaped one needs to know
+	counting           bool                // false while moving an indicator between forms
+
+	// A full buffer is written by a goroutine of its own while the
+	// reader fills the next one. Every other use of tx waits for it
+	// first, so tx is never used by two goroutines at once.
+	inflight chan struct{}
+	bgErr    error
+
+	insertShape, insertShaped, insertShapedChunk, insertPlainChunk, getShaped, updateShaped, deleteShaped, getShape, addSource,
 	getModified, insertObject, replaceObject, keepVersion, saveCurrentAsVersion,
 	insertSource, insertName, insertRel, deleteValues, insertValue, insertWarninglist, putMatch *sql.Stmt
 }
 
 func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
-	w := &writer{tx: tx, source: source, actors: map[string]bool{}}
+	w := &writer{tx: tx, source: source, actors: map[string]bool{}, counting: true,
+		drafts: map[string]*shapeDraft{}, shapeIDs: map[shapeRef]*shape{}, shapes: map[int64]*shape{}}
 	prep := []struct {
 		dst *(*sql.Stmt)
 		q   string
 	}{
 		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
+		{&w.insertShape, "INSERT INTO indicator_shapes(source_id, modified, pattern, raw, indicates, template) VALUES (?,?,?,?,?,?)"},
+		{&w.insertShaped, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
+		{&w.insertShapedChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
+		{&w.insertPlainChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,0,'',NULL),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
+		{&w.getShaped, "SELECT shape, type, value, port, lists, raw FROM list_indicators WHERE id = ?"},
+		{&w.updateShaped, "UPDATE list_indicators SET shape = ?, type = ?, value = ?, port = ?, lists = ?, raw = ? WHERE id = ?"},
+		{&w.deleteShaped, "DELETE FROM list_indicators WHERE id = ?"},
+		{&w.getShape, "SELECT source_id, modified, pattern, raw, indicates, template FROM indicator_shapes WHERE id = ?"},
+		{&w.addSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
 		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
 		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
 		{&w.putMatch, `INSERT INTO match_indicators(id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals)
@@ -65,11 +99,22 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		}
 		*p.dst = st
 	}
+	for q, dst := range map[string]*bool{
+		"SELECT EXISTS (SELECT 1 FROM match_indicators)": &w.hadFull,
+		"SELECT EXISTS (SELECT 1 FROM list_indicators)":  &w.hasShaped,
+	} {
+		if err := tx.QueryRowContext(ctx, q).Scan(dst); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
 func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.getModified, w.insertObject, w.replaceObject, w.keepVersion, w.saveCurrentAsVersion,
+	w.wait()
+	for _, st := range []*sql.Stmt{w.insertShape, w.insertShaped, w.insertShapedChunk, w.insertPlainChunk, w.getShaped, w.updateShaped,
+		w.deleteShaped, w.getShape, w.addSource, w.getModified, w.insertObject, w.replaceObject, w.keepVersion, w.saveCurrentAsVersion,
 		w.insertSource, w.insertName, w.insertRel, w.deleteValues, w.insertValue, w.insertWarninglist, w.putMatch} {
 		if st != nil {
 			st.Close()
@@ -84,37 +129,109 @@ const sortBatch = 100_000
 
 // Put implements intel.Sink. Indicators are buffered and written in id
 // order (the same id keeps its order of arrival); everything else is
-// written at once.
+// written at once, except an "indicates" relationship that its shaped
+// indicator stands for (shape.go).
 func (w *writer) Put(ctx context.Context, o *intel.Object) error {
-	if o.Type != intel.TypeIndicator {
-		return w.put(ctx, o)
+	switch o.Type {
+	case intel.TypeIndicator:
+		// flush before, not after, adding: the relationship that follows
+		// an indicator must still find it buffered
+		if len(w.pending)+len(w.shaped) >= sortBatch {
+			if err := w.flushBehind(ctx); err != nil {
+				return err
+			}
+		}
+		key, pm, rm, ok := shapeKey(w.keyBuf[:0], o)
+		w.keyBuf = key
+		if ok && w.addShaped(o, key, pm, rm) {
+			return nil
+		}
+		cp := *o
+		w.pending = append(w.pending, &cp)
+		return nil
+	case intel.TypeRelationship:
+		if n := len(w.shaped); n > 0 {
+			last := &w.shaped[n-1]
+			if last.indicates == "" && foldable(o, &last.draft.tmpl, last.id) {
+				last.indicates = o.Relationship.TargetRef
+				return nil
+			}
+		}
 	}
-	cp := *o
-	w.pending = append(w.pending, &cp)
-	if len(w.pending) >= sortBatch {
-		return w.flush(ctx)
+	if err := w.wait(); err != nil {
+		return err
 	}
+	return w.put(ctx, o, w.source)
+}
+
+// flush writes what is buffered, after what is being written.
+func (w *writer) flush(ctx context.Context) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	err := w.writeBatch(ctx, w.pending, w.shaped)
+	w.pending, w.shaped = nil, nil
+	return err
+}
+
+// flushBehind hands the buffers to a goroutine that writes them, once the
+// previous ones are written.
+func (w *writer) flushBehind(ctx context.Context) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	pending, shaped := w.pending, w.shaped
+	w.pending, w.shaped = nil, make([]shapedRow, 0, len(shaped))
+	done := make(chan struct{})
+	w.inflight = done
+	go func() {
+		defer close(done)
+		w.bgErr = w.writeBatch(ctx, pending, shaped)
+	}()
 	return nil
 }
 
-// flush writes the buffered indicators in id order.
-func (w *writer) flush(ctx context.Context) error {
-	sort.SliceStable(w.pending, func(i, j int) bool { return w.pending[i].ID < w.pending[j].ID })
-	for i, o := range w.pending {
-		if err := w.put(ctx, o); err != nil {
+// wait waits for the buffers being written and returns the error.
+func (w *writer) wait() error {
+	if w.inflight == nil {
+		return nil
+	}
+	<-w.inflight
+	w.inflight = nil
+	err := w.bgErr
+	w.bgErr = nil
+	return err
+}
+
+// writeBatch writes buffered indicators in id order: the full ones first,
+// so that a shaped one sees them.
+func (w *writer) writeBatch(ctx context.Context, pending []*intel.Object, shaped []shapedRow) error {
+	sort.SliceStable(pending, func(i, j int) bool { return pending[i].ID < pending[j].ID })
+	for _, o := range pending {
+		if err := w.put(ctx, o, w.source); err != nil {
 			return err
 		}
-		w.pending[i] = nil
 	}
-	w.pending = w.pending[:0]
-	return nil
+	return w.flushShaped(ctx, shaped)
 }
 
 // put stores one object: the latest Modified becomes current, older and
 // superseded versions are kept as history, and the source is always recorded.
-func (w *writer) put(ctx context.Context, o *intel.Object) error {
+func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 	if o.ID == "" || o.Type == "" {
 		return fmt.Errorf("object without id or type")
+	}
+	if o.Type == intel.TypeIndicator {
+		if w.fullIDs != nil {
+			w.fullIDs[o.ID] = struct{}{}
+		} else {
+			w.hadFull = true // loadFullIDs will find it
+		}
+		if w.hasShaped {
+			if err := w.unshape(ctx, o.ID); err != nil {
+				return err
+			}
+		}
 	}
 	mod := fmtTime(o.Modified)
 	if mod == "" {
@@ -129,13 +246,13 @@ func (w *writer) put(ctx context.Context, o *intel.Object) error {
 		raw = []byte(o.Raw)
 	}
 	// The common case, a new object, costs one insert.
-	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw)
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, src, data, raw)
 	if err != nil {
 		return err
 	}
 	current, fresh := false, false
 	if n, _ := r.RowsAffected(); n > 0 {
-		w.added++
+		w.count(1)
 		current, fresh = true, true
 	} else {
 		var cur string
@@ -150,7 +267,7 @@ func (w *writer) put(ctx context.Context, o *intel.Object) error {
 			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
 				return err
 			}
-			w.added++
+			w.count(1)
 			current = true
 		case mod < cur:
 			r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw)
@@ -158,14 +275,14 @@ func (w *writer) put(ctx context.Context, o *intel.Object) error {
 				return err
 			}
 			if n, _ := r.RowsAffected(); n > 0 {
-				w.added++
+				w.count(1)
 			}
 		}
-		if _, err := w.insertSource.ExecContext(ctx, o.ID, w.source); err != nil {
+		if _, err := w.insertSource.ExecContext(ctx, o.ID, src); err != nil {
 			return err
 		}
 	}
-	if err := w.putNames(ctx, o); err != nil {
+	if err := w.putNames(ctx, o, src); err != nil {
 		return err
 	}
 	if !current {
@@ -209,7 +326,7 @@ func (w *writer) put(ctx context.Context, o *intel.Object) error {
 // putNames indexes the names by which an analyst looks objects up: every
 // object's name, and the aliases and external ids of actors, malware, tools,
 // techniques and campaigns.
-func (w *writer) putNames(ctx context.Context, o *intel.Object) error {
+func (w *writer) putNames(ctx context.Context, o *intel.Object, src int64) error {
 	switch o.Type {
 	case intel.TypeIndicator, intel.TypeRelationship, intel.TypeSighting, intel.TypeObservedData:
 		return nil
@@ -219,7 +336,7 @@ func (w *writer) putNames(ctx context.Context, o *intel.Object) error {
 		if norm == "" {
 			return nil
 		}
-		_, err := w.insertName.ExecContext(ctx, norm, o.ID, kind, display, w.source)
+		_, err := w.insertName.ExecContext(ctx, norm, o.ID, kind, display, src)
 		return err
 	}
 	if err := add("name", o.Name); err != nil {
@@ -256,6 +373,9 @@ func (w *writer) PutWarninglist(ctx context.Context, l *intel.Warninglist) error
 	if l.Name == "" {
 		return fmt.Errorf("warninglist without a name")
 	}
+	if err := w.wait(); err != nil {
+		return err
+	}
 	r, err := w.insertWarninglist.ExecContext(ctx, l.Name, l.Description, l.Version, l.MatchType, l.Category,
 		strings.Join(l.Attributes, "\n"), []byte(strings.Join(l.Entries, "\n")), w.source)
 	if err != nil {
@@ -265,6 +385,13 @@ func (w *writer) PutWarninglist(ctx context.Context, l *intel.Warninglist) error
 		w.added++
 	}
 	return nil
+}
+
+// count adds n to the objects and versions this import added.
+func (w *writer) count(n int) {
+	if w.counting {
+		w.added += n
+	}
 }
 
 // linkActors joins the intrusion sets this import touched with the ones
