@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/intel/flat"
 	"github.com/whodunit-project/whodunit/internal/intel/stix"
+	"github.com/whodunit-project/whodunit/internal/scan/benchgen"
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 )
 
@@ -62,5 +65,43 @@ func BenchmarkImportAttack(b *testing.B) {
 			b.Fatalf("%d objects", st.Total())
 		}
 	}
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+}
+
+// BenchmarkImportList1M imports a million-line plain indicator list (the
+// value file of make bench-scan's 1M set: domains, addresses, hashes, URL
+// hosts and paths, e-mail addresses) into a fresh store per iteration,
+// reader included, as `whodunit intel import` does.
+func BenchmarkImportList1M(b *testing.B) {
+	var buf bytes.Buffer
+	if err := benchgen.WriteValues(&buf, benchgen.Indicators(1_000_000, 1)); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	n := 0
+	for b.Loop() {
+		s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var st intel.Stats
+		_, err = s.Import(ctx, intel.Source{Name: "list", Format: "list", SHA256: "x"}, func(sink intel.Sink) error {
+			var err error
+			st, err = flat.List{}.Import(ctx, bytes.NewReader(data), "indicators-1000000.txt", intel.DefaultOptions(), sink)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+		if n = st.Objects[intel.TypeIndicator]; n < 980_000 {
+			b.Fatalf("%d indicators imported", n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "indicators/s")
 	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
 }

@@ -1,6 +1,18 @@
 // Package sqlite is the embedded Store: one SQLite file through a pure-Go
 // driver, WAL journal, versioned schema migrations, one transaction per
 // imported file.
+//
+// Objects are kept as JSON in objects (current version), object_versions
+// (history) and object_sources (every further source), with narrow tables
+// beside them for what is searched: names, relationships, indicator values
+// and the matcher's rows. Indicators that differ from the others of their
+// import only by value — every line of a plain list or Zeek intel file —
+// are kept as one narrow row each in list_indicators plus a shared row in
+// indicator_shapes (shape.go), and their "indicates" relationship as the
+// shape's actor; every read path rebuilds exactly the objects that were
+// put. A full version of such an indicator turns it back into a full
+// object. Imports write buffered indicators in id order, in batches that a
+// second goroutine writes while the reader fills the next.
 package sqlite
 
 import (

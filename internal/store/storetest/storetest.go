@@ -4,8 +4,11 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
+	"sort"
 	"testing"
 	"time"
 
@@ -39,6 +42,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Warninglists", warninglists},
 		{"SightingsDeduplicated", sightingsDeduplicated},
 		{"DetectionsReplaced", detectionsReplaced},
+		{"ListIndicatorThenFullVersion", listThenFull},
+		{"FullIndicatorThenOlderListEntry", fullThenList},
+		{"OneValueInTwoListsOfTwoActors", twoListsTwoActors},
+		{"ListCountsAgree", listCountsAgree},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -480,5 +487,201 @@ func labelJoins(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff([]string{actA, actC}, ids); diff != "" {
 		t.Errorf("label not joined (-want +got):\n%s", diff)
+	}
+}
+
+// listed is an indicator as a plain list reader makes it, with its
+// "indicates" relationship when actor is set: the shape a store may keep
+// compactly. Stores must give back exactly what was put either way.
+func listed(value, actor string, conf int, marks ...string) []*intel.Object {
+	obs := intel.Observable{Type: intel.Domain, Value: value}
+	id := intel.DeriveID(intel.TypeIndicator, string(obs.Type), value)
+	ind := &intel.Object{ID: id, Type: intel.TypeIndicator, SpecVersion: "2.1", Name: value, Confidence: conf, Markings: marks,
+		Raw:       []byte(`{"value":"` + value + `"}`),
+		Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: obs.STIXPattern(), Observables: []intel.Observable{obs}}}
+	if actor == "" {
+		return []*intel.Object{ind}
+	}
+	return []*intel.Object{ind, {ID: intel.DeriveID(intel.TypeRelationship, "indicates", id, actor), Type: intel.TypeRelationship,
+		SpecVersion: "2.1", Confidence: conf, Markings: marks,
+		Relationship: &intel.RelationshipSpec{Type: "indicates", SourceRef: id, TargetRef: actor}}}
+}
+
+// same compares objects as stored: through their JSON, which is how
+// every store keeps times and empty lists.
+func same(t *testing.T, what string, want, got *intel.Object) {
+	t.Helper()
+	w, _ := json.Marshal(want)
+	g, _ := json.Marshal(got)
+	if string(w) != string(g) {
+		t.Errorf("%s:\nwant %s\n got %s", what, w, g)
+	}
+}
+
+func sourceNames(t *testing.T, s store.Store, id string) []string {
+	t.Helper()
+	srcs, err := s.ObjectSources(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, sc := range srcs {
+		out = append(out, sc.Name)
+	}
+	return out
+}
+
+func listThenFull(t *testing.T, s store.Store) {
+	objs := listed("evil.example", actA, 50, "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82")
+	put(t, s, "list", append([]*intel.Object{actor(actA, "APT1", nil, "")}, objs...)...)
+	got, err := s.Object(ctx, objs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "list indicator read back", objs[0], got)
+	rels, err := s.Relationships(ctx, actA)
+	if err != nil || len(rels) != 1 {
+		t.Fatalf("Relationships(actor) = %v, %v", rels, err)
+	}
+	same(t, "its relationship", objs[1], rels[0])
+
+	full := indicator(objs[0].ID, "evil.example", t0.Add(time.Hour))
+	full.Description = "C2 of the 2013 campaign"
+	put(t, s, "report", full)
+	got, err = s.Object(ctx, full.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the newer full version is current", full, got)
+	vers, err := s.Versions(ctx, full.ID)
+	if err != nil || len(vers) != 2 {
+		t.Fatalf("Versions = %d, %v", len(vers), err)
+	}
+	same(t, "the list version is history", objs[0], vers[0])
+	if diff := cmp.Diff([]string{"list", "report"}, sourceNames(t, s, full.ID)); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	// the relationship the list asserted survives
+	var ids []string
+	if err := s.Objects(ctx, store.ObjectQuery{Actor: "APT1"}, func(o *intel.Object) error {
+		ids = append(ids, o.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{full.ID}, ids); diff != "" {
+		t.Errorf("indicators of APT1 (-want +got):\n%s", diff)
+	}
+	n := 0
+	if err := s.MatchIndicators(ctx, func(o *intel.Object) error {
+		n++
+		if !o.Modified.Equal(full.Modified) {
+			t.Errorf("matcher sees version of %v", o.Modified)
+		}
+		return nil
+	}); err != nil || n != 1 {
+		t.Errorf("MatchIndicators: %d indicators, %v; want 1", n, err)
+	}
+}
+
+func fullThenList(t *testing.T, s store.Store) {
+	objs := listed("evil.example", "", -1)
+	full := indicator(objs[0].ID, "evil.example", t0)
+	full.Description = "from a report"
+	put(t, s, "report", full)
+	put(t, s, "list", objs...)
+	got, err := s.Object(ctx, full.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the report's newer version stays current", full, got)
+	vers, err := s.Versions(ctx, full.ID)
+	if err != nil || len(vers) != 2 {
+		t.Fatalf("Versions = %d, %v", len(vers), err)
+	}
+	same(t, "the list's version is history", objs[0], vers[0])
+	if diff := cmp.Diff([]string{"report", "list"}, sourceNames(t, s, full.ID)); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+}
+
+func twoListsTwoActors(t *testing.T, s store.Store) {
+	a := listed("evil.example", actA, -1)
+	b := listed("evil.example", actB, -1)
+	put(t, s, "list-a", append([]*intel.Object{actor(actA, "APT1", nil, "")}, a...)...)
+	put(t, s, "list-b", append([]*intel.Object{actor(actB, "APT28", nil, "")}, b...)...)
+	rels, err := s.Relationships(ctx, a[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, r := range rels {
+		targets = append(targets, r.Relationship.TargetRef)
+	}
+	sort.Strings(targets)
+	if diff := cmp.Diff([]string{actA, actB}, targets); diff != "" {
+		t.Errorf("relationships of the indicator (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"list-a", "list-b"}, sourceNames(t, s, a[0].ID)); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	st, err := s.IntelStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByActor["APT1"] != 1 || st.ByActor["APT28"] != 1 || st.Objects[intel.TypeIndicator] != 1 {
+		t.Errorf("stats: by actor %v, objects %v", st.ByActor, st.Objects)
+	}
+	for _, name := range []string{"APT1", "APT28"} {
+		n := 0
+		if err := s.Objects(ctx, store.ObjectQuery{Actor: name}, func(*intel.Object) error { n++; return nil }); err != nil || n != 1 {
+			t.Errorf("indicators of %s: %d, %v", name, n, err)
+		}
+	}
+}
+
+func listCountsAgree(t *testing.T, s store.Store) {
+	var objs []*intel.Object
+	objs = append(objs, actor(actA, "APT1", nil, ""))
+	for i := 0; i < 300; i++ { // more than one batch statement
+		objs = append(objs, listed(fmt.Sprintf("host%03d.example", i), actA, 80)...)
+	}
+	res := put(t, s, "list", objs...)
+	if res.New != len(objs) {
+		t.Errorf("New = %d, want %d", res.New, len(objs))
+	}
+	byType := map[string]int{}
+	if err := s.Objects(ctx, store.ObjectQuery{}, func(o *intel.Object) error {
+		byType[o.Type]++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.IntelStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{intel.TypeIndicator, intel.TypeRelationship} {
+		n, err := s.Count(ctx, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 300 || byType[typ] != 300 || st.Objects[typ] != 300 {
+			t.Errorf("%s: Count %d, Objects %d, stats %d; want 300", typ, n, byType[typ], st.Objects[typ])
+		}
+	}
+	if st.ByActor["APT1"] != 300 || st.IndicatorTypes["domain"] != 300 || st.BySource["list"] != 601 {
+		t.Errorf("stats: %+v", st)
+	}
+	// every object reads back as put
+	for _, o := range objs[1:] {
+		if o.Type != intel.TypeIndicator {
+			continue
+		}
+		got, err := s.Object(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same(t, o.ID, o, got)
 	}
 }
