@@ -44,11 +44,14 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// cacheSizeKiB is the page cache (negative: in KiB), sized for imports.
+const cacheSizeKiB = -262144
+
 const timeFmt = "2006-01-02T15:04:05.000000000Z"
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(-262144)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -500,6 +503,12 @@ func (s *Store) Count(ctx context.Context, objType string) (int, error) {
 
 // MatchIndicators implements store.Store: one pass over narrow rows.
 func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error {
+	// Each page is read once: a small page cache keeps the pass from
+	// holding hundreds of MB beside the snapshot being built.
+	if _, err := s.db.ExecContext(ctx, "PRAGMA cache_size = -16384"); err != nil {
+		return err
+	}
+	defer s.db.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+strconv.Itoa(cacheSizeKiB))
 	rows, err := s.db.QueryContext(ctx, `SELECT id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals
 		FROM match_indicators ORDER BY id`)
 	if err != nil {
