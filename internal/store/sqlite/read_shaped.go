@@ -26,14 +26,7 @@ func (s *Store) shape(ctx context.Context, id int64) (*shape, error) {
 	if ok {
 		return sh, nil
 	}
-	var src int64
-	var mod, pm, rm, ind string
-	var tmpl []byte
-	if err := s.db.QueryRowContext(ctx, "SELECT source_id, modified, pattern, raw, indicates, template FROM indicator_shapes WHERE id = ?", id).
-		Scan(&src, &mod, &pm, &rm, &ind, &tmpl); err != nil {
-		return nil, err
-	}
-	sh, err := decodeShape(id, src, mod, pm, rm, ind, tmpl)
+	sh, err := scanShape(s.db.QueryRowContext(ctx, "SELECT "+shapeCols+" FROM indicator_shapes WHERE id = ?", id))
 	if err != nil {
 		return nil, err
 	}
@@ -55,24 +48,18 @@ func (s *Store) allShapes(ctx context.Context) (map[int64]*shape, error) {
 		return m, nil
 	}
 	s.mu.Unlock()
-	rows, err := s.db.QueryContext(ctx, "SELECT id, source_id, modified, pattern, raw, indicates, template FROM indicator_shapes")
+	rows, err := s.db.QueryContext(ctx, "SELECT "+shapeCols+" FROM indicator_shapes")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	m := map[int64]*shape{}
 	for rows.Next() {
-		var id, src int64
-		var mod, pm, rm, ind string
-		var tmpl []byte
-		if err := rows.Scan(&id, &src, &mod, &pm, &rm, &ind, &tmpl); err != nil {
-			return nil, err
-		}
-		sh, err := decodeShape(id, src, mod, pm, rm, ind, tmpl)
+		sh, err := scanShape(rows)
 		if err != nil {
 			return nil, err
 		}
-		m[id] = sh
+		m[sh.id] = sh
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -249,11 +249,18 @@ func sameStrings(a, b []string) bool {
 	return true
 }
 
-// decodeShape reads a stored shape.
-func decodeShape(id, sourceID int64, modified, pm, rm, indicates string, template []byte) (*shape, error) {
-	sh := &shape{id: id, sourceID: sourceID, modified: modified, pattern: pm, raw: rm, indicates: indicates}
+// shapeCols are the columns scanShape reads, id first.
+const shapeCols = "id, source_id, modified, pattern, raw, indicates, template"
+
+// scanShape reads a stored shape from a row of shapeCols.
+func scanShape(row interface{ Scan(...any) error }) (*shape, error) {
+	sh := &shape{}
+	var template []byte
+	if err := row.Scan(&sh.id, &sh.sourceID, &sh.modified, &sh.pattern, &sh.raw, &sh.indicates, &template); err != nil {
+		return nil, err
+	}
 	if err := json.Unmarshal(template, &sh.tmpl); err != nil {
-		return nil, fmt.Errorf("stored indicator shape %d: %w", id, err)
+		return nil, fmt.Errorf("stored indicator shape %d: %w", sh.id, err)
 	}
 	if sh.tmpl.Indicator == nil {
 		sh.tmpl.Indicator = &intel.IndicatorSpec{}

@@ -71,7 +71,7 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		{&w.getShaped, "SELECT shape, type, value, port, lists, raw FROM list_indicators WHERE id = ?"},
 		{&w.updateShaped, "UPDATE list_indicators SET shape = ?, type = ?, value = ?, port = ?, lists = ?, raw = ? WHERE id = ?"},
 		{&w.deleteShaped, "DELETE FROM list_indicators WHERE id = ?"},
-		{&w.getShape, "SELECT source_id, modified, pattern, raw, indicates, template FROM indicator_shapes WHERE id = ?"},
+		{&w.getShape, "SELECT " + shapeCols + " FROM indicator_shapes WHERE id = ?"},
 		{&w.addSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
 		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
 		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},

@@ -129,15 +129,9 @@ func (w *writer) shapeByID(ctx context.Context, id int64) (*shape, error) {
 	if sh, ok := w.shapes[id]; ok {
 		return sh, nil
 	}
-	var src int64
-	var mod, pm, rm, ind string
-	var tmpl []byte
-	if err := w.getShape.QueryRowContext(ctx, id).Scan(&src, &mod, &pm, &rm, &ind, &tmpl); err != nil {
-		return nil, fmt.Errorf("indicator shape %d: %w", id, err)
-	}
-	sh, err := decodeShape(id, src, mod, pm, rm, ind, tmpl)
+	sh, err := scanShape(w.getShape.QueryRowContext(ctx, id))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("indicator shape %d: %w", id, err)
 	}
 	w.shapes[id] = sh
 	return sh, nil
