@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -172,6 +173,8 @@ func scanCmd(args []string) error {
 	workers := fs.Int("workers", 0, "workers (0 = GOMAXPROCS)")
 	summary := fs.String("summary", "", "write the JSON result here instead of standard output")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scan phase here")
+	chunk := fs.Int("chunk", 0, "chunk size in bytes (0 = the scan's default)")
+	traceFile := fs.String("trace", "", "write an execution trace of the scan phase here")
 	fs.Parse(args)
 	if *indFile == "" || fs.NArg() == 0 {
 		return errors.New("scan: -indicators and at least one PATH are required")
@@ -201,12 +204,23 @@ func scanCmd(args []string) error {
 		pprof.StartCPUProfile(pf)
 		defer pf.Close()
 	}
+	if *traceFile != "" {
+		tf, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer tf.Close()
+	}
 	start, cpu0 = time.Now(), cpuSeconds()
-	sum, err := scan.Run(context.Background(), scan.Config{Paths: fs.Args(), Registry: reg, Snapshot: snap, Workers: *workers})
+	sum, err := scan.Run(context.Background(), scan.Config{Paths: fs.Args(), Registry: reg, Snapshot: snap, Workers: *workers, ChunkSize: *chunk})
 	if err != nil {
 		return err
 	}
 	pprof.StopCPUProfile()
+	trace.Stop()
 	res.ScanSeconds = time.Since(start).Seconds()
 	res.ScanCPU = cpuSeconds() - cpu0
 	res.Summary = sum

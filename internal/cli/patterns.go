@@ -42,8 +42,15 @@ func (patternCompiler) CompilePatterns(inds []*intel.Object) (match.PatternSet, 
 
 type patternSet struct{ ix *pattern.Index }
 
-func (s patternSet) NewStream() match.PatternStream {
-	return &patternStream{s: s.ix.NewStream(pattern.StreamOptions{})}
+func (s patternSet) NewGroup() match.PatternGroup {
+	return patternGroup{s.ix.NewState(pattern.StreamOptions{})}
+}
+
+// patternGroup is the evaluator state of one scan, shared by its workers.
+type patternGroup struct{ st *pattern.State }
+
+func (g patternGroup) NewStream() match.PatternStream {
+	return &patternStream{s: g.st.NewStream()}
 }
 
 type patternStream struct{ s *pattern.Stream }

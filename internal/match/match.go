@@ -601,9 +601,9 @@ func firstOf(lists []string) string {
 	return l[0]
 }
 
-// Matcher is one worker's matcher: the shared Snapshot plus the state of
-// the pattern evaluator for the events this worker sees. Not safe for
-// concurrent use; make one per goroutine with NewMatcher.
+// Matcher is one worker's matcher: the shared Snapshot plus this worker's
+// stream of the pattern evaluator. Not safe for concurrent use; make one
+// per goroutine with MatcherGroup.NewMatcher.
 type Matcher struct {
 	s      *Snapshot
 	stream PatternStream
@@ -612,15 +612,37 @@ type Matcher struct {
 	hitFn  func(PatternHit)
 }
 
-// NewMatcher returns a Matcher for one goroutine.
-func (s *Snapshot) NewMatcher() *Matcher {
-	m := &Matcher{s: s}
+// MatcherGroup makes the Matchers of one scan. Their pattern evaluators
+// share what they remember, so a pattern over several events matches
+// whichever goroutines read those events.
+type MatcherGroup struct {
+	s *Snapshot
+	g PatternGroup
+}
+
+// NewMatcherGroup returns the group for one scan.
+func (s *Snapshot) NewMatcherGroup() *MatcherGroup {
+	g := &MatcherGroup{s: s}
 	if s.patterns != nil {
-		m.stream = s.patterns.NewStream()
+		g.g = s.patterns.NewGroup()
+	}
+	return g
+}
+
+// NewMatcher returns a Matcher for one goroutine of the group. It is safe
+// for concurrent use.
+func (g *MatcherGroup) NewMatcher() *Matcher {
+	m := &Matcher{s: g.s}
+	if g.g != nil {
+		m.stream = g.g.NewStream()
 		m.hitFn = m.onPatternHit
 	}
 	return m
 }
+
+// NewMatcher returns a Matcher in a group of its own, for a goroutine that
+// reads the whole input.
+func (s *Snapshot) NewMatcher() *Matcher { return s.NewMatcherGroup().NewMatcher() }
 
 // Snapshot returns the snapshot m matches against.
 func (m *Matcher) Snapshot() *Snapshot { return m.s }

@@ -35,8 +35,17 @@ type PatternCompiler interface {
 
 // PatternSet is an immutable compiled set of patterns.
 type PatternSet interface {
-	// NewStream returns the evaluation state of one worker; a stream is used
-	// by one goroutine only.
+	// NewGroup returns the evaluation state of one scan. The streams made
+	// from it remember events together, so a pattern whose events
+	// different goroutines read (two chunks of a file, two files) still
+	// matches.
+	NewGroup() PatternGroup
+}
+
+// PatternGroup makes the streams of one scan; NewStream is safe for
+// concurrent use.
+type PatternGroup interface {
+	// NewStream returns the stream of one goroutine.
 	NewStream() PatternStream
 }
 

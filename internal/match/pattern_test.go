@@ -44,6 +44,9 @@ func (seqPatterns) CompilePatterns(objs []*intel.Object) (match.PatternSet, map[
 	return set, rejected, nil
 }
 
+// NewGroup: the stand-in's streams remember events each on their own.
+func (s *seqSet) NewGroup() match.PatternGroup { return s }
+
 func (s *seqSet) NewStream() match.PatternStream {
 	return &seqStream{set: s, seenA: map[string]bool{}, counts: map[string]int{}, last: map[string]*telemetry.Event{}}
 }

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
@@ -219,11 +220,27 @@ func leafTypes(lf *leaf, n *compNode) []string {
 
 // EventRef identifies an event of a match by its provenance.
 type EventRef struct {
-	Seq    int64 // 1-based position of the event in the stream
+	Seq    int64 // 1-based position of the event in the stream that read it
 	Time   time.Time
 	File   string
 	Line   int64
 	Offset int64
+}
+
+// before orders events by time, then file, line, offset and position in
+// their stream.
+func (r EventRef) before(o EventRef) bool {
+	switch {
+	case !r.Time.Equal(o.Time):
+		return r.Time.Before(o.Time)
+	case r.File != o.File:
+		return r.File < o.File
+	case r.Line != o.Line:
+		return r.Line < o.Line
+	case r.Offset != o.Offset:
+		return r.Offset < o.Offset
+	}
+	return r.Seq < o.Seq
 }
 
 // StreamMatch is one rule matched: the events of its binding, the last
@@ -243,7 +260,8 @@ type StreamOptions struct {
 }
 
 // Stream evaluates events, in time order, against every rule of an Index.
-// It is not safe for concurrent use; use one Stream per goroutine.
+// It is not safe for concurrent use; use one Stream per goroutine, all
+// made from one State when the goroutines read parts of the same input.
 //
 // A rule that one observation decides ([a] or [a] OR [b]) matches on every
 // event that satisfies it. A rule with AND, FOLLOWEDBY or qualifiers
@@ -251,12 +269,14 @@ type StreamOptions struct {
 // when it matches, the match is reported with its events and the rule's
 // memory is cleared, so it reports again only when a new binding is
 // complete. Memory is bounded: events older than a rule's WITHIN window are
-// forgotten as time advances; for each set of leaves an event satisfied,
-// a rule keeps the earliest and the latest few events (as many as a
-// binding can use), and never more than MaxRetained in all.
+// forgotten once every stream of the State has moved past it; for each set
+// of leaves an event satisfied, a rule keeps the earliest and the latest
+// few events (as many as a binding can use), and never more than
+// MaxRetained in all.
 type Stream struct {
 	ix     *Index
-	opts   StreamOptions
+	shared *State
+	clock  int // this stream's slot in shared.clocks
 	scope  *EventScope
 	seq    int64
 	now    time.Time
@@ -265,13 +285,25 @@ type Stream struct {
 	cands  []int32
 	masks  map[int32]uint64 // rule → leaves matched by the current event
 	touch  []int32
-	states map[int32]*ruleState
 	files  map[string]string // interned provenance file names
 	// curPath is the indexed path visitValue looks values up in
 	curPath *indexedPath
 	out     []StreamMatch
-	// scratch for searches
-	in instances
+}
+
+// State is the memory of the rules that need several events, shared by
+// the Streams made from it. In a scan every worker has a Stream of one
+// State, so a binding whose events different workers read (two chunks of
+// one file, or two files) is still found. The per-event work of a Stream
+// (looking values up, evaluating leaves) runs outside the State's lock;
+// only events that satisfy a leaf of such a rule take it.
+type State struct {
+	ix     *Index
+	opts   StreamOptions
+	mu     sync.Mutex
+	states map[int32]*ruleState
+	clocks []time.Time // per stream: the latest event time it had when it last came here
+	in     instances   // search scratch
 }
 
 // retained is one remembered event, or several with the same leaf set
@@ -298,21 +330,49 @@ type ruleState struct {
 	events []retained
 }
 
-// NewStream returns a stream with empty state.
+// NewStream returns a stream with a State of its own.
 func (ix *Index) NewStream(opts StreamOptions) *Stream {
+	return ix.NewState(opts).NewStream()
+}
+
+// NewState returns an empty State for Streams that share what they
+// remember.
+func (ix *Index) NewState(opts StreamOptions) *State {
 	if opts.MaxRetained <= 0 {
 		opts.MaxRetained = 4096
 	}
 	if opts.SearchBudget <= 0 {
 		opts.SearchBudget = 200_000
 	}
+	return &State{ix: ix, opts: opts, states: map[int32]*ruleState{}}
+}
+
+// NewStream returns a stream whose rules remember events in st. It is safe
+// to call concurrently.
+func (st *State) NewStream() *Stream {
+	st.mu.Lock()
+	clock := len(st.clocks)
+	st.clocks = append(st.clocks, time.Time{})
+	st.mu.Unlock()
+	ix := st.ix
 	return &Stream{
-		ix: ix, opts: opts, scope: NewEventScope(),
-		stamp:  make([]uint32, len(ix.leaves)),
-		masks:  map[int32]uint64{},
-		states: map[int32]*ruleState{},
-		files:  map[string]string{},
+		ix: ix, shared: st, clock: clock, scope: NewEventScope(),
+		stamp: make([]uint32, len(ix.leaves)),
+		masks: map[int32]uint64{},
+		files: map[string]string{},
 	}
+}
+
+// earliestClock is the earliest latest-time of the streams that have come
+// here: no stream has moved past it yet. Called with mu held.
+func (st *State) earliestClock() time.Time {
+	var t time.Time
+	for _, c := range st.clocks {
+		if !c.IsZero() && (t.IsZero() || c.Before(t)) {
+			t = c
+		}
+	}
+	return t
 }
 
 // Rules returns the rules of the index.
@@ -444,14 +504,22 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 	if mask == 0 {
 		return
 	}
-	st := s.states[int32(ri)]
+	ref := s.ref(ev)
+	sh := s.shared
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if s.now.After(sh.clocks[s.clock]) {
+		sh.clocks[s.clock] = s.now
+	}
+	st := sh.states[int32(ri)]
 	if st == nil {
 		st = &ruleState{}
-		s.states[int32(ri)] = st
+		sh.states[int32(ri)] = st
 	}
-	// forget what can no longer join a binding with this event
+	// forget what can no longer join a binding with this event or with
+	// any event a stream has still to read
 	if prog.bounded && len(st.events) > 0 {
-		cut := s.now.Add(-prog.horizon)
+		cut := sh.earliestClock().Add(-prog.horizon)
 		n := 0
 		for _, e := range st.events {
 			if !e.last.Before(cut) {
@@ -462,11 +530,10 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 		clear(st.events[n:])
 		st.events = st.events[:n]
 	}
-	ref := s.ref(ev)
 	st.add(prog, mask, ref)
 	// Search over everything remembered: a binding found now includes this
 	// event, since without it there was none.
-	in := &s.in
+	in := &sh.in
 	in.first = in.first[:0]
 	in.last = in.last[:0]
 	in.count = in.count[:0]
@@ -486,7 +553,7 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 			in.cands[li] = append(in.cands[li], i)
 		}
 	}
-	sr := newSearcher(prog, in, s.opts.SearchBudget)
+	sr := newSearcher(prog, in, sh.opts.SearchBudget)
 	if found, _ := sr.run(); found {
 		m := StreamMatch{Rule: ri, ID: rule.ID}
 		used := map[int]int{}
@@ -501,14 +568,15 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 			refs := st.events[i].refs
 			m.Events = append(m.Events, refs[max(0, len(refs)-u):]...)
 		}
-		sort.Slice(m.Events, func(a, b int) bool { return m.Events[a].Seq < m.Events[b].Seq })
+		// events of several streams: ordered by time, then place
+		sort.Slice(m.Events, func(a, b int) bool { return m.Events[a].before(m.Events[b]) })
 		s.out = append(s.out, m)
 		clear(st.events)
 		st.events = st.events[:0]
 		return
 	}
-	if len(st.events) > s.opts.MaxRetained {
-		n := copy(st.events, st.events[len(st.events)-s.opts.MaxRetained:])
+	if len(st.events) > sh.opts.MaxRetained {
+		n := copy(st.events, st.events[len(st.events)-sh.opts.MaxRetained:])
 		clear(st.events[n:])
 		st.events = st.events[:n]
 	}

@@ -169,7 +169,7 @@ func TestStreamStateBounded(t *testing.T) {
 			t.Fatalf("unexpected match %+v", ms)
 		}
 	}
-	for ri, st := range s.states {
+	for ri, st := range s.shared.states {
 		if len(st.events) > 64 {
 			t.Errorf("rule %d remembers %d entries after a week", ri, len(st.events))
 		}
@@ -201,5 +201,47 @@ func TestIndexSharedByGoroutines(t *testing.T) {
 		if n := <-done; n != 400 {
 			t.Errorf("goroutine saw %d matches, want 400", n)
 		}
+	}
+}
+
+// TestStreamsShareState feeds the two events of one binding to two streams
+// of one State, as two scan workers reading neighbouring chunks would: the
+// binding is found, and a stream that has moved far ahead in time does not
+// make the other forget what it still needs.
+func TestStreamsShareState(t *testing.T) {
+	ix := mustIndex(t,
+		"([domain-name:value = 'evil.example'] FOLLOWEDBY [network-traffic:dst_ref.value = '203.0.113.9']) WITHIN 60 SECONDS",
+		"[network-traffic:dst_port = 22] REPEATS 3 TIMES WITHIN 10 SECONDS")
+	st := ix.NewState(StreamOptions{})
+	a, b := st.NewStream(), st.NewStream()
+	if ms := a.Feed(dns(0, "evil.example")); len(ms) != 0 {
+		t.Fatalf("first event matched: %+v", ms)
+	}
+	// b is an hour ahead, and its events touch the FOLLOWEDBY rule
+	for i := 0; i < 5; i++ {
+		if ms := b.Feed(dns(3600+i, "evil.example")); len(ms) != 0 {
+			t.Fatalf("b matched: %+v", ms)
+		}
+	}
+	ms := a.Feed(conn(30, "203.0.113.9", 443))
+	if len(ms) != 1 || len(ms[0].Events) != 2 || !ms[0].Events[0].Time.Equal(t0) {
+		t.Fatalf("binding across streams: %+v", ms)
+	}
+	// REPEATS across three streams of another State
+	st = ix.NewState(StreamOptions{})
+	var got int
+	for i := 0; i < 3; i++ {
+		got += len(st.NewStream().Feed(conn(i, "192.0.2.7", 22)))
+	}
+	if got != 1 {
+		t.Errorf("REPEATS 3 over three streams: %d matches, want 1", got)
+	}
+	// streams of separate States do not share
+	got = 0
+	for i := 0; i < 3; i++ {
+		got += len(ix.NewStream(StreamOptions{}).Feed(conn(i, "192.0.2.7", 22)))
+	}
+	if got != 0 {
+		t.Errorf("separate states: %d matches, want 0", got)
 	}
 }

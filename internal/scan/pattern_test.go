@@ -28,6 +28,9 @@ func (lastQuery) CompilePatterns(objs []*intel.Object) (match.PatternSet, map[st
 	return s, nil, nil
 }
 
+// NewGroup: the stand-in's streams remember events each on their own.
+func (s *lastSet) NewGroup() match.PatternGroup { return s }
+
 func (s *lastSet) NewStream() match.PatternStream {
 	return &lastStream{set: s, last: map[string]*telemetry.Event{}}
 }

@@ -27,8 +27,16 @@ import (
 )
 
 // DefaultChunkSize is how many bytes of a line-oriented file one worker
-// takes at a time.
-const DefaultChunkSize = 1 << 20
+// takes at a time. Measured with make bench-scan on 2 cores: with 256 KiB
+// chunks a scan scales 1.87–2.06× from one core to two, with 1 MiB
+// 1.73–1.89× and more CPU, likely because a larger chunk, read on one core,
+// has left that core's cache when another parses it.
+const DefaultChunkSize = 256 << 10
+
+// DefaultMaxLineBytes bounds one line of a split file when
+// Config.MaxLineBytes is 0; it is the format readers' own default, so a
+// file reads the same whether or not it is split.
+const DefaultMaxLineBytes = 1 << 20
 
 // MaxErrorsPerFile bounds how many bad-record messages a FileSummary keeps
 // verbatim (all are counted).
@@ -54,6 +62,10 @@ type Config struct {
 	// 0 means DefaultChunkSize; a negative value never splits a file, so
 	// each file is read start to end by one worker.
 	ChunkSize int
+	// MaxLineBytes bounds one line of a split file: a chunk grows to hold
+	// a line longer than ChunkSize up to this, and a longer line is one
+	// bad record. 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
 	// Splittable reports whether a format's records are single lines that
 	// can be read from the middle of a file (after the header block, for
 	// Zeek TSV). Nil means DefaultSplittable.
@@ -223,6 +235,9 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.ChunkSize > 0 && cfg.ChunkSize < 1<<10 {
 		cfg.ChunkSize = 1 << 10
 	}
+	if cfg.MaxLineBytes <= 0 {
+		cfg.MaxLineBytes = DefaultMaxLineBytes
+	}
 	if cfg.Splittable == nil {
 		cfg.Splittable = DefaultSplittable
 	}
@@ -332,10 +347,15 @@ func (s *scanner) run(ctx context.Context) Summary {
 		}
 	}()
 
+	// one group: the workers' pattern evaluators share what they remember
+	var group *match.MatcherGroup
+	if s.cfg.Snapshot != nil {
+		group = s.cfg.Snapshot.NewMatcherGroup()
+	}
 	var workers sync.WaitGroup
 	wks := make([]*worker, w)
 	for i := range wks {
-		wks[i] = newWorker(s)
+		wks[i] = newWorker(s, group)
 		workers.Add(1)
 		go func(wk *worker) {
 			defer workers.Done()

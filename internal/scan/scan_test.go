@@ -236,7 +236,7 @@ func TestBadInputIsReportedAndTheRestScanned(t *testing.T) {
 	longLine := writeFile(t, dir, "long.log", []byte(dnsHeader+strings.Repeat("x", 10000)+"\n"+
 		"1700000000.000000\tC1\t10.0.0.1\t1\t10.0.0.53\t53\tudp\tafter.example\t-\n"))
 
-	sum, _, _ := runCollect(t, scan.Config{Paths: []string{good, garbage, trunc, empty, sub, longLine}, ChunkSize: 4096, Workers: 2})
+	sum, _, _ := runCollect(t, scan.Config{Paths: []string{good, garbage, trunc, empty, sub, longLine}, ChunkSize: 4096, MaxLineBytes: 8192, Workers: 2})
 	by := map[string]scan.FileSummary{}
 	for _, f := range sum.Files {
 		by[filepath.Base(f.Path)] = f
@@ -260,7 +260,7 @@ func TestBadInputIsReportedAndTheRestScanned(t *testing.T) {
 		t.Errorf("walked dns.log: %+v", f)
 	}
 	f := by["long.log"]
-	if f.Events != 1 || f.BadRecords != 1 || len(f.Errors) != 1 || !strings.HasPrefix(f.Errors[0], longLine+":9: line longer than") {
+	if f.Events != 1 || f.BadRecords != 1 || len(f.Errors) != 1 || f.Errors[0] != longLine+":9: line longer than 8192 bytes" {
 		t.Errorf("long.log: %+v", f)
 	}
 	if sum.FailedFiles != 2 || sum.SkippedFiles != 1 {
@@ -426,5 +426,38 @@ func TestRealLogsChunkedEqualWhole(t *testing.T) {
 	}
 	if whole.Files[0].Format != "zeek-json" || whole.Files[4].Format != "pcap" {
 		t.Errorf("formats: %s, %s", whole.Files[0].Format, whole.Files[4].Format)
+	}
+}
+
+// TestLinesLongerThanAChunk checks that a line longer than a chunk but
+// within the line limit is read as when the file is read whole: the chunk
+// grows to hold it instead of the splitter calling it too long.
+func TestLinesLongerThanAChunk(t *testing.T) {
+	long := strings.Repeat("a", 2500) + ".example"
+	body := dnsHeader +
+		"1700000000.000000\tC1\t10.0.0.1\t1\t10.0.0.53\t53\tudp\tbefore.example\t-\n" +
+		"1700000001.000000\tC2\t10.0.0.1\t2\t10.0.0.53\t53\tudp\t" + long + "\t-\n" +
+		strings.Repeat("x", 5000) + "\n" +
+		"1700000002.000000\tC3\t10.0.0.1\t3\t10.0.0.53\t53\tudp\tafter.example\t-\n" +
+		strings.Repeat("y", 3000) // the last line, without a newline
+	p := writeFile(t, t.TempDir(), "long.log", []byte(body))
+	whole, wholeEvents, _ := runCollect(t, scan.Config{Paths: []string{p}, ChunkSize: -1, Workers: 1})
+	if len(wholeEvents) != 3 || wholeEvents[1].Query != long || whole.Files[0].BadRecords != 2 {
+		t.Fatalf("whole file: %d events, %d bad records; want 3 with the long query, 2", len(wholeEvents), whole.Files[0].BadRecords)
+	}
+	for _, workers := range []int{1, 3} {
+		cut, cutEvents, _ := runCollect(t, scan.Config{Paths: []string{p}, ChunkSize: 1024, Workers: workers})
+		if diff := cmp.Diff(wholeEvents, cutEvents); diff != "" {
+			t.Errorf("%d workers: events differ (-whole +chunked):\n%s", workers, diff)
+		}
+		if diff := cmp.Diff(whole.Files[0], cut.Files[0]); diff != "" {
+			t.Errorf("%d workers: file summary differs (-whole +chunked):\n%s", workers, diff)
+		}
+	}
+	// over the limit, the splitter reports the line and reads on after it
+	cut, cutEvents, _ := runCollect(t, scan.Config{Paths: []string{p}, ChunkSize: 1024, MaxLineBytes: 4096, Workers: 2})
+	f := cut.Files[0]
+	if len(cutEvents) != 3 || f.BadRecords != 2 || len(f.Errors) != 2 || f.Errors[0] != p+":11: line longer than 4096 bytes" {
+		t.Errorf("limit 4096: %d events, summary %+v", len(cutEvents), f)
 	}
 }

@@ -118,13 +118,14 @@ func (s *scanner) readFile(ctx context.Context, fs *fileState) {
 	}
 }
 
-func (s *scanner) getBuf(ctx context.Context) []byte {
+// getBuf takes a buffer from the pool, of length size.
+func (s *scanner) getBuf(ctx context.Context, size int) []byte {
 	select {
 	case b := <-s.pool:
-		if cap(b) < s.cfg.ChunkSize {
-			b = make([]byte, s.cfg.ChunkSize)
+		if cap(b) < size {
+			b = make([]byte, size)
 		}
-		return b[:s.cfg.ChunkSize]
+		return b[:size]
 	case <-ctx.Done():
 		return nil
 	}
@@ -153,9 +154,13 @@ func (s *scanner) split(ctx context.Context, fs *fileState, src *source) {
 		carry []byte
 		line  int64 // lines before the next chunk
 		off   int64 // offset of the next chunk in the (decompressed) stream
+		size  = s.cfg.ChunkSize
 	)
+	// a chunk holds at least one whole line: up to the limit plus its
+	// newline, and no reader takes a longer one
+	limit := s.cfg.MaxLineBytes + 1
 	for {
-		buf := s.getBuf(ctx)
+		buf := s.getBuf(ctx, max(size, len(carry)+1))
 		if buf == nil {
 			return
 		}
@@ -171,19 +176,27 @@ func (s *scanner) split(ctx context.Context, fs *fileState, src *source) {
 		cut := len(data)
 		if !end {
 			i := bytes.LastIndexByte(data, '\n')
+			if i < 0 && len(data) < limit {
+				// a line longer than a chunk: read on with a bigger one
+				carry = append(carry[:0], data...)
+				size = min(2*len(data), limit)
+				s.putBuf(buf)
+				continue
+			}
 			if i < 0 {
-				// one line longer than a whole chunk: no reader would
-				// take it; report it here and skip to its end
+				// a line over the limit: report it here and skip to
+				// its end, as a reader would
 				skipped, found, serr := skipLine(r)
 				fs.mu.Lock()
 				fs.sum.BadRecords++
-				fs.addErrors([]posErr{{line + 1, off, fmt.Sprintf("%s:%d: line longer than %d bytes", fs.path, line+1, s.cfg.ChunkSize)}})
+				fs.addErrors([]posErr{{line + 1, off, fmt.Sprintf("%s:%d: line longer than %d bytes", fs.path, line+1, s.cfg.MaxLineBytes)}})
 				fs.sum.DataBytes += int64(len(data)) + skipped
 				fs.mu.Unlock()
 				s.dataDone.Add(int64(len(data)) + skipped)
 				line++
 				off += int64(len(data)) + skipped
 				carry = carry[:0]
+				size = s.cfg.ChunkSize
 				s.putBuf(buf)
 				if serr != nil {
 					fs.fail(fmt.Errorf("%s: offset %d: %w", fs.path, off, serr))
@@ -196,6 +209,7 @@ func (s *scanner) split(ctx context.Context, fs *fileState, src *source) {
 			}
 			cut = i + 1
 		}
+		size = s.cfg.ChunkSize
 		carry = append(carry[:0], data[cut:]...)
 		chunk := data[:cut]
 		j := job{fs: fs, buf: buf, data: chunk, header: hdr.block, hdrLines: hdr.lines, startLine: line, startOff: off}

@@ -33,10 +33,10 @@ type worker struct {
 	errs                  []posErr
 }
 
-func newWorker(s *scanner) *worker {
+func newWorker(s *scanner, g *match.MatcherGroup) *worker {
 	w := &worker{s: s, suppressedBy: map[string]int64{}}
-	if s.cfg.Snapshot != nil {
-		w.m = s.cfg.Snapshot.NewMatcher()
+	if g != nil {
+		w.m = g.NewMatcher()
 	}
 	w.emitFn = w.emit
 	return w
@@ -118,11 +118,12 @@ func (w *worker) chunk(ctx context.Context, j job) {
 // stream reads a whole file that cannot be split.
 func (w *worker) stream(ctx context.Context, j job) {
 	defer j.src.close()
-	before := j.src.raw.n
 	data := &dataCounter{r: j.src.in.R}
 	events := w.read(ctx, j.fs, data, 0, 0)
 	w.s.dataDone.Add(data.n)
-	w.finish(j.fs, events, data.n, j.src.raw.n-before)
+	// raw bytes include those read while sniffing the format: a small
+	// file is all sniffed before the reader starts
+	w.finish(j.fs, events, data.n, j.src.raw.n)
 }
 
 // finish adds a job's counts to its file.
