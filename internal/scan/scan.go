@@ -36,7 +36,7 @@ const DefaultChunkSize = 256 << 10
 // DefaultMaxLineBytes bounds one line of a split file when
 // Config.MaxLineBytes is 0; it is the format readers' own default, so a
 // file reads the same whether or not it is split.
-const DefaultMaxLineBytes = 1 << 20
+const DefaultMaxLineBytes = telemetry.DefaultMaxLineBytes
 
 // MaxErrorsPerFile bounds how many bad-record messages a FileSummary keeps
 // verbatim (all are counted).

@@ -37,6 +37,11 @@ func IsRecordError(err error) bool {
 	return errors.As(err, &re)
 }
 
+// DefaultMaxLineBytes bounds one line of the line-oriented formats when
+// their MaxLineBytes is 0. The scan engine splits large files at lines up
+// to the same bound, so a file reads the same split or whole.
+const DefaultMaxLineBytes = 1 << 20
+
 // Format is one telemetry format: a cheap content sniff and a reader factory.
 type Format interface {
 	// Name is the format name used by --format and in messages ("zeek", "eve", "pcap", …).

@@ -21,7 +21,7 @@ import (
 )
 
 // DefaultMaxLineBytes bounds one line when MaxLineBytes is 0.
-const DefaultMaxLineBytes = 1 << 20
+const DefaultMaxLineBytes = telemetry.DefaultMaxLineBytes
 
 // Format is the EVE JSON format.
 type Format struct {

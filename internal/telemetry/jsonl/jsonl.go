@@ -14,7 +14,7 @@ import (
 
 // DefaultMaxLineBytes bounds one line (or one CSV record) when
 // MaxLineBytes is 0.
-const DefaultMaxLineBytes = 1 << 20
+const DefaultMaxLineBytes = telemetry.DefaultMaxLineBytes
 
 // maxPathDepth bounds how deep a key path may reach into nested objects.
 const maxPathDepth = 16

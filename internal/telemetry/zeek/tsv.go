@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultMaxLineBytes bounds one line when a format's MaxLineBytes is 0.
-const DefaultMaxLineBytes = 1 << 20
+const DefaultMaxLineBytes = telemetry.DefaultMaxLineBytes
 
 // TSV is Zeek's tab-separated ASCII log format (any log type), driven by
 // the #fields / #types header.
