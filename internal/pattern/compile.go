@@ -239,8 +239,10 @@ func compileLeaf(e *ObsSimple, windows []startStop) (*leaf, error) {
 }
 
 // inWindows reports whether an observation seen from first to last
-// overlaps every START/STOP interval of the leaf: it must have been seen
-// at or after START and before STOP.
+// overlaps every START/STOP interval of the leaf: some time it may have
+// happened at is at or after START and before STOP (last >= START,
+// first < STOP), since the specification leaves open when in [first,
+// last] it happened.
 func (lf *leaf) inWindows(first, last time.Time) bool {
 	for _, w := range lf.windows {
 		if !w.start.Before(w.stop) || last.Before(w.start) || !first.Before(w.stop) {

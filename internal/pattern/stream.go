@@ -298,12 +298,15 @@ type Stream struct {
 // (looking values up, evaluating leaves) runs outside the State's lock;
 // only events that satisfy a leaf of such a rule take it.
 type State struct {
-	ix     *Index
-	opts   StreamOptions
-	mu     sync.Mutex
-	states map[int32]*ruleState
-	clocks []time.Time // per stream: the latest event time it had when it last came here
-	in     instances   // search scratch
+	ix      *Index
+	opts    StreamOptions
+	mu      sync.Mutex
+	states  map[int32]*ruleState
+	clocks  []time.Time // per stream: the latest event time it had when it last came here
+	in      instances   // search scratch
+	trimIdx []int       // trim scratch
+	// overBudget counts binding searches stopped by SearchBudget
+	overBudget int64
 }
 
 // retained is one remembered event, or several with the same leaf set
@@ -373,6 +376,15 @@ func (st *State) earliestClock() time.Time {
 		}
 	}
 	return t
+}
+
+// SearchesOverBudget returns how many binding searches of the State's
+// streams stopped at StreamOptions.SearchBudget: each may have missed a
+// binding that the event would have completed. Safe for concurrent use.
+func (st *State) SearchesOverBudget() int64 {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.overBudget
 }
 
 // Rules returns the rules of the index.
@@ -554,7 +566,11 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 		}
 	}
 	sr := newSearcher(prog, in, sh.opts.SearchBudget)
-	if found, _ := sr.run(); found {
+	found, err := sr.run()
+	if err != nil {
+		sh.overBudget++
+	}
+	if found {
 		m := StreamMatch{Rule: ri, ID: rule.ID}
 		used := map[int]int{}
 		for _, i := range sr.result {
@@ -575,6 +591,7 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 		st.events = st.events[:0]
 		return
 	}
+	sh.trimIdx = st.trim(prog, mask, sh.trimIdx)
 	if len(st.events) > sh.opts.MaxRetained {
 		n := copy(st.events, st.events[len(st.events)-sh.opts.MaxRetained:])
 		clear(st.events[n:])
@@ -584,41 +601,50 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 
 // add remembers one event. Events with the same leaf set are merged when
 // time does not matter for the rule, or when they happened at the same
-// instant; otherwise a leaf set keeps its earliest and its latest events
-// (the earliest serve the left of FOLLOWEDBY, the latest WITHIN), as many
-// as one binding can use.
+// instant.
 func (st *ruleState) add(prog *Program, mask uint64, ref EventRef) {
-	same := -1
-	n := 0
 	for i := range st.events {
-		if st.events[i].mask == mask {
-			same = i
-			n++
-		}
-	}
-	if same >= 0 && (prog.timeless || st.events[same].last.Equal(ref.Time)) {
-		e := &st.events[same]
-		e.count++
-		if ref.Time.After(e.last) {
-			e.last = ref.Time
-		}
-		e.addRef(ref)
-		return
-	}
-	keep := min(prog.slots, 512)
-	if n >= 2*keep {
-		// drop the oldest of this leaf set past its first `keep`
-		seen := 0
-		for i := range st.events {
-			if st.events[i].mask != mask {
-				continue
+		e := &st.events[i]
+		if e.mask == mask && (prog.timeless || e.last.Equal(ref.Time)) {
+			e.count++
+			if ref.Time.After(e.last) {
+				e.last = ref.Time
 			}
-			if seen == keep {
-				st.events = append(st.events[:i], st.events[i+1:]...)
-				break
-			}
-			seen++
+			e.addRef(ref)
+			return
 		}
 	}
 	st.events = append(st.events, retained{mask: mask, first: ref.Time, last: ref.Time, count: 1, refs: []EventRef{ref}})
+}
+
+// trim bounds what a leaf set keeps once the search has had every event:
+// its earliest and its latest events by time (the earliest serve the left
+// of FOLLOWEDBY, the latest WITHIN), as many of each as one binding can
+// use; one in the middle goes. Streams of one State deliver events out of
+// time order, so arrival order is not time order. scratch is reused for
+// the indices and returned.
+func (st *ruleState) trim(prog *Program, mask uint64, scratch []int) []int {
+	keep := min(prog.slots, 512)
+	idx := scratch[:0]
+	inOrder := true
+	for i := range st.events {
+		if st.events[i].mask != mask {
+			continue
+		}
+		if n := len(idx); n > 0 && st.events[i].last.Before(st.events[idx[n-1]].last) {
+			inOrder = false
+		}
+		idx = append(idx, i)
+	}
+	if len(idx) <= 2*keep {
+		return idx
+	}
+	if !inOrder {
+		sort.SliceStable(idx, func(a, b int) bool { return st.events[idx[a]].last.Before(st.events[idx[b]].last) })
+	}
+	drop, n := idx[keep], len(st.events)
+	copy(st.events[drop:], st.events[drop+1:])
+	st.events[n-1] = retained{} // the tail's old copy: let its refs go
+	st.events = st.events[:n-1]
+	return idx
 }

@@ -245,3 +245,31 @@ func TestStreamsShareState(t *testing.T) {
 		t.Errorf("separate states: %d matches, want 0", got)
 	}
 }
+
+// TestStreamKeepsLatestByTime: a leaf set keeps its earliest and latest
+// events by time, not by arrival. Here worker b reads a later chunk than
+// worker a, so the latest event by time arrives before earlier ones; it is
+// the one a's final event needs.
+func TestStreamKeepsLatestByTime(t *testing.T) {
+	const rule = "([domain-name:value LIKE '%.example'] FOLLOWEDBY [domain-name:value = 'a.example']) WITHIN 3 SECONDS"
+	st := mustIndex(t, rule).NewState(StreamOptions{})
+	a, b := st.NewStream(), st.NewStream()
+	steps := []struct {
+		s  *Stream
+		ev *telemetry.Event
+	}{
+		{a, dns(3, "b.example")}, {a, dns(4, "b.example")},
+		{b, dns(24, "c.example")},
+		{a, dns(5, "b.example")}, {a, dns(6, "b.example")}, // five of one leaf set: one must go
+		{b, dns(26, "a.example")},
+	}
+	for i, step := range steps {
+		ms := step.s.Feed(step.ev)
+		if last := i == len(steps)-1; last != (len(ms) == 1) {
+			t.Fatalf("event %d (+%vs %s): %d matches", i+1, step.ev.Time.Sub(t0).Seconds(), step.ev.Query, len(ms))
+		}
+		if i == len(steps)-1 && (len(ms[0].Events) != 2 || ms[0].Events[0].Line != 25) {
+			t.Errorf("binding %+v, want dns.log#25 and #27", ms[0].Events)
+		}
+	}
+}
