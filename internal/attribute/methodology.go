@@ -1,6 +1,13 @@
 package attribute
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+)
 
 // Rule is one line of the methodology: what is weighed and how.
 type Rule struct {
@@ -8,25 +15,142 @@ type Rule struct {
 	Text string `json:"text"`
 }
 
-// Methodology states every weight and threshold that produced an
-// assessment, so that a reader can redo the arithmetic.
+// Methodology states every weight and threshold of cfg, so that a reader
+// can redo the arithmetic. Each text is built from cfg's values and tables,
+// never restated by hand, so it cannot drift from what Assess does.
 func Methodology(cfg Config) []Rule {
+	in := cfg.Indicators
 	return []Rule{
 		{"Hypotheses", "Every actor that a seen indicator leads to through the intelligence (indicator indicates the actor or a persona attributed to it; indicates malware the actor uses; indicates a campaign attributed to it), plus \"an actor not in the intelligence\" and \"coincidence on shared infrastructure\"."},
-		{"Indicator match", fmt.Sprintf("One piece of evidence per indicator seen, however often: weight = specificity × confidence × age × source reliability. Specificity: file hash 0.90, certificate 0.85, URL 0.80, e-mail 0.70, domain 0.60, IP 0.40, CIDR 0.40·(bits−8)/24 (a /15 gives 0.12), JA3 or user agent 0.30; a STIX pattern weighs 0.9 × the specificity of the value it matched. Confidence: the indicator's own (0–100)/100, or %.2f when it states none. Age: 1; 0.6 for an IP or domain indicator first valid more than %s before it was seen; 0.3 when seen after its valid_until; 0.1 when revoked. Reliability (Admiralty): A 1.00, B 0.85, C 0.65, D 0.45, E 0.25, unknown or F 0.65.", cfg.DefaultConfidence, fmtYears(cfg.StaleAge))},
+		{"Indicator match", indicatorRule(in)},
+		{"Age", ageRule(in)},
 		{"Malware family", "An indicator that indicates a malware family counts for every actor that uses the family, weighted like an indicator match and divided among those actors."},
 		{"Shared indicators", "An indicator that leads to n actors gives each 1/n of its weight, and (n−1)/n of it to \"coincidence\"."},
-		{"Warninglisted indicators", "An indicator whose value is on a warninglist keeps 10% of its weight for the actors, and its full weight goes to \"coincidence\"."},
-		{"Stale or revoked", "Half of the weight an indicator lost to age or revocation goes to \"coincidence\"."},
-		{"Techniques", "Each ATT&CK technique shown by behavioural detections (beacon: T1071, T1573; DNS tunnel: T1071.004, T1572, T1048; DGA: T1568.002; long connection: T1095, T1571) that the actor is known to use adds 0.1, at most 0.2: weak, because many actors share them."},
-		{"Infrastructure geography", "Infrastructure in a country where the actor's known infrastructure is adds 0.15: weak, because servers are rented anywhere. Where the servers are is reported apart from where the operators are."},
-		{"Operator time zone", fmt.Sprintf("Only human-driven activity counts: sightings outside beacon series and outside series of at least 6 events whose intervals vary by less than 35%%, one per host, value and minute. A working week (Mon–Fri, start 08:00, lunch dip at 12:00, end 18:00–19:00, weekends at 8%%) is fitted at every UTC offset from −12 to +14; the best and the best more than an hour away are reported. With at least %d events, an actor whose country's offset is within an hour gains 0.4 × fit × min(1, events/60); three hours or more away loses as much.", MinTZEvents)},
-		{"Unknown actor", fmt.Sprintf("Base score %.2f, plus 0.4 when the campaign has behavioural detections and no indicator from any intelligence.", cfg.UnknownPrior)},
-		{"Coincidence", fmt.Sprintf("Base score %.2f, plus the counter-evidence above.", cfg.CoincidencePrior)},
-		{"Independence", "Evidence from the same source (or the same kind of analysis) is not independent: within a group weights combine as 1 − Π(1 − w), so a hundred indicators from one report count at most 1; groups add; counter-evidence subtracts."},
-		{"Likelihood", fmt.Sprintf("likelihood(h) = exp(%.1f·score(h)) / Σ exp(%.1f·score(h′)) over all hypotheses.", cfg.Beta, cfg.Beta)},
-		{"Naming an actor", fmt.Sprintf("An actor is named only with at least %d independent groups of supporting evidence and a score of at least %.2f; otherwise the estimate is \"%s\", whatever the likelihood.", cfg.MinIndependent, cfg.MinScore, NotEnoughEvidence)},
-		{"Estimative words (ICD 203)", "almost no chance < 0.05 ≤ very unlikely < 0.20 ≤ unlikely < 0.45 ≤ roughly even chance < 0.55 ≤ likely < 0.80 ≤ very likely < 0.95 ≤ almost certain."},
-		{"Analytic confidence", "Separate from likelihood. Points: independent groups (2: +1, 3 or more: +2), kinds of evidence (2: +1, 3 or more: +2), mean source reliability (≥ 0.6: +1, ≥ 0.8: +2), any counter-evidence −1. High ≥ 5, moderate ≥ 3, else low."},
+		{"Warninglisted indicators", fmt.Sprintf("An indicator whose value is on a warninglist keeps %s%% of its weight for the actors, and its full weight goes to \"coincidence\".", pct(in.WarninglistShare))},
+		{"Stale or revoked", fmt.Sprintf("%s%% of the weight an indicator lost to age or revocation goes to \"coincidence\".", pct(in.StaleToCoincidence))},
+		{"Techniques", techniqueRule(cfg.Techniques)},
+		{"Infrastructure geography", fmt.Sprintf("Infrastructure in a country where the actor's other known infrastructure is (known from indicators not seen in this campaign) adds %s: weak, because servers are rented anywhere. Where the servers are is reported apart from where the operators are.", num(cfg.GeographyBonus))},
+		{"Human-driven activity", humanRule(cfg.TimeZone)},
+		{"Working week", workWeekRule(cfg.TimeZone.Model)},
+		{"Operator time zone", timeZoneRule(cfg.TimeZone)},
+		{"Unknown actor", fmt.Sprintf("Base score %s, plus %s when the campaign has behavioural detections and no indicator from any intelligence.", num(cfg.UnknownPrior), num(cfg.UnexplainedBonus))},
+		{"Coincidence", fmt.Sprintf("Base score %s, plus the counter-evidence above.", num(cfg.CoincidencePrior))},
+		{"Independence", fmt.Sprintf("Evidence from the same source (or the same kind of analysis) is not independent: within a group weights combine as 1 − Π(1 − min(w, %s)), so a hundred indicators from one report count at most 1; groups add; counter-evidence subtracts.", num(cfg.MaxEvidenceWeight))},
+		{"Likelihood", fmt.Sprintf("likelihood(h) = exp(%s·score(h)) / Σ exp(%s·score(h′)) over all hypotheses.", num(cfg.Beta), num(cfg.Beta))},
+		{"Naming an actor", fmt.Sprintf("An actor is named only with at least %d independent groups of supporting evidence and a score of at least %s; otherwise the estimate is \"%s\", whatever the likelihood.", cfg.MinIndependent, num(cfg.MinScore), NotEnoughEvidence)},
+		{"Estimative words (ICD 203)", wordsRule(cfg)},
+		{"Analytic confidence", confidenceRule(cfg.Confidence)},
 	}
 }
+
+func indicatorRule(in IndicatorWeights) string {
+	var spec []string
+	for _, cl := range in.Specificity {
+		name := cl.Name
+		if types := joinTypes(cl.Types); !strings.EqualFold(types, name) {
+			name += " (" + types + ")"
+		}
+		spec = append(spec, name+" "+num(cl.Weight))
+	}
+	var rel []string
+	for _, g := range sortedKeys(in.Reliability) {
+		rel = append(rel, g+" "+num(in.Reliability[g]))
+	}
+	return fmt.Sprintf("One piece of evidence per indicator seen, however often, citing up to %d of its sightings: weight = specificity × confidence × age × source reliability. "+
+		"Specificity: %s; CIDR max(%s, %s·(bits−%d)/%d), IPv6 by its last 32 bits; any other type %s; "+
+		"a STIX pattern weighs %s × the specificity of the value it matched, or %s when that value has no known type. "+
+		"Confidence: the indicator's own (0–100)/100, at least %s, or %s when it states none. "+
+		"Reliability (Admiralty) of the most reliable source: %s, ungraded %s.",
+		in.MaxSightings, strings.Join(spec, ", "), num(in.CIDRFloor), num(in.CIDRFull), in.CIDRZeroBits, 32-in.CIDRZeroBits,
+		num(in.OtherSpecificity), num(in.PatternFactor), num(in.PatternUnknown),
+		num(in.MinConfidence), num(in.DefaultConfidence), strings.Join(rel, ", "), num(in.UnknownReliability))
+}
+
+func ageRule(in IndicatorWeights) string {
+	return fmt.Sprintf("Age factor: 1; %s for an indicator of specificity below %s (infrastructure, not hashes or URLs) first valid more than %d days (%s) before it was seen; %s when seen after its valid_until; %s when revoked.",
+		num(in.StaleAge), num(in.StaleBelowSpecificity), in.StaleAfterDays, fmtYears(in.staleAfter()), num(in.ExpiredAge), num(in.RevokedAge))
+}
+
+func techniqueRule(t TechniqueWeights) string {
+	var shows []string
+	for _, an := range sortedKeys(t.ByAnalytic) {
+		shows = append(shows, an+": "+strings.Join(t.ByAnalytic[an], ", "))
+	}
+	return fmt.Sprintf("Each ATT&CK technique shown by behavioural detections (%s) that the actor is known to use (a sub-technique it uses counts for its parent too) adds %s, at most %s: weak, because many actors share them.",
+		strings.Join(shows, "; "), num(t.Bonus), num(t.Cap))
+}
+
+func humanRule(tz TimeZoneWeights) string {
+	return fmt.Sprintf("Only human-driven activity shows the operators' hours: sightings of warninglisted values, of beacon series and of series (host, value) of at least %d events whose intervals' coefficient of variation is below %s are left out; one event counts per host, value and minute.",
+		tz.RegularMinEvents, num(tz.RegularMaxCV))
+}
+
+func workWeekRule(m TimeZoneModel) string {
+	shape := make([]string, len(m.HourShape))
+	for h, x := range m.HourShape {
+		shape[h] = num(x)
+	}
+	return fmt.Sprintf("A working week is fitted at every UTC offset in use (%s to %s) by likelihood: relative activity by local hour 00–23 of a working day %s; Saturday and Sunday × %s; mixed with %s%% uniform activity so that no hour is impossible. "+
+		"Fit is the share of events Mon–Fri %02d:00–%02d:00 local. The best offset and the best more than %s hour(s) from it are reported; an inference needs at least %d events.",
+		fmtOffset(slices.Min(candidateOffsets)), fmtOffset(slices.Max(candidateOffsets)), strings.Join(shape, " "), num(m.WeekendFactor), pct(m.UniformMix),
+		m.OfficeStart, m.OfficeEnd, hours(m.RunnerUpApart), m.MinEvents)
+}
+
+func timeZoneRule(tz TimeZoneWeights) string {
+	return fmt.Sprintf("An actor whose country's standard offset is within %s hour(s) of the best offset gains %s × fit × min(1, events/%d); one %s hours or more away loses as much. "+
+		"Countries with a standard offset less than %s hours from the best are listed as where the operators may be (daylight saving is not modelled).",
+		hours(tz.ConsistentHours), num(tz.Gain), tz.FullAtEvents, hours(tz.InconsistentHours), hours(tz.OperatorCountryHours))
+}
+
+func wordsRule(cfg Config) string {
+	var b strings.Builder
+	for i, band := range cfg.Bands() {
+		if i > 0 {
+			fmt.Fprintf(&b, " ≤ ")
+		}
+		b.WriteString(band.Words)
+		if i < len(estimativeWords)-1 {
+			fmt.Fprintf(&b, " < %s", num(band.High))
+		}
+	}
+	return b.String() + "."
+}
+
+func confidenceRule(p ConfidencePoints) string {
+	return fmt.Sprintf("Separate from likelihood. Points: independent groups (%s), kinds of evidence (%s), mean source reliability (%s), any counter-evidence −%d. High ≥ %d, moderate ≥ %d, else low.",
+		ladder(p.Independent), ladder(p.Kinds), ladder(p.Reliability), p.CounterPenalty, p.High, p.Moderate)
+}
+
+func ladder(steps []Step) string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, fmt.Sprintf("≥ %s: +%d", hours(s.AtLeast), s.Points))
+	}
+	return strings.Join(out, ", ")
+}
+
+func joinTypes(ts []intel.ValueType) string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return strings.Join(out, ", ")
+}
+
+// num prints a weight exactly, with at least two decimals (0.90, 0.125).
+func num(x float64) string {
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	switch i := strings.IndexByte(s, '.'); {
+	case i < 0:
+		return s + ".00"
+	case len(s)-i == 2:
+		return s + "0"
+	}
+	return s
+}
+
+// hours prints a count or an hour value exactly, without padding (1, 0.76).
+func hours(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// pct prints a share as a percentage (0.1 → 10), free of binary noise.
+func pct(x float64) string { return strconv.FormatFloat(x*100, 'g', 12, 64) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/correlate"
@@ -135,7 +136,7 @@ func (d *Data) OnlyCampaign(id string) (*Data, error) {
 	var ids []string
 	for i := range d.Doc.Campaigns {
 		ids = append(ids, d.Doc.Campaigns[i].ID)
-		if d.Doc.Campaigns[i].ID == id {
+		if strings.EqualFold(d.Doc.Campaigns[i].ID, strings.TrimSpace(id)) {
 			camp = &d.Doc.Campaigns[i]
 		}
 	}

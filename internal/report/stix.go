@@ -86,7 +86,6 @@ type stixExport struct {
 	identity string
 	now      time.Time
 	objects  map[string]any // id → object or json.RawMessage
-	kinds    map[string]int
 	skipped  []string
 }
 

@@ -219,7 +219,6 @@ func TestSTIXRoundTrip(t *testing.T) {
 	}
 
 	// Sightings: one per campaign and indicator, counted and dated.
-	type key struct{ campaign, indicator string }
 	want := map[string]int{}
 	for _, cs := range d.CampaignSightings[camp.ID] {
 		want[d.Sightings[cs].IndicatorID]++
