@@ -51,31 +51,31 @@ func IsActorType(t string) bool { return t == TypeIntrusionSet || t == TypeThrea
 // Fields common to all STIX domain objects live here; the type-specific part
 // is in exactly one of the pointer fields, chosen by Type.
 type Object struct {
-	ID          string    `json:",omitzero"` // STIX id; readers of other formats derive a stable one (see DeriveID)
-	Type        string    `json:",omitzero"`
-	SpecVersion string    `json:",omitzero"`
-	Name        string    `json:",omitzero"`
-	Description string    `json:",omitzero"`
-	Aliases     []string  `json:",omitzero"`
-	Created     time.Time `json:",omitzero"`
-	Modified    time.Time `json:",omitzero"`
-	Revoked     bool      `json:",omitzero"`
+	ID          string    `json:"id,omitzero"` // STIX id; readers of other formats derive a stable one (see DeriveID)
+	Type        string    `json:"type,omitzero"`
+	SpecVersion string    `json:"spec_version,omitzero"`
+	Name        string    `json:"name,omitzero"`
+	Description string    `json:"description,omitzero"`
+	Aliases     []string  `json:"aliases,omitzero"`
+	Created     time.Time `json:"created,omitzero"`
+	Modified    time.Time `json:"modified,omitzero"`
+	Revoked     bool      `json:"revoked,omitzero"`
 	// Confidence is 0–100, or -1 when the source did not state one.
-	Confidence   int              `json:",omitzero"`
-	Labels       []string         `json:",omitzero"`
-	ExternalRefs []ExternalRef    `json:",omitzero"`
-	Markings     []string         `json:",omitzero"` // marking-definition ids (object_marking_refs)
-	CreatedBy    string           `json:",omitzero"`
-	KillChain    []KillChainPhase `json:",omitzero"`
+	Confidence   int              `json:"confidence,omitzero"`
+	Labels       []string         `json:"labels,omitzero"`
+	ExternalRefs []ExternalRef    `json:"external_refs,omitzero"`
+	Markings     []string         `json:"markings,omitzero"` // marking-definition ids (object_marking_refs)
+	CreatedBy    string           `json:"created_by,omitzero"`
+	KillChain    []KillChainPhase `json:"kill_chain,omitzero"`
 	// Raw is the object exactly as the source gave it (STIX JSON), or a
 	// faithful JSON rendering for other formats; custom properties live here.
-	Raw json.RawMessage `json:",omitzero"`
+	Raw json.RawMessage `json:"raw,omitzero"`
 
-	Indicator    *IndicatorSpec    `json:",omitzero"`
-	Relationship *RelationshipSpec `json:",omitzero"`
-	Actor        *ActorSpec        `json:",omitzero"`
-	Marking      *MarkingSpec      `json:",omitzero"`
-	Sighting     *SightingSpec     `json:",omitzero"`
+	Indicator    *IndicatorSpec    `json:"indicator,omitzero"`
+	Relationship *RelationshipSpec `json:"relationship,omitzero"`
+	Actor        *ActorSpec        `json:"actor,omitzero"`
+	Marking      *MarkingSpec      `json:"marking,omitzero"`
+	Sighting     *SightingSpec     `json:"sighting,omitzero"`
 }
 
 // ExternalRef is a STIX external reference; ATT&CK ids such as G0006 are
@@ -105,21 +105,21 @@ func (o *Object) AttackID() string {
 
 // IndicatorSpec is the detection part of an indicator.
 type IndicatorSpec struct {
-	PatternType string    `json:",omitzero"` // "stix", "openioc", "zeek-intel", "misp", "plain", ...
-	Pattern     string    `json:",omitzero"` // the pattern text as given or as synthesised in STIX
-	ValidFrom   time.Time `json:",omitzero"`
-	ValidUntil  time.Time `json:",omitzero"` // zero when open-ended
+	PatternType string    `json:"pattern_type,omitzero"` // "stix", "openioc", "zeek-intel", "misp", "plain", ...
+	Pattern     string    `json:"pattern,omitzero"`      // the pattern text as given or as synthesised in STIX
+	ValidFrom   time.Time `json:"valid_from,omitzero"`
+	ValidUntil  time.Time `json:"valid_until,omitzero"` // zero when open-ended
 	// Observables are the values that alone prove a match: the indicator
 	// matches when any one of them is seen. Empty when the pattern needs the
 	// evaluator (compound logic, non-equality comparisons).
-	Observables []Observable `json:",omitzero"`
+	Observables []Observable `json:"observables,omitzero"`
 	// HostOnly marks logic that only host telemetry can answer (OpenIOC
 	// ProcessItem, RegistryItem …). Kept and counted, never matched on network data.
-	HostOnly bool `json:",omitzero"`
+	HostOnly bool `json:"host_only,omitzero"`
 	// Context marks values imported for context, not detection (MISP to_ids=false).
-	Context bool `json:",omitzero"`
+	Context bool `json:"context,omitzero"`
 	// Warninglists names the known-benign lists the indicator's value is on.
-	Warninglists []string `json:",omitzero"`
+	Warninglists []string `json:"warninglists,omitzero"`
 }
 
 // Observable is one concrete value an indicator looks for.
@@ -134,54 +134,54 @@ type Observable struct {
 
 // RelationshipSpec links two objects by id.
 type RelationshipSpec struct {
-	Type      string    `json:",omitzero"` // indicates, attributed-to, uses, targets, related-to, …
-	SourceRef string    `json:",omitzero"`
-	TargetRef string    `json:",omitzero"`
-	StartTime time.Time `json:",omitzero"`
-	StopTime  time.Time `json:",omitzero"`
+	Type      string    `json:"type,omitzero"` // indicates, attributed-to, uses, targets, related-to, …
+	SourceRef string    `json:"source_ref,omitzero"`
+	TargetRef string    `json:"target_ref,omitzero"`
+	StartTime time.Time `json:"start_time,omitzero"`
+	StopTime  time.Time `json:"stop_time,omitzero"`
 }
 
 // ActorSpec holds what is known of an intrusion set or threat actor.
 type ActorSpec struct {
-	Country        string   `json:",omitzero"` // ISO 3166-1 alpha-2 of the actor's origin, "" if unknown
-	StateSponsor   string   `json:",omitzero"` // suspected sponsor, free text as the source gave it
-	Motivations    []string `json:",omitzero"` // primary first
-	Sophistication string   `json:",omitzero"`
-	ResourceLevel  string   `json:",omitzero"`
-	Goals          []string `json:",omitzero"`
-	Roles          []string `json:",omitzero"`
-	Victims        []string `json:",omitzero"` // suspected victim countries or sectors
-	TargetSectors  []string `json:",omitzero"`
+	Country        string   `json:"country,omitzero"`       // ISO 3166-1 alpha-2 of the actor's origin, "" if unknown
+	StateSponsor   string   `json:"state_sponsor,omitzero"` // suspected sponsor, free text as the source gave it
+	Motivations    []string `json:"motivations,omitzero"`   // primary first
+	Sophistication string   `json:"sophistication,omitzero"`
+	ResourceLevel  string   `json:"resource_level,omitzero"`
+	Goals          []string `json:"goals,omitzero"`
+	Roles          []string `json:"roles,omitzero"`
+	Victims        []string `json:"victims,omitzero"` // suspected victim countries or sectors
+	TargetSectors  []string `json:"target_sectors,omitzero"`
 }
 
 // MarkingSpec describes a marking definition (TLP 1.0, TLP 2.0, statement).
 type MarkingSpec struct {
-	DefinitionType string `json:",omitzero"` // "tlp", "statement", or a custom type
-	TLP            string `json:",omitzero"` // white, clear, green, amber, amber+strict, red
-	TLPVersion     string `json:",omitzero"` // "1.0" or "2.0"
-	Statement      string `json:",omitzero"`
+	DefinitionType string `json:"definition_type,omitzero"` // "tlp", "statement", or a custom type
+	TLP            string `json:"tlp,omitzero"`             // white, clear, green, amber, amber+strict, red
+	TLPVersion     string `json:"tlp_version,omitzero"`     // "1.0" or "2.0"
+	Statement      string `json:"statement,omitzero"`
 }
 
 // SightingSpec is an intelligence sighting reported by a source (not one of
 // ours: those are match.Sighting).
 type SightingSpec struct {
-	SightingOfRef    string    `json:",omitzero"`
-	ObservedDataRefs []string  `json:",omitzero"`
-	WhereSightedRefs []string  `json:",omitzero"`
-	Count            int       `json:",omitzero"`
-	FirstSeen        time.Time `json:",omitzero"`
-	LastSeen         time.Time `json:",omitzero"`
+	SightingOfRef    string    `json:"sighting_of_ref,omitzero"`
+	ObservedDataRefs []string  `json:"observed_data_refs,omitzero"`
+	WhereSightedRefs []string  `json:"where_sighted_refs,omitzero"`
+	Count            int       `json:"count,omitzero"`
+	FirstSeen        time.Time `json:"first_seen,omitzero"`
+	LastSeen         time.Time `json:"last_seen,omitzero"`
 }
 
 // Source is a file or feed that asserted facts.
 type Source struct {
-	ID          int64
-	Name        string // a label: the feed name, or the file's base name
-	Path        string
-	Format      string
-	ImportedAt  time.Time
-	Reliability Reliability
-	SHA256      string // of the content, so re-imports are recognised
+	ID          int64       `json:"id"`
+	Name        string      `json:"name"` // a label: the feed name, or the file's base name
+	Path        string      `json:"path"`
+	Format      string      `json:"format"`
+	ImportedAt  time.Time   `json:"imported_at"`
+	Reliability Reliability `json:"reliability"`
+	SHA256      string      `json:"sha256"` // of the content, so re-imports are recognised
 }
 
 // Reliability is the Admiralty-scale source grade.
@@ -237,15 +237,15 @@ func (r Reliability) Weight() float64 {
 
 // Warninglist is a list of known-benign or shared values (MISP warninglists).
 type Warninglist struct {
-	Name        string
-	Description string
-	Version     int
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Version     int    `json:"version"`
 	// MatchType is one of string, substring, hostname, cidr, regex.
-	MatchType string
-	Category  string   // "false-positive" or "known"
-	Entries   []string // normalised for the match type
+	MatchType string   `json:"match_type"`
+	Category  string   `json:"category"` // "false-positive" or "known"
+	Entries   []string `json:"entries"`  // normalised for the match type
 	// Attributes lists the MISP attribute types the list applies to.
-	Attributes []string
+	Attributes []string `json:"attributes"`
 }
 
 // ValueError reports a value that cannot be interpreted.

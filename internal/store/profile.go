@@ -60,7 +60,7 @@ var ErrAmbiguous = errors.New("ambiguous")
 
 // ResolveActor finds the actor cluster named by name (any alias, ATT&CK id or
 // STIX id) and returns its member ids and links.
-func ResolveActor(ctx context.Context, s Store, name string) ([]string, []ActorLink, error) {
+func ResolveActor(ctx context.Context, s ActorReader, name string) ([]string, []ActorLink, error) {
 	links, err := s.ActorLinks(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -112,7 +112,7 @@ func containsStr(list []string, s string) bool {
 }
 
 // BuildProfile assembles the profile of the actor called name.
-func BuildProfile(ctx context.Context, s Store, name string) (*Profile, error) {
+func BuildProfile(ctx context.Context, s ActorReader, name string) (*Profile, error) {
 	ids, links, err := ResolveActor(ctx, s, name)
 	if err != nil {
 		return nil, err

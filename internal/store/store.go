@@ -7,25 +7,42 @@ package store
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
 	"github.com/whodunit-project/whodunit/internal/match"
 )
 
 // ErrNotFound is returned when an object does not exist.
 var ErrNotFound = errors.New("not found")
 
-// Store keeps everything whodunit knows and finds.
+// Store keeps everything whodunit knows and finds: every role below.
+// Callers take the smallest role they use, so that another store (or a
+// server in front of one) can serve just that role.
 type Store interface {
+	Importer
+	IntelReader
+	MatchSource
+	ActorLinker
+	FindingWriter
+	FindingReader
+	Close() error
+}
+
+// Importer is the write path for intelligence: one transaction per file.
+type Importer interface {
 	// Import runs fn inside one transaction recorded under src. When fn
 	// returns an error nothing it wrote is kept. When a source with the
 	// same name and digest was imported before, fn is not called and
 	// Already is set.
 	Import(ctx context.Context, src intel.Source, fn func(intel.Sink) error) (ImportResult, error)
+}
 
+// IntelReader reads the intelligence: objects, their history, names,
+// relationships and sources.
+type IntelReader interface {
 	Object(ctx context.Context, id string) (*intel.Object, error)
 	// Versions returns every stored version of id, oldest first.
 	Versions(ctx context.Context, id string) ([]*intel.Object, error)
@@ -36,11 +53,6 @@ type Store interface {
 	Objects(ctx context.Context, q ObjectQuery, fn func(*intel.Object) error) error
 	// Count is the number of current objects of a type.
 	Count(ctx context.Context, objType string) (int, error)
-	// MatchIndicators streams every current indicator with only what the
-	// matcher needs (id, modified, revoked, validity, flags, pattern,
-	// warninglists, observables): fast enough for millions. The pattern
-	// may be left out of an indicator whose observables say it all.
-	MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error
 	// Relationships returns relationships whose source or target is id.
 	Relationships(ctx context.Context, id string) ([]*intel.Object, error)
 	// ObjectSources lists the sources that asserted id.
@@ -50,7 +62,22 @@ type Store interface {
 	Sources(ctx context.Context) ([]intel.Source, error)
 	IntelStats(ctx context.Context) (IntelStats, error)
 	Warninglists(ctx context.Context) ([]*intel.Warninglist, error)
+}
 
+// MatchSource is what building the matcher needs.
+type MatchSource interface {
+	// MatchIndicators streams every current indicator with only what the
+	// matcher needs (id, modified, revoked, validity, flags, pattern,
+	// warninglists, observables): fast enough for millions. The pattern
+	// may be left out of an indicator whose observables say it all.
+	MatchIndicators(ctx context.Context, fn func(*intel.Object) error) error
+	// Count is the number of current objects of a type.
+	Count(ctx context.Context, objType string) (int, error)
+	Warninglists(ctx context.Context) ([]*intel.Warninglist, error)
+}
+
+// ActorLinker keeps the joins between actor records.
+type ActorLinker interface {
 	// ActorLinks lists the joins between actor records, undone ones too.
 	ActorLinks(ctx context.Context) ([]ActorLink, error)
 	// LinkActors joins two actors by hand (rule "manual").
@@ -58,16 +85,55 @@ type Store interface {
 	// UnlinkActors undoes every join between a and b; it stays undone
 	// across later imports.
 	UnlinkActors(ctx context.Context, a, b string) (int, error)
+}
 
+// ActorReader is what resolving an actor and building its profile read.
+type ActorReader interface {
+	IntelReader
+	ActorLinks(ctx context.Context) ([]ActorLink, error)
+}
+
+// FindingWriter stores what scans and analyses find.
+type FindingWriter interface {
 	// PutSightings stores sightings; ones already stored (same
-	// match.Sighting.Key: indicator, record and field) are ignored. It returns how many were new.
+	// match.Sighting.Key: indicator, record and field) are ignored. It
+	// returns how many were new. Safe for concurrent use. Every sighting
+	// a call stores gets one added time, strictly later than that of
+	// every sighting stored before, so that paging by added time (see
+	// SightingsPage) never misses one stored meanwhile.
 	PutSightings(ctx context.Context, s []match.Sighting) (int, error)
-	Sightings(ctx context.Context, q SightingQuery, fn func(*match.Sighting) error) error
 	// PutDetections stores detections, replacing earlier versions of the same ID.
 	PutDetections(ctx context.Context, d []behavior.Detection) error
-	Detections(ctx context.Context, fn func(*behavior.Detection) error) error
+	// PutAnalysis stores one analysis run and returns it as stored: with
+	// its Seq, its ID (the caller's, or the decimal Seq when empty) and
+	// its Created time (the caller's, or now). Document and every
+	// campaign's Data must be JSON; they are kept byte for byte. Campaign
+	// ids must be unique within the run, ignoring case.
+	PutAnalysis(ctx context.Context, a Analysis) (Analysis, error)
+}
 
-	Close() error
+// FindingReader reads what FindingWriter stored.
+type FindingReader interface {
+	// Sightings streams the sightings matching q in record-time order
+	// (time, then key).
+	Sightings(ctx context.Context, q SightingQuery, fn func(*match.Sighting) error) error
+	// SightingsPage returns up to limit (DefaultPageLimit when <= 0)
+	// sightings matching q that were added after the position after
+	// ("" = from the start), in the order they were added (added time,
+	// then key). q.Limit is ignored. A cursor that this store did not
+	// write is an error wrapping ErrBadCursor.
+	SightingsPage(ctx context.Context, q SightingQuery, after Cursor, limit int) (SightingPage, error)
+	Detections(ctx context.Context, fn func(*behavior.Detection) error) error
+	// Analyses lists the stored analysis runs, newest first.
+	Analyses(ctx context.Context) ([]AnalysisInfo, error)
+	// Analysis returns run id with its campaigns in the order they were
+	// put; id "" or "latest" is the newest run. ErrNotFound when there is
+	// no such run.
+	Analysis(ctx context.Context, id string) (*Analysis, error)
+	// CampaignVersions returns the campaign of every run that has it
+	// (ids compare ignoring case), oldest run first; ErrNotFound when no
+	// run has it.
+	CampaignVersions(ctx context.Context, campaignID string) ([]CampaignVersion, error)
 }
 
 // ImportResult reports what an import changed.
@@ -95,14 +161,7 @@ type NameRecord struct {
 }
 
 // ActorLink is one join between two actor records.
-type ActorLink struct {
-	ID      int64
-	A, B    string // object ids
-	Rule    string // "external-id", "name", "manual"
-	Detail  string // what matched, e.g. `alias "APT1" of A is the name of B`
-	Created time.Time
-	Undone  bool
-}
+type ActorLink = actorjoin.Link
 
 // IntelStats counts what the store holds.
 type IntelStats struct {
@@ -121,26 +180,18 @@ type IntelStats struct {
 	Sources        int            `json:"sources"`
 }
 
-// SightingQuery filters Sightings.
+// SightingQuery filters Sightings and SightingsPage; zero fields do not
+// filter.
 type SightingQuery struct {
 	IndicatorID string
-	Since       time.Time
-	Limit       int
+	Value       string    // the value seen, exactly
+	Host        string    // the record's source or destination address, as netip.Addr.String writes it
+	Since       time.Time // record time at or after
+	Until       time.Time // record time before
+	AddedAfter  time.Time // stored strictly after
+	Limit       int       // at most this many (Sightings only)
 }
 
 // NormName folds a name for alias comparison: lower case, letters and
 // digits only ("Comment Crew" and "comment-crew" are the same name).
-func NormName(s string) string {
-	b := make([]byte, 0, len(s))
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b = append(b, byte(r))
-		case r >= 'A' && r <= 'Z':
-			b = append(b, byte(r+32))
-		case r >= 0x80:
-			b = append(b, string(r)...)
-		}
-	}
-	return string(b)
-}
+func NormName(s string) string { return actorjoin.NormName(s) }

@@ -1,10 +1,15 @@
 package sqlite
 
+import (
+	"context"
+	"database/sql"
+)
+
 // migrations are applied in order; the index+1 is the schema version kept
 // in PRAGMA user_version. Never edit a released migration: append one.
-var migrations = []string{
+var migrations = []migration{
 	// 1: intelligence, provenance, names, actor links, scan results.
-	`
+	{sql: `
 CREATE TABLE sources (
 	id          INTEGER PRIMARY KEY,
 	name        TEXT NOT NULL,
@@ -114,11 +119,11 @@ CREATE TABLE detections (
 	score REAL NOT NULL,
 	data  BLOB NOT NULL
 ) WITHOUT ROWID;
-`,
+`},
 	// 2: indicators that differ from their neighbours in a list only by
 	// value are kept as one narrow row each plus a shape they share; see
 	// shape.go.
-	`
+	{sql: `
 CREATE TABLE indicator_shapes (
 	id          INTEGER PRIMARY KEY,
 	source_id   INTEGER NOT NULL,
@@ -138,5 +143,46 @@ CREATE TABLE list_indicators (
 	lists TEXT NOT NULL, -- warninglists, newline-separated
 	raw   BLOB
 ) WITHOUT ROWID;
-`,
+`},
+	// 3: what a server pages and filters sightings by, in columns; the
+	// time each sighting was stored; analysis runs and their campaigns;
+	// objects' markings in a column; and the stored JSON of objects with
+	// the field names of intel's tags instead of Go's (upgrade.go).
+	{sql: `
+ALTER TABLE sightings ADD COLUMN value TEXT NOT NULL DEFAULT '';
+ALTER TABLE sightings ADD COLUMN src   TEXT NOT NULL DEFAULT '';
+ALTER TABLE sightings ADD COLUMN dst   TEXT NOT NULL DEFAULT '';
+ALTER TABLE sightings ADD COLUMN added TEXT NOT NULL DEFAULT ''; -- when the store stored it
+CREATE INDEX sightings_added ON sightings(added, key);
+ALTER TABLE objects ADD COLUMN markings TEXT NOT NULL DEFAULT ''; -- marking ids, newline-separated
+CREATE TABLE analyses (
+	seq      INTEGER PRIMARY KEY,
+	id       TEXT NOT NULL UNIQUE,
+	created  TEXT NOT NULL,
+	snapshot TEXT NOT NULL,
+	document BLOB
+);
+CREATE TABLE analysis_campaigns (
+	analysis_seq INTEGER NOT NULL,
+	ord          INTEGER NOT NULL, -- order within the run
+	id           TEXT NOT NULL,
+	norm         TEXT NOT NULL,    -- id in lower case: ids compare ignoring case
+	actor        TEXT NOT NULL,
+	estimate     TEXT NOT NULL,
+	confidence   TEXT NOT NULL,
+	likelihood   REAL NOT NULL,
+	first_seen   TEXT NOT NULL,
+	last_seen    TEXT NOT NULL,
+	data         BLOB,
+	PRIMARY KEY (analysis_seq, ord)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX analysis_campaigns_norm ON analysis_campaigns(norm, analysis_seq);
+`, upgrade: upgradeToV3},
+}
+
+// migration is one schema version: SQL, then Go for what SQL cannot do
+// (rewriting stored JSON), in the same transaction.
+type migration struct {
+	sql     string
+	upgrade func(ctx context.Context, tx *sql.Tx) error
 }

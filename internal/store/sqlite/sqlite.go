@@ -13,6 +13,14 @@
 // put. A full version of such an indicator turns it back into a full
 // object. Imports write buffered indicators in id order, in batches that a
 // second goroutine writes while the reader fills the next.
+//
+// Objects are stored as the JSON of intel.Object under its tags' names;
+// what SQL filters or counts on (flags, warninglists, markings) is in
+// columns, so no query reads inside the JSON. Sightings keep the columns a
+// server filters and pages on (value, addresses, added time) beside their
+// JSON (sightings.go); analysis runs and their campaigns are in analyses
+// and analysis_campaigns (analyses.go). Schema 3 upgrades older databases
+// in place (upgrade.go).
 package sqlite
 
 import (
@@ -31,7 +39,6 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/intel"
-	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
@@ -80,9 +87,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, migrations[i].sql); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if up := migrations[i].upgrade; up != nil {
+			if err := up(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
 			tx.Rollback()
@@ -810,13 +823,13 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 		"SELECT count(*) FROM object_versions": &st.Versions,
 		"SELECT count(*) FROM sources":         &st.Sources,
 		"SELECT count(*) FROM warninglists":    &st.Warninglists,
-		`SELECT count(*) FROM objects o WHERE o.type = 'indicator' AND NOT EXISTS (SELECT 1 FROM indicator_values v WHERE v.indicator_id = o.id)
-			AND json_extract(o.data, '$.Indicator.HostOnly') = 0`: &patternOnly,
-		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.HostOnly') = 1":                                                   &st.HostOnly,
-		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.HostOnly') = 0 AND json_extract(data, '$.Indicator.Context') = 0": &st.Network,
-		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_extract(data, '$.Indicator.Context') = 1":                                                    &st.Context,
-		"SELECT count(*) FROM objects WHERE type = 'indicator' AND revoked = 1":                                                                                      &st.Revoked,
-		"SELECT count(*) FROM objects WHERE type = 'indicator' AND json_array_length(json_extract(data, '$.Indicator.Warninglists')) > 0":                            &st.Warninglisted,
+		// the flags of current full indicators are columns of match_indicators
+		"SELECT count(*) FROM match_indicators WHERE vals = '' AND flags & 1 = 0": &patternOnly,
+		"SELECT count(*) FROM match_indicators WHERE flags & 1 <> 0":              &st.HostOnly,
+		"SELECT count(*) FROM match_indicators WHERE flags & 3 = 0":               &st.Network,
+		"SELECT count(*) FROM match_indicators WHERE flags & 2 <> 0":              &st.Context,
+		"SELECT count(*) FROM objects WHERE type = 'indicator' AND revoked = 1":   &st.Revoked,
+		"SELECT count(*) FROM match_indicators WHERE lists <> ''":                 &st.Warninglisted,
 	} {
 		if err := one(q, dst); err != nil {
 			return st, err
@@ -838,9 +851,15 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 		return st, err
 	}
 	byID := shapedMarks
-	if err := count(`SELECT j.value, count(*) FROM objects o, json_each(json_extract(o.data, '$.Markings')) j
-		WHERE o.type <> 'marking-definition' GROUP BY j.value`, byID); err != nil {
+	bySet := map[string]int{}
+	if err := count(`SELECT markings, count(*) FROM objects WHERE markings <> '' AND type <> 'marking-definition' GROUP BY markings`,
+		bySet); err != nil {
 		return st, err
+	}
+	for set, n := range bySet { // an object with several markings counts for each
+		for _, m := range strings.Split(set, "\n") {
+			byID[m] += n
+		}
 	}
 	for id, n := range byID {
 		name := markNames[id]
@@ -956,76 +975,6 @@ func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error
 		}
 		if c, ok := canon[target]; ok {
 			out[actors[c].Name] += n
-		}
-	}
-	return rows.Err()
-}
-
-// PutSightings implements store.Store.
-func (s *Store) PutSightings(ctx context.Context, list []match.Sighting) (int, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, "INSERT OR IGNORE INTO sightings(key, indicator_id, time, data) VALUES (?,?,?,?)")
-	if err != nil {
-		return 0, err
-	}
-	defer stmt.Close()
-	added := 0
-	for i := range list {
-		data, err := json.Marshal(&list[i])
-		if err != nil {
-			return 0, err
-		}
-		r, err := stmt.ExecContext(ctx, list[i].Key(), list[i].IndicatorID, fmtTime(list[i].Time), data)
-		if err != nil {
-			return 0, err
-		}
-		if n, _ := r.RowsAffected(); n > 0 {
-			added++
-		}
-	}
-	return added, tx.Commit()
-}
-
-// Sightings implements store.Store.
-func (s *Store) Sightings(ctx context.Context, q store.SightingQuery, fn func(*match.Sighting) error) error {
-	query := "SELECT data FROM sightings"
-	var where []string
-	var args []any
-	if q.IndicatorID != "" {
-		where = append(where, "indicator_id = ?")
-		args = append(args, q.IndicatorID)
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "time >= ?")
-		args = append(args, fmtTime(q.Since))
-	}
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY time, key"
-	if q.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", q.Limit)
-	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return err
-		}
-		var sg match.Sighting
-		if err := json.Unmarshal(data, &sg); err != nil {
-			return fmt.Errorf("stored sighting: %w", err)
-		}
-		if err := fn(&sg); err != nil {
-			return err
 		}
 	}
 	return rows.Err()

@@ -57,3 +57,34 @@ func TestTimesRoundTrip(t *testing.T) {
 		t.Error("RFC 3339 text not read")
 	}
 }
+
+// TestCursorSurvivesReopen pages, closes the store, opens it again and
+// goes on from the cursor: it holds the position, not a handle.
+func TestCursorSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutSightings(ctx, fixtureSightings()); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.SightingsPage(ctx, store.SightingQuery{}, "", 2)
+	if err != nil || len(first.Sightings) != 2 {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rest, err := s.SightingsPage(ctx, store.SightingQuery{}, first.Next, 10)
+	if err != nil || len(rest.Sightings) != 3 || rest.More {
+		t.Fatalf("after reopening: %d sightings, more %v, %v; want the other 3", len(rest.Sightings), rest.More, err)
+	}
+	if rest.Sightings[0].Sighting.Key() == first.Sightings[1].Sighting.Key() {
+		t.Error("the page after the cursor repeats its last sighting")
+	}
+}

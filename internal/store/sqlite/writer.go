@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
-	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
 )
 
-// Indicator flags in objects.ind_flags.
+// Indicator flags in match_indicators.flags.
 const (
 	flagHostOnly = 1
 	flagContext  = 2
@@ -73,8 +73,8 @@ func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 		{&w.deleteShaped, "DELETE FROM list_indicators WHERE id = ?"},
 		{&w.getShape, "SELECT " + shapeCols + " FROM indicator_shapes WHERE id = ?"},
 		{&w.addSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
-		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
-		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ? WHERE id = ?"},
+		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw, markings) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
+		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ?, markings = ? WHERE id = ?"},
 		{&w.putMatch, `INSERT INTO match_indicators(id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals)
 			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, revoked = excluded.revoked,
 			valid_from = excluded.valid_from, valid_until = excluded.valid_until, flags = excluded.flags, pattern_type = excluded.pattern_type,
@@ -245,8 +245,9 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 	if len(o.Raw) > 0 {
 		raw = []byte(o.Raw)
 	}
+	marks := strings.Join(o.Markings, "\n")
 	// The common case, a new object, costs one insert.
-	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, src, data, raw)
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, src, data, raw, marks)
 	if err != nil {
 		return err
 	}
@@ -264,7 +265,7 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 			if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
 				return err
 			}
-			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, o.ID); err != nil {
+			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, marks, o.ID); err != nil {
 				return err
 			}
 			w.count(1)
@@ -332,24 +333,24 @@ func (w *writer) putNames(ctx context.Context, o *intel.Object, src int64) error
 		return nil
 	}
 	add := func(kind, display string) error {
-		norm := store.NormName(display)
+		norm := actorjoin.NormName(display)
 		if norm == "" {
 			return nil
 		}
 		_, err := w.insertName.ExecContext(ctx, norm, o.ID, kind, display, src)
 		return err
 	}
-	if err := add("name", o.Name); err != nil {
+	if err := add(actorjoin.KindName, o.Name); err != nil {
 		return err
 	}
 	for _, a := range o.Aliases {
-		if err := add("alias", a); err != nil {
+		if err := add(actorjoin.KindAlias, a); err != nil {
 			return err
 		}
 	}
 	for _, r := range o.ExternalRefs {
-		if r.ExternalID != "" && isAttackSource(r.SourceName) {
-			if err := add("external-id", r.ExternalID); err != nil {
+		if r.ExternalID != "" && actorjoin.IsAttackSource(r.SourceName) {
+			if err := add(actorjoin.KindExternalID, r.ExternalID); err != nil {
 				return err
 			}
 		}
@@ -358,14 +359,6 @@ func (w *writer) putNames(ctx context.Context, o *intel.Object, src int64) error
 		w.actors[o.ID] = true
 	}
 	return nil
-}
-
-func isAttackSource(name string) bool {
-	switch strings.ToLower(name) {
-	case "mitre-attack", "mitre-mobile-attack", "mitre-ics-attack":
-		return true
-	}
-	return false
 }
 
 // PutWarninglist implements intel.Sink.
@@ -395,64 +388,29 @@ func (w *writer) count(n int) {
 }
 
 // linkActors joins the intrusion sets this import touched with the ones
-// already stored, by the rules in store.ActorJoins.
+// already stored that share a name with them, where actorjoin.Join says
+// so. The store only loads records and writes links; a link undone
+// before is not redone (actor_links keeps it, undone).
 func (w *writer) linkActors(ctx context.Context) error {
 	if len(w.actors) == 0 {
 		return nil
 	}
-	load := func(id string) (*store.ActorNames, error) {
-		rows, err := w.tx.QueryContext(ctx, "SELECT kind, display FROM names WHERE object_id = ?", id)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		an := &store.ActorNames{ID: id}
-		for rows.Next() {
-			var kind, display string
-			if err := rows.Scan(&kind, &display); err != nil {
-				return nil, err
-			}
-			an.Add(kind, display)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		var country sql.NullString
-		if err := w.tx.QueryRowContext(ctx, "SELECT json_extract(data, '$.Actor.Country') FROM objects WHERE id = ?", id).Scan(&country); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-		an.Country = country.String
-		return an, nil
-	}
 	now := fmtTime(time.Now())
 	for _, id := range sortedKeys(w.actors) {
-		me, err := load(id)
+		me, err := w.actorNames(ctx, id)
 		if err != nil {
 			return err
 		}
-		// candidates: every intrusion set sharing any name with this one
-		rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT n2.object_id FROM names n1 JOIN names n2 ON n2.norm = n1.norm
-			JOIN objects o ON o.id = n2.object_id
-			WHERE n1.object_id = ? AND n2.object_id <> n1.object_id AND o.type = 'intrusion-set'`, id)
+		cands, err := w.actorCandidates(ctx, id)
 		if err != nil {
 			return err
 		}
-		var cands []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			cands = append(cands, c)
-		}
-		rows.Close()
 		for _, c := range cands {
-			other, err := load(c)
+			other, err := w.actorNames(ctx, c)
 			if err != nil {
 				return err
 			}
-			rule, detail, ok := store.ActorJoin(me, other)
+			rule, detail, ok := actorjoin.Join(me, other)
 			if !ok {
 				continue
 			}
@@ -464,4 +422,63 @@ func (w *writer) linkActors(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// actorNames loads what Join decides on for a stored actor record: every
+// name any source gave it, and the country of its current version.
+func (w *writer) actorNames(ctx context.Context, id string) (*actorjoin.Names, error) {
+	an := &actorjoin.Names{ID: id}
+	rows, err := w.tx.QueryContext(ctx, "SELECT kind, display FROM names WHERE object_id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, display string
+		if err := rows.Scan(&kind, &display); err != nil {
+			return nil, err
+		}
+		an.Add(kind, display)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	var data []byte
+	err = w.tx.QueryRowContext(ctx, "SELECT data FROM objects WHERE id = ?", id).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return an, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o, err := decodeObject(data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("actor %s: %w", id, err)
+	}
+	if o.Actor != nil {
+		an.Country = o.Actor.Country
+	}
+	return an, nil
+}
+
+// actorCandidates lists the other intrusion sets that share any name,
+// alias or external id with id: the only records Join could join it to.
+func (w *writer) actorCandidates(ctx context.Context, id string) ([]string, error) {
+	rows, err := w.tx.QueryContext(ctx, `SELECT DISTINCT n2.object_id FROM names n1 JOIN names n2 ON n2.norm = n1.norm
+		JOIN objects o ON o.id = n2.object_id
+		WHERE n1.object_id = ? AND n2.object_id <> n1.object_id AND o.type = 'intrusion-set' ORDER BY n2.object_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

@@ -46,6 +46,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FullIndicatorThenOlderListEntry", fullThenList},
 		{"OneValueInTwoListsOfTwoActors", twoListsTwoActors},
 		{"ListCountsAgree", listCountsAgree},
+		{"StatsCountIndicatorFlagsAndMarkings", statsCountFlags},
+		{"SightingFilters", sightingFilters},
+		{"SightingPagesCoverEverySightingOnce", sightingPages},
+		{"SightingsAddedWhilePagingComeLater", sightingsAddedWhilePaging},
+		{"BadCursorIsAnError", badCursor},
+		{"ConcurrentPutSightings", concurrentPutSightings},
+		{"AnalysesVersionsAndHistory", analyses},
+		{"AnalysisRefusesBadInput", analysisRefusesBadInput},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
