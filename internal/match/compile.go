@@ -14,7 +14,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"net/netip"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/gaissmai/bart"
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/intel/warninglist"
 )
 
 // value classes kept in exact-match string maps.
@@ -77,6 +77,8 @@ type Snapshot struct {
 	patternBy   map[string]int32 // indicator id → index into inds
 	patternText map[int32]string // indicator index → pattern
 	suppress    Suppressor
+	wlSet       *warninglist.Set         // compiled Options.Warninglists (or a Suppress that is one)
+	listSkips   []*warninglist.SkipError // entries NewSet could not compile
 	stats       Stats
 }
 
@@ -135,10 +137,27 @@ type Stats struct {
 
 const maxRejected = 20
 
-// Version is a content hash of the compiled indicator set: the same set of
-// indicators (ids, observables, patterns, validity) gives the same version
-// whatever the order they were added in.
+// Version is a content hash (32 hex characters) of everything that decides
+// the snapshot's answers: every live indicator (id, validity window,
+// observables with port and issuer, the warninglists it names, or its
+// pattern), the content of every warninglist in Options.Warninglists
+// (name, match type, category, attributes, entries) and the options (whether
+// STIX patterns are compiled). It does not depend on the order of any of
+// these, nor on the per-process seed of the snapshot's hash tables, so a
+// worker that builds from the same Inputs stream gets the same version and
+// the same sightings. A snapshot built with the deprecated opaque
+// Options.Suppress has a version no other build shares.
 func (s *Snapshot) Version() string { return s.version }
+
+// Warninglists is the compiled set of Options.Warninglists (or the
+// Options.Suppress given, when it is a *warninglist.Set), for the
+// behaviour analytics to ask the same lists the matcher asked; nil when
+// there are none.
+func (s *Snapshot) Warninglists() *warninglist.Set { return s.wlSet }
+
+// WarninglistSkips lists the warninglist entries that could not be
+// compiled (a regex RE2 does not support, a malformed prefix).
+func (s *Snapshot) WarninglistSkips() []*warninglist.SkipError { return s.listSkips }
 
 // Stats returns what the snapshot holds and what was skipped.
 func (s *Snapshot) Stats() Stats { return s.stats }
@@ -174,6 +193,11 @@ type Builder struct {
 	// observables counts compiled observables by vtype, for Stats
 	observables [256]int
 	built       bool
+	// listDigests are the content hashes of Options.Warninglists, sorted;
+	// nonce stands for an opaque Options.Suppress in the version.
+	listDigests [][32]byte
+	nonce       []byte
+	err         error // from NewBuilder, returned by Build
 }
 
 // NewBuilder returns an empty Builder.
@@ -192,7 +216,34 @@ func NewBuilder(opt Options) *Builder {
 	for i := range s.strs {
 		s.strs[i] = map[string]int32{}
 	}
-	return &Builder{opt: opt, s: s, prefixes: map[netip.Prefix]int32{}}
+	b := &Builder{opt: opt, s: s, prefixes: map[netip.Prefix]int32{}}
+	b.setSuppression()
+	return b
+}
+
+// setSuppression compiles Options.Warninglists (in a canonical order, so
+// that the same lists always give the same set and the same first list of
+// a value) or takes an opaque Options.Suppress.
+func (b *Builder) setSuppression() {
+	if ws, ok := b.opt.Suppress.(*warninglist.Set); ok && ws == nil {
+		b.opt.Suppress = nil // a typed nil: no lists
+	}
+	switch {
+	case len(b.opt.Warninglists) > 0 && b.opt.Suppress != nil:
+		b.err = fmt.Errorf("match: Options.Suppress and Options.Warninglists are both set")
+	case len(b.opt.Warninglists) > 0:
+		lists, digests := canonicalLists(b.opt.Warninglists)
+		set, skips, err := warninglist.NewSet(lists)
+		if err != nil {
+			b.err = fmt.Errorf("match: %w", err)
+			return
+		}
+		b.listDigests = digests
+		b.opt.Suppress, b.s.suppress, b.s.wlSet, b.s.listSkips = set, set, set, skips
+	case b.opt.Suppress != nil:
+		b.nonce = randomNonce()
+		b.s.wlSet, _ = b.opt.Suppress.(*warninglist.Set)
+	}
 }
 
 // Grow tells the Builder how many more indicators to expect, so that its
@@ -267,6 +318,7 @@ func (b *Builder) Add(o *intel.Object) {
 		if added == 0 {
 			return // every observable was skipped and counted
 		}
+		dig = appendListNames(dig, spec.Warninglists)
 	} else if spec.Pattern != "" && (spec.PatternType == "stix" || spec.PatternType == "") {
 		if b.opt.Patterns == nil {
 			b.skip("needs-pattern-evaluator")
@@ -296,9 +348,10 @@ type idHash struct {
 	idx int32
 }
 
-// dedupe keeps the newest version (latest Modified; the first added on a
-// tie) of every id that was added more than once. The refs of the others
-// stay in the tables but are dead and never match.
+// dedupe keeps the newest version (latest Modified; on a tie the smaller
+// digest, so that the order of adding never decides) of every id that was
+// added more than once. The refs of the others stay in the tables but are
+// dead and never match.
 func (b *Builder) dedupe() {
 	hs := b.idHashes
 	// by hash; a stable sort keeps equal hashes in index order
@@ -322,7 +375,7 @@ func (b *Builder) dedupe() {
 						continue
 					}
 					loser := o
-					if b.modified[o] > b.modified[best] {
+					if newer(b.modified[o], b.digests[o], b.modified[best], b.digests[best]) {
 						best, loser = o, best
 					}
 					inds[loser].dead = true
@@ -557,6 +610,9 @@ func (b *Builder) Build() (*Snapshot, error) {
 		return nil, fmt.Errorf("match: Build called twice")
 	}
 	b.built = true
+	if b.err != nil {
+		return nil, b.err
+	}
 	s := b.s
 	for t, n := range b.observables {
 		if n > 0 {
@@ -679,44 +735,6 @@ func (b *Builder) buildFilters() {
 		s.filters[clsURLHost].add(strHash(s.seed, clsURLHost, k))
 	}
 }
-
-func (b *Builder) version() string {
-	// The digests in byte order: as two big-endian words they sort by
-	// the first, and by the second where the first ties.
-	live := make([]digestKey, 0, len(b.digests))
-	for i, d := range b.digests {
-		if !b.s.inds[i].dead {
-			live = append(live, digestKey{binary.BigEndian.Uint64(d[:8]), binary.BigEndian.Uint64(d[8:])})
-		}
-	}
-	radixSort[digestKey, byHi](live)
-	for i := 0; i < len(live); {
-		j := i + 1
-		for j < len(live) && live[j].hi == live[i].hi {
-			j++
-		}
-		if j-i > 1 {
-			slices.SortFunc(live[i:j], func(x, y digestKey) int { return cmp.Compare(x.lo, y.lo) })
-		}
-		i = j
-	}
-	h := sha256.New()
-	h.Write([]byte("whodunit-match-v1\x00"))
-	buf := make([]byte, 0, 16*256)
-	for _, k := range live {
-		buf = binary.BigEndian.AppendUint64(buf, k.hi)
-		buf = binary.BigEndian.AppendUint64(buf, k.lo)
-		if len(buf) == cap(buf) {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// digestKey is an indicator digest as two big-endian words.
-type digestKey struct{ hi, lo uint64 }
 
 // radixSort sorts a stably by key, eleven bits a pass: for the million
 // entries of a large snapshot several times faster than a comparison sort.

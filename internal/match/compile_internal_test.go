@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -30,8 +31,9 @@ func TestRadixSort(t *testing.T) {
 	}
 }
 
-// versionRef is the version as first defined: the live digests sorted as
-// byte strings, hashed in that order.
+// versionRef is the version as defined: the prefix (options,
+// warninglists), then the live digests sorted as byte strings, hashed in
+// that order.
 func versionRef(b *Builder) string {
 	var live [][16]byte
 	for i, d := range b.digests {
@@ -41,7 +43,7 @@ func versionRef(b *Builder) string {
 	}
 	slices.SortFunc(live, func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) })
 	h := sha256.New()
-	h.Write([]byte("whodunit-match-v1\x00"))
+	h.Write(b.versionPrefix())
 	for _, d := range live {
 		h.Write(d[:])
 	}
@@ -66,5 +68,30 @@ func TestVersionUnchanged(t *testing.T) {
 	b.dedupe()
 	if got, want := b.version(), versionRef(b); got != want {
 		t.Errorf("version %s, defined as %s", got, want)
+	}
+}
+
+// TestSeedNotInVersion builds the same indicators twice: the hash seeds
+// differ, the versions do not.
+func TestSeedNotInVersion(t *testing.T) {
+	objs := benchgen.Objects(benchgen.Indicators(2000, 4))
+	var seeds []maphash.Seed
+	var versions []string
+	for range 2 {
+		b := NewBuilder(Options{})
+		for _, o := range objs {
+			b.Add(o)
+		}
+		s, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds, versions = append(seeds, s.seed), append(versions, s.Version())
+	}
+	if seeds[0] == seeds[1] {
+		t.Fatal("two builds drew the same seed")
+	}
+	if versions[0] != versions[1] {
+		t.Errorf("versions %s and %s differ with the seed", versions[0], versions[1])
 	}
 }

@@ -1,6 +1,9 @@
 package match_test
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -45,9 +48,7 @@ func FuzzMatch(f *testing.F) {
 			}
 		})
 		name := strings.TrimSuffix(query, ".")
-		if strings.HasPrefix(name, "*.") {
-			name = name[2:]
-		}
+		name = strings.TrimPrefix(name, "*.")
 		lower := asciiLower(name)
 		for _, d := range fuzzDomains {
 			want := lower == d || strings.HasSuffix(lower, "."+d)
@@ -66,4 +67,55 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// FuzzReadInputs decodes arbitrary bytes as an inputs stream: it must never
+// panic, every failure is an *InputError, and what decodes re-encodes to
+// a stream that builds a snapshot of the same version.
+func FuzzReadInputs(f *testing.F) {
+	lists := []*intel.Warninglist{{Name: "l", MatchType: "cidr", Entries: []string{"10.0.0.0/8"}}}
+	var valid bytes.Buffer
+	if err := match.WriteInputs(&valid, testIndicators(), match.Options{Warninglists: lists}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid.Bytes())
+	f.Add(valid.Bytes()[:valid.Len()/2])
+	f.Add([]byte("WDMINPUT\x01O\x01\x00E\x02\x00\x00"))
+	f.Add([]byte("WDMINPUT\x01O\xff\xff\xff\xff\x03"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := match.BuildFromInputs(bytes.NewReader(data), nil)
+		if err != nil {
+			var ie *match.InputError
+			if !errors.As(err, &ie) && !strings.Contains(err.Error(), "match") {
+				t.Fatalf("error %v (%T) names no offset", err, err)
+			}
+			return
+		}
+		ir, err := match.NewInputReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var objs []*intel.Object
+		for {
+			o, err := ir.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs = append(objs, o)
+		}
+		var again bytes.Buffer
+		if err := match.WriteInputs(&again, objs, match.Options{Warninglists: ir.Warninglists()}); err != nil {
+			t.Fatal(err)
+		}
+		s2, err := match.BuildFromInputs(&again, nil)
+		if err != nil {
+			t.Fatalf("re-encoded stream: %v", err)
+		}
+		if s.Version() != s2.Version() {
+			t.Errorf("version %s, re-encoded %s", s.Version(), s2.Version())
+		}
+	})
 }

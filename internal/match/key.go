@@ -8,17 +8,24 @@ import (
 
 // Key is the identity of a sighting for de-duplication: the same indicator
 // matched in the same field with the same value by the record at the same
-// place of the same file gives the same key, whichever snapshot or run
-// produced it. It is 32 hex characters (128 bits of SHA-256 over indicator
-// id, file, line, offset, field and value, NUL-separated).
+// place of the same logical source gives the same key, whichever snapshot,
+// run, mount point or working directory produced it. It is 32 hex
+// characters (128 bits of SHA-256 over indicator id, source, line, offset,
+// field and value, NUL-separated).
 //
-// File is part of the key as the sighting carries it; the scan engine
-// records absolute paths so that re-scanning from another directory gives
-// the same keys.
+// The source is Source when set (the scan engine always sets it), else
+// File, for sightings made by producers that name no source. Keys made
+// before Source existed hashed File, the absolute path, so the same log
+// seen through two mounts had two keys; those stored keys differ from the
+// ones made now.
 func (sg *Sighting) Key() string {
 	h := sha256.New()
 	var num [20]byte
-	for i, part := range [...]string{sg.IndicatorID, sg.File, "", "", sg.Field, sg.Value} {
+	src := sg.Source
+	if src == "" {
+		src = sg.File
+	}
+	for i, part := range [...]string{sg.IndicatorID, src, "", "", sg.Field, sg.Value} {
 		switch i {
 		case 2:
 			part = string(strconv.AppendInt(num[:0], sg.Line, 10))
@@ -38,6 +45,7 @@ func (sg *Sighting) Key() string {
 func (sg *Sighting) Clone() Sighting {
 	c := *sg
 	c.Value, c.File, c.UID = cloneString(c.Value), cloneString(c.File), cloneString(c.UID)
+	c.Source = cloneString(c.Source)
 	return c
 }
 

@@ -5,12 +5,24 @@ import (
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
 
-// Options tune Compile.
+// Options tune Compile. Everything in them that changes answers is part
+// of the snapshot's Version and of its Inputs stream (see InputWriter).
 type Options struct {
-	// Suppress, when set, names the warninglists a value is on. An indicator
-	// whose own value is listed, or a hit whose seen value is listed, still
-	// produces a Sighting, but with Suppressed set and Warninglist naming the
-	// first list; the scan engine counts those apart.
+	// Warninglists, when set, are compiled by the Builder into the set that
+	// names the warninglists a value is on (Snapshot.Warninglists). An
+	// indicator whose own value is listed, or a hit whose seen value is
+	// listed, still produces a Sighting, but with Suppressed set and
+	// Warninglist naming the first list; the scan engine counts those
+	// apart. Their content is hashed into the Version, and they are
+	// compiled in a canonical order, so the same lists in any order give
+	// the same snapshot.
+	Warninglists []*intel.Warninglist
+	// Suppress is a compiled set used as Warninglists is.
+	//
+	// Deprecated: an opaque Suppressor cannot be hashed or written to an
+	// Inputs stream, so a snapshot built with one gets a Version of its
+	// own that no other build shares. Use Warninglists. Suppress and
+	// Warninglists cannot both be set.
 	Suppress Suppressor
 	// Patterns, when set, compiles the indicators whose logic needs the STIX
 	// pattern evaluator (no Observables, PatternType "stix"). Without it such

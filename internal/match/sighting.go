@@ -21,8 +21,16 @@ type Sighting struct {
 	Suppressed  bool
 	Warninglist string
 
-	Time    time.Time
-	Kind    telemetry.Kind
+	Time time.Time
+	Kind telemetry.Kind
+	// Source names the record's file logically, whatever path it was read
+	// through: the name the user gave the source (scan.Config.SourceName)
+	// or a fingerprint of the file's first lines, then the file's path
+	// relative to the scanned root; "stdin" (or the name given) for
+	// standard input. Key hashes it. Empty when the producer sets none.
+	Source string `json:",omitempty"`
+	// File is where the record was read, as the scan engine opened it (an
+	// absolute path): for showing, not for identity.
 	File    string
 	Line    int64 // line or packet number
 	Offset  int64

@@ -72,6 +72,14 @@ type Config struct {
 	Splittable func(format string) bool
 	// Limits bound gzip decompression; zero means fileio.DefaultLimits.
 	Limits fileio.Limits
+	// SourceName names the logical source of the files (a sensor, a
+	// collection): each sighting's Source is SourceName/REL, REL being
+	// the file's path under the root it was found in. Empty means a
+	// fingerprint of each file's first lines stands for the name (see
+	// fingerprintPrefix). Standard input is SourceName, or "stdin".
+	// Sighting.Key hashes Source, so the same logs scanned through
+	// another mount or from a copy give the same keys.
+	SourceName string
 
 	// OnSighting receives every sighting, suppressed ones included (check
 	// Sighting.Suppressed), with strings the callee may keep. It is called
@@ -148,6 +156,10 @@ type fileState struct {
 	path   string // absolute, or "-"
 	walked bool   // found by walking a directory: unknown formats are skipped, not errors
 	format telemetry.Format
+	rel    string // path under the root it was found in
+	// source is the logical source (see logicalSource), set by the
+	// file's reader before any of its jobs is handed out
+	source string
 
 	mu   sync.Mutex
 	sum  FileSummary
@@ -211,6 +223,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	type input struct {
 		path   string
 		walked bool
+		rel    string // path under its root, for the logical source
 	}
 	var inputs []input
 	for _, p := range cfg.Paths {
@@ -223,7 +236,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			walked = true
 		}
 		for _, f := range files {
-			inputs = append(inputs, input{f, walked})
+			inputs = append(inputs, input{f, walked, relativePath(p, f, walked)})
 		}
 	}
 	if cfg.Workers <= 0 {
@@ -257,7 +270,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 				s.totalBytes += st.Size()
 			}
 		}
-		s.files = append(s.files, &fileState{idx: i, path: abs, walked: in.walked, sum: FileSummary{Path: abs}})
+		s.files = append(s.files, &fileState{idx: i, path: abs, walked: in.walked, rel: in.rel, sum: FileSummary{Path: abs}})
 	}
 	s.byPath = make(map[string]*fileState, len(s.files))
 	for _, fs := range s.files {

@@ -79,6 +79,11 @@ func (s *scanner) readFile(ctx context.Context, fs *fileState) {
 		fs.fail(err)
 		return
 	}
+	var head []byte
+	if br, ok := src.in.R.(*bufio.Reader); ok && fs.path != "-" && s.cfg.SourceName == "" {
+		head = peekHead(br)
+	}
+	fs.source = logicalSource(s.cfg.SourceName, fs.rel, fs.path == "-", head)
 	f := s.forced
 	if f == nil {
 		if len(src.in.Head) == 0 {

@@ -19,6 +19,7 @@ const sightingBatch = 256
 // worker parses and matches; each has its own Event, Matcher and buffers.
 type worker struct {
 	s      *scanner
+	cur    *fileState // the file being read
 	m      *match.Matcher
 	ev     telemetry.Event
 	mem    fileio.Slices // a chunk's header block and data, read in place
@@ -63,6 +64,12 @@ func (w *worker) loop(ctx context.Context) {
 
 func (w *worker) emit(sg *match.Sighting) {
 	c := sg.Clone()
+	// a pattern hit may name an event of another file
+	if fs := w.s.byPath[c.File]; fs != nil {
+		c.Source = fs.source
+	} else if w.cur != nil {
+		c.Source = w.cur.source
+	}
 	if c.Suppressed {
 		w.suppressedBy[c.Warninglist]++
 	} else {
@@ -153,6 +160,7 @@ func (w *worker) read(ctx context.Context, fs *fileState, r io.Reader, lineDelta
 			fs.fail(fmt.Errorf("%s: reader failed: %v\n%s", fs.path, p, debug.Stack()))
 		}
 	}()
+	w.cur = fs
 	rd, err := fs.format.Open(r, fs.path)
 	if err != nil {
 		fs.fail(err)
