@@ -1,4 +1,6 @@
-# whodunit — build, test, benchmark, fuzz, demo.
+# whodunit — build, test, benchmark, fuzz, demo. Also, from mk/*.mk:
+# lint (gofmt, go vet, staticcheck), gen and gen-check (generated files),
+# bench-scan, eval, geo-refresh and worldmap-refresh.
 GO      ?= go
 FUZZTIME ?= 10s
 BIN     := bin/whodunit

@@ -4,9 +4,14 @@
 // the identity and marking definitions. It builds examples/intel's sample.
 //
 //	go run ./tools/attack-subset -groups G0006,G0007 enterprise-attack.json.gz > subset.json
+//	go run ./tools/attack-subset -groups G0006 -out subset.json.gz enterprise-attack.json.gz
+//
+// With -out NAME.gz the file is gzipped without a name or time in its
+// header, so the same input gives the same bytes (make gen-check).
 package main
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"flag"
@@ -18,15 +23,40 @@ import (
 
 func main() {
 	groups := flag.String("groups", "G0006", "comma-separated ATT&CK group ids")
+	out := flag.String("out", "", "file to write (gzipped when it ends in .gz); standard output when empty")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: attack-subset -groups G0006,G0007 enterprise-attack.json[.gz]")
+		fmt.Fprintln(os.Stderr, "usage: attack-subset -groups G0006,G0007 [-out FILE] enterprise-attack.json[.gz]")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), strings.Split(*groups, ","), os.Stdout); err != nil {
+	if err := write(*out, func(w io.Writer) error { return run(flag.Arg(0), strings.Split(*groups, ","), w) }); err != nil {
 		fmt.Fprintln(os.Stderr, "attack-subset:", err)
 		os.Exit(1)
 	}
+}
+
+// write runs fill into path (standard output when empty), through gzip when
+// path ends in .gz. The file appears only when fill succeeds.
+func write(path string, fill func(io.Writer) error) error {
+	if path == "" {
+		return fill(os.Stdout)
+	}
+	var b bytes.Buffer
+	var w io.Writer = &b
+	var zw *gzip.Writer
+	if strings.HasSuffix(path, ".gz") {
+		zw, _ = gzip.NewWriterLevel(&b, gzip.BestCompression) // zero header: no name, no time
+		w = zw
+	}
+	if err := fill(w); err != nil {
+		return err
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 type obj struct {

@@ -7,6 +7,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"os"
@@ -41,9 +43,32 @@ func main() {
 		os.Exit(1)
 	}
 	// The manifest is the answer key; keep it out of the hunted directory.
-	if err := os.Rename(filepath.Join(*out, "manifest.json"), filepath.Join(filepath.Dir(*out), "telemetry-manifest.json")); err != nil {
+	manifest := filepath.Join(*out, "manifest.json")
+	if err := gzipFile(manifest, filepath.Join(filepath.Dir(*out), "telemetry-manifest.json.gz")); err != nil {
+		fmt.Fprintln(os.Stderr, "demo-data:", err)
+		os.Exit(1)
+	}
+	if err := os.Remove(manifest); err != nil {
 		fmt.Fprintln(os.Stderr, "demo-data:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("%d injected lines, victims %v\n", len(m.Truths), m.Victims)
+}
+
+// gzipFile writes src gzipped to dst with an empty header (no name, no
+// time), so the same scenario gives the same bytes.
+func gzipFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if _, err := zw.Write(data); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b.Bytes(), 0o644)
 }

@@ -68,7 +68,6 @@ type reader struct {
 	lines   *textin.Lines
 	arena   textval.Arena
 	grouped []string
-	err     error
 }
 
 // Next implements telemetry.Reader.

@@ -3,7 +3,6 @@ package eve_test
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -17,38 +16,12 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/eve"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 )
 
-type result struct {
-	events []*telemetry.Event
-	bad    []*telemetry.RecordError
-	err    error
-}
-
-func read(t testing.TB, r io.Reader, name string) result {
+func read(t testing.TB, r io.Reader, name string) readertest.Result {
 	t.Helper()
-	rd, err := eve.Format{}.Open(r, name)
-	if err != nil {
-		return result{err: err}
-	}
-	var res result
-	var ev telemetry.Event
-	for {
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			return res
-		}
-		var re *telemetry.RecordError
-		if errors.As(err, &re) {
-			res.bad = append(res.bad, re)
-			continue
-		}
-		if err != nil {
-			res.err = err
-			return res
-		}
-		res.events = append(res.events, ev.Clone())
-	}
+	return readertest.Read(t, eve.Format{}, r, name)
 }
 
 func ip(s string) netip.Addr { return netip.MustParseAddr(s) }
@@ -60,8 +33,8 @@ func TestFixture(t *testing.T) {
 	}
 	defer f.Close()
 	res := read(t, f, "eve.json")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	utc := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339Nano, s)
@@ -126,19 +99,10 @@ func TestFixture(t *testing.T) {
 		{Kind: telemetry.KindOther, Log: "stats", Line: 14, Time: utc("2020-06-01T00:00:01Z")},
 	}
 	opts := cmp.Options{cmpopts.IgnoreFields(telemetry.Event{}, "File", "Offset"), cmpopts.EquateEmpty(), cmpopts.EquateComparable(netip.Addr{})}
-	if d := cmp.Diff(want, res.events, opts); d != "" {
+	if d := cmp.Diff(want, res.Events, opts); d != "" {
 		t.Errorf("events (-want +got)\n%s", d)
 	}
-	var badLines []int64
-	for _, b := range res.bad {
-		badLines = append(badLines, b.Line)
-	}
-	if d := cmp.Diff([]int64{15, 16}, badLines); d != "" {
-		t.Errorf("bad records at (-want +got)\n%s\n%v", d, res.bad)
-	}
-	if len(res.bad) == 2 && !strings.Contains(res.bad[0].Error(), "eve.json:15") {
-		t.Errorf("bad record message %q lacks file:line", res.bad[0])
-	}
+	readertest.CheckBad(t, res, "eve.json", 15, 16)
 }
 
 func TestSniff(t *testing.T) {
@@ -165,8 +129,9 @@ func TestBadInput(t *testing.T) {
 	in := good + `{"timestamp":"2020-06-01T00:00:00Z","event_type":"http","http":{"url":"` + strings.Repeat("A", 3<<20) + `"}}` + "\n" +
 		"\x00\xff\xfe garbage\n" + good
 	res := read(t, strings.NewReader(in), "big.json")
-	if res.err != nil || len(res.events) != 2 || len(res.bad) != 2 || res.bad[0].Line != 2 || res.bad[1].Line != 3 {
-		t.Fatalf("err %v, %d events, bad %v", res.err, len(res.events), res.bad)
+	readertest.CheckBad(t, res, "big.json", 2, 3)
+	if res.Err != nil || len(res.Events) != 2 {
+		t.Fatalf("err %v, %d events, bad %v", res.Err, len(res.Events), res.Bad)
 	}
 
 	var b bytes.Buffer
@@ -177,8 +142,8 @@ func TestBadInput(t *testing.T) {
 	w.Close()
 	cut := b.Bytes()[:b.Len()/2]
 	res = read(t, bytes.NewReader(cut), "cut.json.gz")
-	if res.err == nil || !strings.Contains(res.err.Error(), "cut.json.gz") || len(res.events) == 0 || len(res.events) >= 3000 {
-		t.Fatalf("truncated gzip: err %v, %d events", res.err, len(res.events))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "cut.json.gz") || len(res.Events) == 0 || len(res.Events) >= 3000 {
+		t.Fatalf("truncated gzip: err %v, %d events", res.Err, len(res.Events))
 	}
 }
 
@@ -186,37 +151,13 @@ func TestNoAllocs(t *testing.T) {
 	line := `{"timestamp":"2017-04-07T22:24:37.251547+0100","flow_id":586497171462735,"event_type":"tls","src_ip":"192.168.2.14","src_port":50096,"dest_ip":"209.53.113.5","dest_port":443,"proto":"TCP","tls":{"subject":"CN=*.google.com","issuerdn":"CN=G2","serial":"0C:00:99","fingerprint":"8f:51:12:06:a0:cc:4e:cd:e8:a3:8b:38:f8:87:59:e5:af:95:ca:cd","sni":"calendar.google.com","version":"TLS 1.2","ja3":{"hash":"e7d705a3286e19ea42f587b344ee6865"}}}` + "\n" +
 		`{"timestamp":"2017-11-29T10:27:19.000001+0100","flow_id":269,"event_type":"dns","src_ip":"10.16.1.1","src_port":53,"dest_ip":"10.16.1.11","dest_port":51235,"proto":"UDP","dns":{"version":2,"type":"answer","rrname":"www.suricata-ids.org","rrtype":"A","rcode":"NOERROR","answers":[{"rrname":"a","rrtype":"CNAME","ttl":3324,"rdata":"suricata-ids.org"},{"rrname":"b","rrtype":"A","ttl":10,"rdata":"192.0.78.24"}]}}` + "\n"
 	data := []byte(strings.Repeat(line, 200))
-	r, err := eve.Format{}.Open(&loop{data: data}, "a.json")
+	r, err := eve.Format{}.Open(&readertest.Loop{Data: data}, "a.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev telemetry.Event
-	for i := 0; i < 100; i++ {
-		if err := r.Next(&ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := testing.AllocsPerRun(2000, func() {
-		if err := r.Next(&ev); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
+	if n := readertest.AllocsPerEvent(t, r, 100, 2000); n != 0 {
 		t.Errorf("%v allocations per event", n)
 	}
-}
-
-type loop struct {
-	data []byte
-	off  int
-}
-
-func (l *loop) Read(p []byte) (int, error) {
-	if l.off >= len(l.data) {
-		l.off = 0
-	}
-	n := copy(p, l.data[l.off:])
-	l.off += n
-	return n, nil
 }
 
 func BenchmarkEVE(b *testing.B) {
@@ -252,20 +193,6 @@ func FuzzEVE(f *testing.F) {
 	}
 	f.Add([]byte(`{"event_type":"dns","dns":{"answers":["a",1,{"rdata":"x","ttl":"y"}],"grouped":{"A":[[]]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := eve.Format{MaxLineBytes: 4096}.Open(bytes.NewReader(data), "fuzz")
-		if err != nil {
-			return
-		}
-		var ev telemetry.Event
-		for i := 0; i <= len(data)+1; i++ {
-			err := r.Next(&ev)
-			if err == io.EOF {
-				return
-			}
-			if err != nil && !telemetry.IsRecordError(err) {
-				return
-			}
-		}
-		t.Fatal("more records than lines")
+		readertest.Fuzz(t, eve.Format{MaxLineBytes: 4096}, data, "fuzz", len(data)+1, nil)
 	})
 }

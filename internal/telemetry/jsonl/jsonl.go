@@ -76,7 +76,6 @@ type jsonlReader struct {
 	sub      [maxPathDepth][]int
 	filled   []bool
 	arena    textval.Arena
-	err      error
 }
 
 // Next implements telemetry.Reader.

@@ -2,8 +2,6 @@ package jsonl_test
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,38 +14,12 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/jsonl"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 )
 
-type result struct {
-	events []*telemetry.Event
-	bad    []*telemetry.RecordError
-	err    error
-}
-
-func read(t testing.TB, f telemetry.Format, in, name string) result {
+func read(t testing.TB, f telemetry.Format, in, name string) readertest.Result {
 	t.Helper()
-	rd, err := f.Open(strings.NewReader(in), name)
-	if err != nil {
-		return result{err: err}
-	}
-	var res result
-	var ev telemetry.Event
-	for {
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			return res
-		}
-		var re *telemetry.RecordError
-		if errors.As(err, &re) {
-			res.bad = append(res.bad, re)
-			continue
-		}
-		if err != nil {
-			res.err = err
-			return res
-		}
-		res.events = append(res.events, ev.Clone())
-	}
+	return readertest.ReadString(t, f, in, name)
 }
 
 func mustMapping(t testing.TB, s string) jsonl.Mapping {
@@ -123,8 +95,8 @@ func TestJSONL(t *testing.T) {
 {"source":{"port":80}}
 `
 	res := read(t, jsonl.JSONL{Mapping: m}, in, "ecs.json")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	ts := time.Date(2024, 3, 1, 10, 0, 0, 250e6, time.UTC)
 	want := []*telemetry.Event{
@@ -136,12 +108,10 @@ func TestJSONL(t *testing.T) {
 			SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
 		{Kind: telemetry.KindOther, Line: 6, SrcPort: 80},
 	}
-	if d := cmp.Diff(want, res.events, opts); d != "" {
+	if d := cmp.Diff(want, res.Events, opts); d != "" {
 		t.Errorf("(-want +got)\n%s", d)
 	}
-	if len(res.bad) != 2 || res.bad[0].Line != 4 || res.bad[1].Line != 5 || !strings.Contains(res.bad[0].Error(), "ecs.json:4") {
-		t.Errorf("bad records %v", res.bad)
-	}
+	readertest.CheckBad(t, res, "ecs.json", 4, 5)
 }
 
 func TestCSV(t *testing.T) {
@@ -153,8 +123,8 @@ func TestCSV(t *testing.T) {
 		"too,few\n" +
 		"1709287202,10.0.0.9,203.0.113.7,\"unclosed,/,y,\n"
 	res := read(t, jsonl.CSV{Mapping: m}, in, "proxy.csv")
-	if res.err != nil {
-		t.Fatal(res.err)
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
 	want := []*telemetry.Event{
 		{Kind: telemetry.KindHTTP, Line: 2, Time: time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC),
@@ -163,21 +133,15 @@ func TestCSV(t *testing.T) {
 		{Kind: telemetry.KindHTTP, Line: 3, Time: time.Unix(1709287201, 0).UTC(),
 			SrcIP: netip.MustParseAddr("10.0.0.8"), DstIP: netip.MustParseAddr("203.0.113.6"), Host: "ok.example", URI: "/multi\nline", UserAgent: "curl"},
 	}
-	if d := cmp.Diff(want, res.events, opts); d != "" {
+	if d := cmp.Diff(want, res.Events, opts); d != "" {
 		t.Errorf("(-want +got)\n%s", d)
 	}
-	var lines []int64
-	for _, b := range res.bad {
-		lines = append(lines, b.Line)
-	}
-	if d := cmp.Diff([]int64{5, 6, 7}, lines); d != "" {
-		t.Errorf("bad records (-want +got)\n%s%v", d, res.bad)
-	}
+	readertest.CheckBad(t, res, "proxy.csv", 5, 6, 7)
 
 	// a header without any mapped column ends the file with a clear error
 	res = read(t, jsonl.CSV{Mapping: m}, "a,b\n1,2\n", "other.csv")
-	if res.err == nil || !strings.Contains(res.err.Error(), "none of the mapped columns") {
-		t.Errorf("unrelated CSV: %v", res.err)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "none of the mapped columns") {
+		t.Errorf("unrelated CSV: %v", res.Err)
 	}
 }
 
@@ -198,8 +162,9 @@ func TestLongLine(t *testing.T) {
 	m := mustMapping(t, "query=q")
 	in := `{"q":"a.example"}` + "\n" + `{"q":"` + strings.Repeat("x", 2<<20) + `"}` + "\n" + `{"q":"b.example"}` + "\n"
 	res := read(t, jsonl.JSONL{Mapping: m}, in, "l.json")
-	if res.err != nil || len(res.events) != 2 || len(res.bad) != 1 || res.bad[0].Line != 2 {
-		t.Fatalf("err %v events %d bad %v", res.err, len(res.events), res.bad)
+	readertest.CheckBad(t, res, "l.json", 2)
+	if res.Err != nil || len(res.Events) != 2 {
+		t.Fatalf("err %v events %d bad %v", res.Err, len(res.Events), res.Bad)
 	}
 }
 
@@ -213,20 +178,7 @@ func FuzzJSONL(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, format := range []telemetry.Format{jsonl.JSONL{Mapping: m, MaxLineBytes: 4096}, jsonl.CSV{Mapping: m, MaxLineBytes: 4096}} {
-			r, err := format.Open(bytes.NewReader(data), "fuzz")
-			if err != nil {
-				continue
-			}
-			var ev telemetry.Event
-			for i := 0; ; i++ {
-				if i > len(data)+1 {
-					t.Fatal("more records than lines")
-				}
-				err := r.Next(&ev)
-				if err == io.EOF || (err != nil && !telemetry.IsRecordError(err)) {
-					break
-				}
-			}
+			readertest.Fuzz(t, format, data, "fuzz", len(data)+1, nil)
 		}
 	})
 }

@@ -72,11 +72,13 @@ func decode(linkType int, data []byte, pi *packetInfo) error {
 		return decodeIPv6(data, pi)
 	case capfile.LinkSLL:
 		if len(data) < 16 {
+			//lint:ignore ST1005 Linux is a proper noun
 			return fmt.Errorf("Linux cooked header: %d of 16 bytes", len(data))
 		}
 		return decodeEtherType(binary.BigEndian.Uint16(data[14:]), data[16:], pi)
 	case capfile.LinkSLL2:
 		if len(data) < 20 {
+			//lint:ignore ST1005 Linux is a proper noun
 			return fmt.Errorf("Linux cooked v2 header: %d of 20 bytes", len(data))
 		}
 		return decodeEtherType(binary.BigEndian.Uint16(data), data[20:], pi)
@@ -115,6 +117,7 @@ const (
 
 func decodeEthernet(data []byte, pi *packetInfo) error {
 	if len(data) < 14 {
+		//lint:ignore ST1005 Ethernet is a proper noun
 		return fmt.Errorf("Ethernet header: %d of 14 bytes", len(data))
 	}
 	et := binary.BigEndian.Uint16(data[12:])

@@ -3,98 +3,41 @@ package pcap_test
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/whodunit-project/whodunit/internal/fileio"
-	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/pcap"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 )
 
 // sharedDir is the real captures of the shared data set.
-var sharedDir = filepath.Join("..", "..", "..", "..", "shared", "data", "telemetry", "pcap")
+var sharedDir = filepath.Join(readertest.SharedDir(), "telemetry", "pcap")
 
+// sharedFile is one of them; the test skips when the shared data is absent.
 func sharedFile(t testing.TB, name string) string {
 	t.Helper()
-	p := filepath.Join(sharedDir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data not present: %v", err)
-	}
-	return p
+	return readertest.SharedData(t, "telemetry", "pcap", name)
 }
 
-// result is everything a reader yielded.
-type result struct {
-	events []*telemetry.Event
-	errs   []*telemetry.RecordError
-	fatal  error
-}
-
-func (r result) kind(k telemetry.Kind) []*telemetry.Event {
-	var out []*telemetry.Event
-	for _, ev := range r.events {
-		if ev.Kind == k {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-// drain reads rd to its end, keeping clones of the events.
-func drain(t testing.TB, rd telemetry.Reader) result {
+// readPath opens a file the way the CLI does (gzip through fileio); it
+// must sniff as a capture. Events and bad records carry the base name.
+func readPath(t testing.TB, path string, opts pcap.Options) readertest.Result {
 	t.Helper()
-	var res result
-	var ev telemetry.Event
-	for i := 0; ; i++ {
-		if i > 10_000_000 {
-			t.Fatal("reader did not end")
-		}
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			return res
-		}
-		var re *telemetry.RecordError
-		if errors.As(err, &re) {
-			res.errs = append(res.errs, re)
-			continue
-		}
-		if err != nil {
-			res.fatal = err
-			return res
-		}
-		res.events = append(res.events, ev.Clone())
-	}
-}
-
-// readPath opens a file the way the CLI does (gzip through fileio).
-func readPath(t testing.TB, path string, opts pcap.Options) result {
-	t.Helper()
-	in, err := fileio.Open(path, fileio.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	f := pcap.Format{Options: opts}
-	if !f.Sniff(in.Head, path) {
+	res, format := readertest.ReadFile(t, path, filepath.Base(path), readertest.Clone, pcap.Format{Options: opts})
+	if format == "" {
 		t.Fatalf("%s: Sniff = false", path)
 	}
-	rd, err := f.Open(in.R, filepath.Base(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return drain(t, rd)
+	return res
 }
 
-func readBytes(t testing.TB, name string, b []byte, opts pcap.Options) result {
+// readBytes reads a capture held in memory; it must open.
+func readBytes(t testing.TB, name string, b []byte, opts pcap.Options) readertest.Result {
 	t.Helper()
 	rd, err := pcap.Format{Options: opts}.Open(bytes.NewReader(b), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return drain(t, rd)
+	return readertest.Drain(t, rd)
 }
 
 // packet is a frame for the synthetic captures below.

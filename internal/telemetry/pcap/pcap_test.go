@@ -19,6 +19,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/pcap"
 	"github.com/whodunit-project/whodunit/internal/telemetry/pcap/capfile"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 )
 
 // TestAllCaptures reads every capture of the shared data set: no panic, no
@@ -58,28 +59,24 @@ func TestAllCaptures(t *testing.T) {
 		name := filepath.Base(fn)
 		t.Run(name, func(t *testing.T) {
 			res := readPath(t, fn, pcap.Options{})
-			if res.fatal != nil {
-				t.Fatalf("fatal: %v", res.fatal)
+			if res.Err != nil {
+				t.Fatalf("fatal: %v", res.Err)
 			}
 			got := counts{
-				Conn: len(res.kind(telemetry.KindConn)), DNS: len(res.kind(telemetry.KindDNS)),
-				TLS: len(res.kind(telemetry.KindTLS)), HTTP: len(res.kind(telemetry.KindHTTP)),
-				SMTP: len(res.kind(telemetry.KindSMTP)), Errs: len(res.errs),
+				Conn: len(res.Kind(telemetry.KindConn)), DNS: len(res.Kind(telemetry.KindDNS)),
+				TLS: len(res.Kind(telemetry.KindTLS)), HTTP: len(res.Kind(telemetry.KindHTTP)),
+				SMTP: len(res.Kind(telemetry.KindSMTP)), Errs: len(res.Bad),
 			}
 			if d := cmp.Diff(want[name], got); d != "" {
 				t.Errorf("counts (-want +got)\n%s", d)
-				for _, e := range res.errs {
+				for _, e := range res.Bad {
 					t.Log(e)
 				}
 			}
-			for _, e := range res.errs {
-				if e.File != name || e.Line <= 0 || e.Offset < 24 {
-					t.Errorf("record error without provenance: %+v", e)
-				}
-			}
-			for _, ev := range res.events {
-				if ev.File != name || ev.Line <= 0 || ev.Offset < 24 || ev.Time.IsZero() || ev.UID == "" {
-					t.Errorf("event without provenance: %s %+v", ev.Kind, ev)
+			readertest.CheckProvenance(t, res, name, 24)
+			for _, ev := range res.Events {
+				if ev.Time.IsZero() || ev.UID == "" {
+					t.Errorf("event without time or uid: %s %+v", ev.Kind, ev)
 				}
 			}
 		})
@@ -93,7 +90,7 @@ func TestZeekBaselines(t *testing.T) {
 		// testing/btest/Baseline/scripts.base.protocols.ssl.basic/ssl.log and x509.log
 		// (zeek -r Traces/tls/tls-conn-with-extensions.trace).
 		res := readPath(t, filepath.Join("testdata", "tls_tls-conn-with-extensions.pcap"), pcap.Options{})
-		tls := res.kind(telemetry.KindTLS)
+		tls := res.Kind(telemetry.KindTLS)
 		if len(tls) != 1 {
 			t.Fatalf("%d TLS events", len(tls))
 		}
@@ -119,7 +116,7 @@ func TestZeekBaselines(t *testing.T) {
 		// domain www.dresdner-privat.de in that certificate.
 		res := readPath(t, sharedFile(t, "tls_ssl.v3.pcap"), pcap.Options{})
 		var got []string
-		for _, ev := range res.kind(telemetry.KindTLS) {
+		for _, ev := range res.Kind(telemetry.KindTLS) {
 			got = append(got, fmt.Sprintf("%s:%d>%s:%d %s %s %v", ev.SrcIP, ev.SrcPort, ev.DstIP, ev.DstPort,
 				ev.CertSHA1, ev.TLSVersion, strings.Contains(ev.CertSubject, "CN=www.dresdner-privat.de")))
 		}
@@ -138,7 +135,7 @@ func TestZeekBaselines(t *testing.T) {
 		// whose UDP checksum was left to the NIC (offload), and this reader
 		// keeps it, so the event has the query's time (…67.281938).
 		res := readPath(t, filepath.Join("testdata", "dns-txt-multiple.pcap"), pcap.Options{})
-		dns := res.kind(telemetry.KindDNS)
+		dns := res.Kind(telemetry.KindDNS)
 		if len(dns) != 1 {
 			t.Fatalf("%d DNS events", len(dns))
 		}
@@ -161,7 +158,7 @@ func TestZeekBaselines(t *testing.T) {
 		// the second, duplicate response into its two log lines; here each
 		// response is one event.)
 		res := readPath(t, filepath.Join("testdata", "dns-two-responses.pcap"), pcap.Options{})
-		dns := res.kind(telemetry.KindDNS)
+		dns := res.Kind(telemetry.KindDNS)
 		if len(dns) != 2 {
 			t.Fatalf("%d DNS events", len(dns))
 		}
@@ -179,7 +176,7 @@ func TestZeekBaselines(t *testing.T) {
 		// testing/btest/Baseline/scripts.base.protocols.smtp.basic/smtp.log
 		res := readPath(t, sharedFile(t, "smtp.pcap"), pcap.Options{})
 		var got [][]any
-		for _, ev := range res.kind(telemetry.KindSMTP) {
+		for _, ev := range res.Kind(telemetry.KindSMTP) {
 			rcpt := slices.Clone(ev.RcptTo)
 			slices.Sort(rcpt)
 			got = append(got, []any{ev.SrcIP.String(), ev.SrcPort, ev.DstIP.String(), ev.DstPort, ev.MailFrom, rcpt, ev.From, ev.Subject})
@@ -200,7 +197,7 @@ func TestZeekBaselines(t *testing.T) {
 		// (Traces/http/methods.trace): every request Zeek logs with a method.
 		res := readPath(t, sharedFile(t, "http_methods.pcap"), pcap.Options{})
 		var got []string
-		for _, ev := range res.kind(telemetry.KindHTTP) {
+		for _, ev := range res.Kind(telemetry.KindHTTP) {
 			if ev.SrcIP.String() != "128.2.6.136" || ev.DstIP.String() != "173.194.75.103" || ev.DstPort != 80 || ev.Host != "www.google.com" {
 				t.Errorf("unexpected endpoints or host: %+v", ev)
 			}
@@ -247,10 +244,10 @@ func TestProvenance(t *testing.T) {
 		offsets[p.Num] = p.Offset
 	}
 	res := readBytes(t, "x.pcap", b, pcap.Options{})
-	if len(res.events) != 2 {
-		t.Fatalf("%d events", len(res.events))
+	if len(res.Events) != 2 {
+		t.Fatalf("%d events", len(res.Events))
 	}
-	for _, ev := range res.events {
+	for _, ev := range res.Events {
 		if off, ok := offsets[ev.Line]; !ok || off != ev.Offset {
 			t.Errorf("%s event: packet %d at offset %d; the file has it at %d", ev.Kind, ev.Line, ev.Offset, off)
 		}
@@ -258,7 +255,7 @@ func TestProvenance(t *testing.T) {
 			t.Errorf("%s event time %v, want the flow start %v", ev.Kind, ev.Time, first)
 		}
 	}
-	conn := res.kind(telemetry.KindConn)[0]
+	conn := res.Kind(telemetry.KindConn)[0]
 	if conn.ConnState != "S1" { // handshake seen, no FIN or RST before the trace ends
 		t.Errorf("conn state %q", conn.ConnState)
 	}
@@ -350,10 +347,10 @@ func TestLinkTypes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := readBytes(t, "x", tt.file, pcap.Options{})
-			if len(res.errs) > 0 || res.fatal != nil {
-				t.Fatalf("errors %v fatal %v", res.errs, res.fatal)
+			if len(res.Bad) > 0 || res.Err != nil {
+				t.Fatalf("errors %v fatal %v", res.Bad, res.Err)
 			}
-			dns := res.kind(telemetry.KindDNS)
+			dns := res.Kind(telemetry.KindDNS)
 			if len(dns) != 1 {
 				t.Fatalf("%d DNS events", len(dns))
 			}
@@ -387,11 +384,11 @@ func TestBadInput(t *testing.T) {
 		b := slices.Clone(good)
 		binary.LittleEndian.PutUint32(b[16:], 0)
 		res := readBytes(t, "snap0.pcap", b, pcap.Options{})
-		if len(res.errs) != 1 || res.errs[0].Offset != 16 || !strings.Contains(res.errs[0].Error(), "snap0.pcap: offset 16: snapshot length is 0") {
-			t.Errorf("errors: %v", res.errs)
+		if len(res.Bad) != 1 || res.Bad[0].Offset != 16 || !strings.Contains(res.Bad[0].Error(), "snap0.pcap: offset 16: snapshot length is 0") {
+			t.Errorf("errors: %v", res.Bad)
 		}
-		if len(res.kind(telemetry.KindDNS)) != 2 || res.fatal != nil {
-			t.Errorf("events after the header error: %d DNS, fatal %v", len(res.kind(telemetry.KindDNS)), res.fatal)
+		if len(res.Kind(telemetry.KindDNS)) != 2 || res.Err != nil {
+			t.Errorf("events after the header error: %d DNS, fatal %v", len(res.Kind(telemetry.KindDNS)), res.Err)
 		}
 	})
 	t.Run("truncated packet", func(t *testing.T) {
@@ -399,12 +396,12 @@ func TestBadInput(t *testing.T) {
 		cut := len(good) - len(pkts[len(pkts)-1].data)/2
 		res := readBytes(t, "cut.pcap", good[:cut], pcap.Options{})
 		lastOff := int64(len(good) - len(pkts[len(pkts)-1].data) - 16)
-		if len(res.errs) != 1 || res.errs[0].Line != int64(len(pkts)) || res.errs[0].Offset != lastOff ||
-			!strings.Contains(res.errs[0].Error(), fmt.Sprintf("cut.pcap:%d: file ends inside a packet record", len(pkts))) {
-			t.Errorf("errors: %v (want packet %d at offset %d)", res.errs, len(pkts), lastOff)
+		if len(res.Bad) != 1 || res.Bad[0].Line != int64(len(pkts)) || res.Bad[0].Offset != lastOff ||
+			!strings.Contains(res.Bad[0].Error(), fmt.Sprintf("cut.pcap:%d: file ends inside a packet record", len(pkts))) {
+			t.Errorf("errors: %v (want packet %d at offset %d)", res.Bad, len(pkts), lastOff)
 		}
-		if res.fatal != nil || len(res.kind(telemetry.KindDNS)) != 1 || len(res.kind(telemetry.KindConn)) != 1 {
-			t.Errorf("fatal %v, %d events", res.fatal, len(res.events))
+		if res.Err != nil || len(res.Kind(telemetry.KindDNS)) != 1 || len(res.Kind(telemetry.KindConn)) != 1 {
+			t.Errorf("fatal %v, %d events", res.Err, len(res.Events))
 		}
 	})
 	t.Run("truncated gzip", func(t *testing.T) {
@@ -420,15 +417,15 @@ func TestBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := drain(t, rd)
-		if res.fatal == nil || !strings.Contains(res.fatal.Error(), "cut.pcap.gz") {
-			t.Errorf("fatal = %v; want the read error naming the file", res.fatal)
+		res := readertest.Drain(t, rd)
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "cut.pcap.gz") {
+			t.Errorf("fatal = %v; want the read error naming the file", res.Err)
 		}
 	})
 	t.Run("corrupt DNS checksums", func(t *testing.T) {
 		res := readPath(t, filepath.Join("testdata", "dns_dns-corrupt.pcap"), pcap.Options{})
 		var got []string
-		for _, e := range res.errs {
+		for _, e := range res.Bad {
 			got = append(got, e.Error())
 		}
 		want := []string{
@@ -438,14 +435,14 @@ func TestBadInput(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("(-want +got)\n%s", d)
 		}
-		if len(res.kind(telemetry.KindDNS)) != 0 || len(res.kind(telemetry.KindConn)) != 1 {
-			t.Errorf("events: %d", len(res.events))
+		if len(res.Kind(telemetry.KindDNS)) != 0 || len(res.Kind(telemetry.KindConn)) != 1 {
+			t.Errorf("events: %d", len(res.Events))
 		}
 	})
 	t.Run("malformed SVCB record", func(t *testing.T) {
 		res := readPath(t, filepath.Join("testdata", "dns-svcb-rdlength-mismatch.pcap"), pcap.Options{})
-		if len(res.errs) != 1 || res.errs[0].Line != 1 || res.errs[0].Offset != 24 || !strings.Contains(res.errs[0].Error(), "(SVCB)") {
-			t.Errorf("errors: %v", res.errs)
+		if len(res.Bad) != 1 || res.Bad[0].Line != 1 || res.Bad[0].Offset != 24 || !strings.Contains(res.Bad[0].Error(), "(SVCB)") {
+			t.Errorf("errors: %v", res.Bad)
 		}
 	})
 	t.Run("malformed frames", func(t *testing.T) {
@@ -456,9 +453,7 @@ func TestBadInput(t *testing.T) {
 			packet{sec: 1, data: ether(0x0806, make([]byte, 28))},                                                // ARP: not an error
 		)
 		res := readBytes(t, "bad.pcap", b, pcap.Options{})
-		if len(res.errs) != 3 || res.errs[0].Line != 1 || res.errs[1].Line != 2 || res.errs[2].Line != 3 {
-			t.Errorf("errors: %v", res.errs)
-		}
+		readertest.CheckBad(t, res, "bad.pcap", 1, 2, 3)
 	})
 }
 
@@ -488,10 +483,10 @@ func TestTCPReassembly(t *testing.T) {
 		toC(rsn+1+38, fACK|fFIN, "", 10),
 	)
 	res := readBytes(t, "tcp.pcap", b, pcap.Options{})
-	if len(res.errs) > 0 || res.fatal != nil {
-		t.Fatalf("errors %v %v", res.errs, res.fatal)
+	if len(res.Bad) > 0 || res.Err != nil {
+		t.Fatalf("errors %v %v", res.Bad, res.Err)
 	}
-	http := res.kind(telemetry.KindHTTP)
+	http := res.Kind(telemetry.KindHTTP)
 	if len(http) != 1 {
 		t.Fatalf("%d HTTP events", len(http))
 	}
@@ -501,7 +496,7 @@ func TestTCPReassembly(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got)\n%s", d)
 	}
-	conn := res.kind(telemetry.KindConn)
+	conn := res.Kind(telemetry.KindConn)
 	if len(conn) != 1 {
 		t.Fatalf("%d conn events", len(conn))
 	}
@@ -545,12 +540,12 @@ func TestDNSOverTCP(t *testing.T) {
 	)
 	res := readBytes(t, "dnstcp.pcap", b, pcap.Options{})
 	var got []string
-	for _, ev := range res.kind(telemetry.KindDNS) {
+	for _, ev := range res.Kind(telemetry.KindDNS) {
 		got = append(got, fmt.Sprintf("%s %s %s %v %d", ev.Proto, ev.Query, ev.QType, ev.Answers, ev.Time.Unix()))
 	}
 	want := []string{"tcp a.example A [192.0.2.1] 1", "tcp b.example A [192.0.2.2] 1"}
-	if d := cmp.Diff(want, got); d != "" || len(res.errs) > 0 {
-		t.Errorf("(-want +got)\n%s\nerrors %v", d, res.errs)
+	if d := cmp.Diff(want, got); d != "" || len(res.Bad) > 0 {
+		t.Errorf("(-want +got)\n%s\nerrors %v", d, res.Bad)
 	}
 }
 
@@ -565,7 +560,7 @@ func TestFlowLimits(t *testing.T) {
 	// The first flow again, three minutes later: a new flow after the idle timeout.
 	pkts = append(pkts, packet{sec: 190, data: pkts[0].data})
 	res := readBytes(t, "flows.pcap", pcapBytes(1, pkts...), pcap.Options{MaxFlows: 10})
-	conn := res.kind(telemetry.KindConn)
+	conn := res.Kind(telemetry.KindConn)
 	if len(conn) != 51 {
 		t.Fatalf("%d conn events, want 51", len(conn))
 	}

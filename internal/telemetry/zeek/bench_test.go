@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
 )
 
@@ -123,7 +124,7 @@ func BenchmarkZeekTSVSSL(b *testing.B)  { benchData(); benchTSV(b, benchSSL) }
 // steady state allocates nothing per event.
 func BenchmarkZeekTSVNext(b *testing.B) {
 	benchData()
-	r, err := zeek.TSV{}.Open(&loop{data: benchConn}, "bench.log")
+	r, err := zeek.TSV{}.Open(&readertest.Loop{Data: benchConn}, "bench.log")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,21 +135,6 @@ func BenchmarkZeekTSVNext(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// loop replays data forever.
-type loop struct {
-	data []byte
-	off  int
-}
-
-func (l *loop) Read(p []byte) (int, error) {
-	if l.off >= len(l.data) {
-		l.off = 0
-	}
-	n := copy(p, l.data[l.off:])
-	l.off += n
-	return n, nil
 }
 
 // BenchmarkByteLoop is a yardstick for the machine: the speed of a plain

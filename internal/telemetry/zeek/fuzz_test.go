@@ -1,35 +1,17 @@
 package zeek_test
 
 import (
-	"bytes"
-	"io"
 	"testing"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
 )
 
-// drain reads everything a format makes of data: it must end, and every
-// error but the last must be a record error.
-func drain(t *testing.T, f telemetry.Format, data []byte) {
-	r, err := f.Open(bytes.NewReader(data), "fuzz")
-	if err != nil {
-		return
-	}
-	var ev telemetry.Event
-	for i := 0; i <= len(data)+1; i++ {
-		err := r.Next(&ev)
-		if err == io.EOF {
-			if r.Next(&ev) != io.EOF {
-				t.Fatal("Next after EOF did not return EOF")
-			}
-			return
-		}
-		if err != nil && !telemetry.IsRecordError(err) {
-			return // a fatal error (a broken gzip stream) ends the input
-		}
-	}
-	t.Fatalf("more records than lines in %d bytes", len(data))
+// fuzzRead reads everything a format makes of data: it must end within
+// one record a line, and every error but the last must be a record error.
+func fuzzRead(t *testing.T, f telemetry.Format, data []byte) {
+	readertest.Fuzz(t, f, data, "fuzz", len(data)+1, nil)
 }
 
 func FuzzZeekTSV(f *testing.F) {
@@ -39,7 +21,7 @@ func FuzzZeekTSV(f *testing.F) {
 	f.Add([]byte("#fields\tts\tx   label   detailed-label\n1\ta   b   c\n"))
 	f.Add(gz(f, hdr+"1.5\tC1\t10.0.0.1\t1\t10.0.0.2\t53\tq\t-\t-\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		drain(t, zeek.TSV{MaxLineBytes: 4096}, data)
+		fuzzRead(t, zeek.TSV{MaxLineBytes: 4096}, data)
 	})
 }
 
@@ -49,6 +31,6 @@ func FuzzZeekJSON(f *testing.F) {
 	f.Add([]byte(`{"_path":"x509","fingerprint":"AB","certificate.serial":"-0F","san.dns":[],"k\u0065y":null}`))
 	f.Add([]byte(`{"a":[[[[{}]]]],"b":"\ud83d\ude00","c":-1.5e3}` + "\n{bad\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		drain(t, zeek.JSON{MaxLineBytes: 4096}, data)
+		fuzzRead(t, zeek.JSON{MaxLineBytes: 4096}, data)
 	})
 }

@@ -84,7 +84,6 @@ type jsonReader struct {
 	last    *table
 	arena   textval.Arena
 	keyBuf  []byte
-	err     error
 	// inferred is set once the log name was guessed from the columns of
 	// the first line without _path (files without a telling name).
 	inferred bool

@@ -204,9 +204,7 @@ func splitNames(val []byte, sep byte) ([]string, bool) {
 	for _, part := range bytes.Split(val, []byte{sep}) {
 		if bytes.ContainsRune(part, ' ') {
 			spaced = true
-			for _, p := range strings.Fields(string(part)) {
-				out = append(out, p)
-			}
+			out = append(out, strings.Fields(string(part))...)
 			continue
 		}
 		out = append(out, string(part))

@@ -3,7 +3,6 @@ package zeek_test
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"io"
 	"net/netip"
 	"os"
@@ -17,84 +16,19 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
 )
 
 func sharedZeek(t testing.TB) string {
-	dir := filepath.Join("..", "..", "..", "..", "shared", "data", "telemetry", "zeek")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("shared data not present:", dir)
-	}
-	return dir
+	return readertest.SharedData(t, "telemetry", "zeek")
 }
 
-// result is what reading one input gave.
-type result struct {
-	events []*telemetry.Event
-	n      int // events read
-	bad    []*telemetry.RecordError
-	err    error // the error that ended the input, nil at EOF
-}
-
-func readAll(t testing.TB, f telemetry.Format, r io.Reader, name string) result {
-	return readEach(t, f, r, name, func(ev *telemetry.Event) *telemetry.Event { return ev.Clone() })
-}
-
-// readEach reads r to the end; keep decides what is kept of each event
-// (nil keeps nothing but still counts it in n).
-func readEach(t testing.TB, f telemetry.Format, r io.Reader, name string, keep func(*telemetry.Event) *telemetry.Event) result {
+// readFileEach reads a file as the scan engine does, sniffed as Zeek TSV or
+// JSON; the format name is "" when neither recognises it.
+func readFileEach(t testing.TB, path string, keep readertest.Keep) (readertest.Result, string) {
 	t.Helper()
-	rd, err := f.Open(r, name)
-	if err != nil {
-		return result{err: err}
-	}
-	var res result
-	var ev telemetry.Event
-	for i := 0; ; i++ {
-		if i > 10_000_000 {
-			t.Fatal("reader does not end")
-		}
-		err := rd.Next(&ev)
-		if err == io.EOF {
-			return res
-		}
-		var re *telemetry.RecordError
-		if errors.As(err, &re) {
-			res.bad = append(res.bad, re)
-			continue
-		}
-		if err != nil {
-			res.err = err
-			return res
-		}
-		res.n++
-		if k := keep(&ev); k != nil {
-			res.events = append(res.events, k)
-		}
-	}
-}
-
-func readString(t testing.TB, f telemetry.Format, s, name string) result {
-	return readAll(t, f, strings.NewReader(s), name)
-}
-
-func readFile(t testing.TB, path string) (result, string) {
-	return readFileEach(t, path, func(ev *telemetry.Event) *telemetry.Event { return ev.Clone() })
-}
-
-func readFileEach(t testing.TB, path string, keep func(*telemetry.Event) *telemetry.Event) (result, string) {
-	t.Helper()
-	in, err := fileio.Open(path, fileio.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	reg := telemetry.NewRegistry(zeek.TSV{}, zeek.JSON{})
-	f, ok := reg.Sniff(in.Head, path)
-	if !ok {
-		return result{}, ""
-	}
-	return readEach(t, f, in.R, path, keep), f.Name()
+	return readertest.ReadFile(t, path, "", keep, zeek.TSV{}, zeek.JSON{})
 }
 
 // TestRealData reads every Zeek log of ../shared: each one must be
@@ -145,8 +79,8 @@ func TestRealData(t *testing.T) {
 			continue
 		}
 		logs++
-		if res.err != nil {
-			t.Errorf("%s: %v", rel, res.err)
+		if res.Err != nil {
+			t.Errorf("%s: %v", rel, res.Err)
 		}
 		if !provenance {
 			t.Errorf("%s: an event without file, line or log name", rel)
@@ -155,9 +89,9 @@ func TestRealData(t *testing.T) {
 			continue
 		}
 		delete(want, rel)
-		if format != w.format || res.n != w.events || len(res.bad) != w.bad {
+		if format != w.format || res.N != w.events || len(res.Bad) != w.bad {
 			t.Errorf("%s: format %s, %d events, %d bad records; want %s, %d, %d (first bad: %v)",
-				rel, format, res.n, len(res.bad), w.format, w.events, w.bad, first(res.bad))
+				rel, format, res.N, len(res.Bad), w.format, w.events, w.bad, res.FirstBad())
 		}
 		if !kind {
 			t.Errorf("%s: an event is not of kind %v", rel, w.kind)
@@ -174,13 +108,6 @@ func TestRealData(t *testing.T) {
 	}
 }
 
-func first(bad []*telemetry.RecordError) error {
-	if len(bad) == 0 {
-		return nil
-	}
-	return bad[0]
-}
-
 // TestRealPinned checks decoded values of real lines against the text.
 func TestRealPinned(t *testing.T) {
 	dir := sharedZeek(t)
@@ -192,8 +119,8 @@ func TestRealPinned(t *testing.T) {
 			}
 			return nil
 		})
-		if len(res.events) == 1 {
-			return res.events[0]
+		if len(res.Events) == 1 {
+			return res.Events[0]
 		}
 		t.Fatalf("%s: no event at line %d", rel, line)
 		return nil
@@ -422,27 +349,18 @@ func TestTSVCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := readString(t, zeek.TSV{}, tt.in, "x.log")
-			if res.err != nil {
-				t.Fatal(res.err)
+			res := readertest.ReadString(t, zeek.TSV{}, tt.in, "x.log")
+			if res.Err != nil {
+				t.Fatal(res.Err)
 			}
 			var got []ev
-			for _, e := range res.events {
+			for _, e := range res.Events {
 				got = append(got, ev{e.Line, e.Kind, e.Log, e.Query, e.Answers, e.TTLs, e.Host, e.URI, e.Label, e.DetailedLabel})
 			}
 			if d := cmp.Diff(tt.want, got, cmpopts.EquateEmpty()); d != "" {
 				t.Errorf("events (-want +got)\n%s", d)
 			}
-			var badAt []int64
-			for _, b := range res.bad {
-				badAt = append(badAt, b.Line)
-				if b.File != "x.log" || !strings.Contains(b.Error(), "x.log:") {
-					t.Errorf("bad record error %q does not name the file and line", b)
-				}
-			}
-			if d := cmp.Diff(tt.badAt, badAt, cmpopts.EquateEmpty()); d != "" {
-				t.Errorf("bad records at lines (-want +got)\n%s (%v)", d, res.bad)
-			}
+			readertest.CheckBad(t, res, "x.log", tt.badAt...)
 		})
 	}
 }
@@ -450,9 +368,10 @@ func TestTSVCases(t *testing.T) {
 func TestLongLine(t *testing.T) {
 	long := "1.5\tC1\t10.0.0.1\t1\t10.0.0.2\t53\t" + strings.Repeat("a", 100<<20) + "\t-\t-\n"
 	in := hdr + long + "1.5\tC1\t10.0.0.1\t1\t10.0.0.2\t53\tafter\t-\t-\n"
-	res := readString(t, zeek.TSV{}, in, "big.log")
-	if res.err != nil || len(res.bad) != 1 || res.bad[0].Line != 9 || len(res.events) != 1 || res.events[0].Query != "after" {
-		t.Fatalf("100 MB line: err %v, bad %v, %d events", res.err, res.bad, len(res.events))
+	res := readertest.ReadString(t, zeek.TSV{}, in, "big.log")
+	readertest.CheckBad(t, res, "big.log", 9)
+	if res.Err != nil || len(res.Events) != 1 || res.Events[0].Query != "after" {
+		t.Fatalf("100 MB line: err %v, bad %v, %d events", res.Err, res.Bad, len(res.Events))
 	}
 }
 
@@ -474,19 +393,19 @@ func TestTruncatedGzip(t *testing.T) {
 	}
 	z := gz(t, sb.String())
 	cut := z[:len(z)*2/3]
-	res := readAll(t, zeek.TSV{}, bytes.NewReader(cut), "cut.log.gz")
-	if res.err == nil || !strings.Contains(res.err.Error(), "cut.log.gz") || !strings.Contains(res.err.Error(), "line") {
-		t.Fatalf("want an error naming file and line, got %v", res.err)
+	res := readertest.ReadBytes(t, zeek.TSV{}, cut, "cut.log.gz")
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "cut.log.gz") || !strings.Contains(res.Err.Error(), "line") {
+		t.Fatalf("want an error naming file and line, got %v", res.Err)
 	}
-	if len(res.events) < 1000 || len(res.events) >= 5000 {
-		t.Fatalf("%d events kept before the cut", len(res.events))
+	if len(res.Events) < 1000 || len(res.Events) >= 5000 {
+		t.Fatalf("%d events kept before the cut", len(res.Events))
 	}
 	// through fileio.Open too, as the scan engine reads files
 	path := filepath.Join(t.TempDir(), "cut.log.gz")
 	os.WriteFile(path, cut, 0o644)
-	fr, format := readFile(t, path)
-	if format != "zeek" || fr.err == nil || len(fr.events) != len(res.events) {
-		t.Fatalf("via fileio: format %q err %v, %d events", format, fr.err, len(fr.events))
+	fr, format := readFileEach(t, path, readertest.Clone)
+	if format != "zeek" || fr.Err == nil || len(fr.Events) != len(res.Events) {
+		t.Fatalf("via fileio: format %q err %v, %d events", format, fr.Err, len(fr.Events))
 	}
 }
 
@@ -522,19 +441,15 @@ not json
 {"_path":"conn","ts":2.5,"id.orig_h":"10.0.0.1","orig_bytes":10,"resp_bytes":20,"duration":1.25,"conn_state":"SF"} trailing
 {"_path":"conn","ts":2.5,"id.orig_h":"10.0.0.1","orig_bytes":10,"resp_bytes":20,"duration":1.25,"conn_state":"SF","label":"x"}
 `
-	res := readString(t, zeek.JSON{}, in, "mixed.json")
-	if res.err != nil {
-		t.Fatal(res.err)
+	res := readertest.ReadString(t, zeek.JSON{}, in, "mixed.json")
+	if res.Err != nil {
+		t.Fatal(res.Err)
 	}
-	if len(res.events) != 3 || len(res.bad) != 3 {
-		t.Fatalf("%d events %d bad: %v", len(res.events), len(res.bad), res.bad)
+	if len(res.Events) != 3 || len(res.Bad) != 3 {
+		t.Fatalf("%d events %d bad: %v", len(res.Events), len(res.Bad), res.Bad)
 	}
-	for i, line := range []int64{3, 4, 5} {
-		if res.bad[i].Line != line {
-			t.Errorf("bad record %d at line %d, want %d", i, res.bad[i].Line, line)
-		}
-	}
-	dns, http, conn := res.events[0], res.events[1], res.events[2]
+	readertest.CheckBad(t, res, "mixed.json", 3, 4, 5)
+	dns, http, conn := res.Events[0], res.Events[1], res.Events[2]
 	if dns.Kind != telemetry.KindDNS || dns.Query != "q.example" || !cmp.Equal(dns.Answers, []string{"1.2.3.4", "ca.example"}) ||
 		!cmp.Equal(dns.TTLs, []float64{60, 7}) || dns.DstPort != 53 || dns.Time != time.Unix(1, 5e8).UTC() {
 		t.Errorf("dns = %+v", dns)
@@ -552,23 +467,13 @@ not json
 // event.
 func TestNoAllocs(t *testing.T) {
 	conn, dns, ssl := genAll(1 << 20)
-	for _, data := range [][]byte{conn, dns, ssl} {
-		r, err := zeek.TSV{}.Open(&loop{data: data}, "a.log")
+	for log, data := range map[string][]byte{"conn": conn, "dns": dns, "ssl": ssl} {
+		r, err := zeek.TSV{}.Open(&readertest.Loop{Data: data}, "a.log")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ev telemetry.Event
-		for i := 0; i < 1000; i++ { // warm up buffers
-			if err := r.Next(&ev); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if n := testing.AllocsPerRun(5000, func() {
-			if err := r.Next(&ev); err != nil {
-				t.Fatal(err)
-			}
-		}); n != 0 {
-			t.Errorf("%s: %v allocations per event", ev.Log, n)
+		if n := readertest.AllocsPerEvent(t, r, 1000, 5000); n != 0 {
+			t.Errorf("%s: %v allocations per event", log, n)
 		}
 	}
 }

@@ -350,15 +350,6 @@ func digits(s string) (int, bool) {
 	return n, len(s) > 0
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
 // lowerHex marks the bytes 0-9 and a-f.
 var lowerHex = func() (t [256]bool) {
 	for _, c := range "0123456789abcdef" {
