@@ -2,7 +2,6 @@ package behavior
 
 import (
 	"fmt"
-	"hash/maphash"
 	"net/netip"
 	"sort"
 )
@@ -15,89 +14,11 @@ import (
 // before, when nobody gave it to Y, is Y using X's answer. Linked over
 // several addresses, with nobody else in between, X and Y are one host.
 
-// answerRef is the latest DNS answer naming an address.
-type answerRef struct {
-	src netip.Addr
-	ms  int64
-}
-
-// answerCache maps an address to the latest answer that named it, in two
-// generations like nameCache, so that it holds at most max entries.
-type answerCache struct {
-	max      int
-	cur, old map[netip.Addr]answerRef
-}
-
-func newAnswerCache(max int) answerCache {
-	return answerCache{max: max, cur: map[netip.Addr]answerRef{}}
-}
-
-func (c *answerCache) put(ip, src netip.Addr, ms int64) {
-	if c.max <= 0 {
-		return
-	}
-	if _, ok := c.cur[ip]; !ok && len(c.cur) >= (c.max+1)/2 {
-		c.old, c.cur = c.cur, make(map[netip.Addr]answerRef, len(c.cur))
-	}
-	c.cur[ip] = answerRef{src: src, ms: ms}
-}
-
-func (c *answerCache) get(ip netip.Addr) (answerRef, bool) {
-	if r, ok := c.cur[ip]; ok {
-		return r, true
-	}
-	r, ok := c.old[ip]
-	return r, ok
-}
-
-func (c *answerCache) merge(o *answerCache) {
-	for k, v := range o.old {
-		c.put(k, v.src, v.ms)
-	}
-	for k, v := range o.cur {
-		c.put(k, v.src, v.ms)
-	}
-}
-
 // aliasLink counts the connections of one address that used another's
 // answers, and the distinct addresses they went to.
 type aliasLink struct {
 	connections int64
 	addrs       distinct
-}
-
-// maxLinks bounds the link table; links beyond it are not recorded.
-const maxLinks = 4096
-
-var linkSeed = maphash.MakeSeed()
-
-// linkAnswer records a link when a record from src to dst at ms used the
-// answer another address of the other family received at most AliasWindow
-// before, both addresses being internal. It returns that address and the
-// name it resolved.
-func (a *Analyzer) linkAnswer(src, dst netip.Addr, ms int64) (netip.Addr, string) {
-	w := a.cfg.AliasWindow.Milliseconds()
-	if w <= 0 {
-		return netip.Addr{}, ""
-	}
-	ref, ok := a.answers.get(dst)
-	if !ok || ref.src == src || ref.src.Is4() == src.Is4() || ms < ref.ms || ms-ref.ms > w ||
-		!a.cfg.isInternal(src) || !a.cfg.isInternal(ref.src) {
-		return netip.Addr{}, ""
-	}
-	k := [2]netip.Addr{ref.src, src}
-	l := a.links[k]
-	if l == nil {
-		if len(a.links) >= maxLinks {
-			return ref.src, a.names.get(ref.src, dst)
-		}
-		l = &aliasLink{}
-		a.links[k] = l
-	}
-	l.connections++
-	b := dst.As16()
-	l.addrs.add(maphash.Bytes(linkSeed, b[:]))
-	return ref.src, a.names.get(ref.src, dst)
 }
 
 // hostAlias is the other address of a dual-stack host and the evidence.
@@ -112,7 +33,7 @@ type hostAlias struct {
 // when its links reach AliasMinAddrs distinct destinations and neither
 // address qualifies with a third one (ambiguous links, as from a shared
 // resolver, are ignored).
-func (a *Analyzer) aliases() map[netip.Addr]hostAlias {
+func (a *Analyzer) aliases(links map[[2]netip.Addr]*aliasLink) map[netip.Addr]hostAlias {
 	type cand struct {
 		k    [2]netip.Addr
 		l    *aliasLink
@@ -120,7 +41,7 @@ func (a *Analyzer) aliases() map[netip.Addr]hostAlias {
 	}
 	var cs []cand
 	partners := map[netip.Addr]int{}
-	for k, l := range a.links {
+	for k, l := range links {
 		n := l.addrs.estimate()
 		if n < int64(max(a.cfg.AliasMinAddrs, 1)) {
 			continue

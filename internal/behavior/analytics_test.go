@@ -333,8 +333,10 @@ func TestHTTPAndTLSSeries(t *testing.T) {
 }
 
 func TestSeriesBoundKeepsBeacons(t *testing.T) {
+	// 5,001 series, MaxSeries 2,000: all are held while reading (up to
+	// 4×MaxSeries), and Finish keeps those with the most records
 	cfg := behavior.DefaultConfig()
-	cfg.MaxSeries = 100
+	cfg.MaxSeries = 2000
 	rng := rand.New(rand.NewPCG(15, 16))
 	var p ports
 	flows := beacon(rng, beaconSpec{interval: time.Minute, jitter: 0.2, span: 10 * time.Hour}, hostAddr(1), extAddr(1), &p)

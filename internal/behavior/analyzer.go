@@ -5,21 +5,27 @@
 // measurements behind it and the modifiers (known-benign lists, rarity)
 // applied, so that an analyst can see why something was flagged.
 //
-// An Analyzer keeps bounded state per series (see the README for the limits)
-// and is not safe for concurrent use: feed one from one goroutine, or shard
-// events by source address (Shard) over several and Merge them.
+// An Analyzer keeps each series' records (bounded, see the README for the
+// limits) until Finish, so that its findings do not depend on the order the
+// events came in. It is not safe for concurrent use: feed one from one
+// goroutine, or shard events by source address (Shard) over several and
+// Merge them.
 package behavior
 
 import (
+	"cmp"
 	"hash/maphash"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
 
-// Analyzer accumulates events and computes detections.
+// Analyzer accumulates events and computes detections. Finish returns the
+// same detections for any order of the same events and any sharding: series
+// keep their records until Finish, and every bound and sample is chosen by
+// the data (see bound.go).
 type Analyzer struct {
 	cfg    Config
 	benign Benign
@@ -27,29 +33,29 @@ type Analyzer struct {
 	series  map[seriesKey]*series
 	domains map[domainKey]*domainState
 	hosts   map[netip.Addr]*hostState
-	names   nameCache
-	answers answerCache                  // address → latest DNS answer, for dual-stack links
-	links   map[[2]netip.Addr]*aliasLink // (resolving address, connecting address)
+	names   map[[2]netip.Addr]*addrNames // (source, address) → what the source was told about it
 
-	files   []string
-	fileIdx map[string]uint32
+	seriesBound, domainBound, hostBound, nameBound hashBound
 
+	files map[string]string // interned file names
+
+	any         bool
 	first, last int64 // ms, the observed period
 	stats       Stats
 }
 
 // Stats counts what the analyzer saw and dropped.
 type Stats struct {
-	Events   int64 // events observed
-	Used     int64 // events that fed at least one analytic
-	Skipped  int64 // events outside the analysed directions or destinations
-	NoSource int64 // connection records in which the source sent no packet (backscatter): not contacts, skipped
-	Evicted  int64 // series dropped to stay within MaxSeries
-	Late     int64 // records too far out of time order to enter interval statistics
-	Series   int   // series tracked at Finish
-	Domains  int   // (source, registered domain) pairs tracked for tunnelling
-	Hosts    int   // sources tracked for DGA
-	Findings int   // findings returned by Finish
+	Events    int64 // events observed
+	Used      int64 // events that fed at least one analytic
+	Skipped   int64 // events outside the analysed directions or destinations
+	NoSource  int64 // connection records in which the source sent no packet (backscatter): not contacts, skipped
+	Evicted   int64 // series, DNS tunnel and DGA states dropped (or refused) to stay within MaxSeries
+	Truncated int64 // records beyond MaxRecords of their series: counted, not analysed
+	Series    int   // series tracked at Finish
+	Domains   int   // (source, registered domain) pairs tracked for tunnelling
+	Hosts     int   // sources tracked for DGA
+	Findings  int   // findings returned by Finish
 }
 
 // New returns an analyzer. benign may be nil.
@@ -57,19 +63,23 @@ func New(cfg Config, benign Benign) *Analyzer {
 	if cfg.MaxSeries <= 0 {
 		cfg.MaxSeries = DefaultConfig().MaxSeries
 	}
-	if cfg.MaxPending < 2 {
-		cfg.MaxPending = 2
+	if cfg.MaxRecords <= 0 {
+		cfg.MaxRecords = defaultMaxRecords
 	}
+	// While reading, up to 4×MaxSeries series are held, chosen by hash of
+	// their key; Finish keeps the MaxSeries with the most records.
 	return &Analyzer{
-		cfg:     cfg,
-		benign:  benign,
-		series:  make(map[seriesKey]*series),
-		domains: make(map[domainKey]*domainState),
-		hosts:   make(map[netip.Addr]*hostState),
-		names:   newNameCache(cfg.MaxNames),
-		answers: newAnswerCache(cfg.MaxNames),
-		links:   make(map[[2]netip.Addr]*aliasLink),
-		fileIdx: make(map[string]uint32),
+		cfg:         cfg,
+		benign:      benign,
+		series:      make(map[seriesKey]*series),
+		domains:     make(map[domainKey]*domainState),
+		hosts:       make(map[netip.Addr]*hostState),
+		names:       make(map[[2]netip.Addr]*addrNames),
+		seriesBound: newHashBound(4 * cfg.MaxSeries),
+		domainBound: newHashBound(4 * cfg.MaxSeries),
+		hostBound:   newHashBound(4 * cfg.MaxSeries),
+		nameBound:   newHashBound(max(cfg.MaxNames, 0)),
+		files:       make(map[string]string),
 	}
 }
 
@@ -155,27 +165,26 @@ func hasUpper(s string) bool {
 }
 
 func (a *Analyzer) seen(ms int64) {
-	if a.first == 0 && a.last == 0 || ms < a.first {
+	if !a.any || ms < a.first {
 		a.first = ms
 	}
-	if ms > a.last {
+	if !a.any || ms > a.last {
 		a.last = ms
 	}
+	a.any = true
 }
 
 func (a *Analyzer) sampleOf(ev *telemetry.Event) sample {
-	i, ok := a.fileIdx[ev.File]
+	f, ok := a.files[ev.File]
 	if !ok {
-		i = uint32(len(a.files))
-		f := cloneName(ev.File)
-		a.files = append(a.files, f)
-		a.fileIdx[f] = i
+		f = cloneName(ev.File)
+		a.files[f] = f
 	}
 	line := ev.Line
 	if line <= 0 {
 		line = -ev.Offset - 1 // negative: a byte offset
 	}
-	return sample{file: i, line: line}
+	return sample{ms: ev.Time.UnixMilli(), file: f, line: line}
 }
 
 // skipDst reports destinations that are never C2: multicast, broadcast,
@@ -213,60 +222,58 @@ func (a *Analyzer) observeFlow(ev *telemetry.Event, l layer, name string) {
 	}
 	a.stats.Used++
 	ms := ev.Time.UnixMilli()
-	r := rec{start: ms, size: sizeUnknown, port: ev.SrcPort}
+	var dur uint32
 	if d := ev.Duration.Milliseconds(); d > 0 {
-		r.dur = uint32(min(d, int64(sizeUnknown-1)))
+		dur = uint32(min(d, int64(sizeUnknown-1)))
 	}
 	proto := ev.Proto
 	if l == layerApp {
 		proto = "tcp"
 	}
-	r.tcp = proto == "tcp"
+	size := uint32(sizeUnknown)
 	if b := max(ev.SrcBytes, 0) + max(ev.DstBytes, 0); l == layerConn || b > 0 {
-		r.size = uint32(min(b, int64(sizeUnknown-1)))
+		size = uint32(min(b, int64(sizeUnknown-1)))
 	}
+	r := newRec(ms, dur, size, ev.SrcPort, proto == "tcp")
 	smp := a.sampleOf(ev)
 
-	s := a.get(seriesKey{src: src, dst: dst, layer: l}, proto, ev.DstPort)
-	s.observe(r, &a.cfg, smp)
-	own := a.names.get(src, dst)
-	if own == "" {
-		// nobody gave this source the address: did its other address
-		// (dual-stack host) just resolve it?
-		if alias, aname := a.linkAnswer(src, dst, ms); alias.IsValid() && l == layerConn && name == "" {
-			name = aname
+	if s := a.get(seriesKey{src: src, dst: dst, layer: l}, proto, ev.DstPort); s != nil {
+		s.observe(r, ms, &a.cfg, smp)
+		if name != "" {
+			s.addName(name)
 		}
 	}
-	if l == layerConn {
-		if name == "" {
-			name = own
-		}
-	} else if name != "" {
-		a.names.put(src, dst, name)
-	}
+	// Connection records join a name's series at Finish, when every DNS
+	// answer, SNI and Host that named the address is known (nameSeries).
 	if name != "" {
-		s.addName(name)
-		ns := a.get(seriesKey{src: src, name: name, layer: l}, proto, ev.DstPort)
-		ns.addDst(dst)
-		ns.observe(r, &a.cfg, smp)
+		a.nameAddr(src, dst, name, ms, false)
+		if ns := a.get(seriesKey{src: src, name: name, layer: l}, proto, ev.DstPort); ns != nil {
+			ns.addDst(dst)
+			ns.observe(r, ms, &a.cfg, smp)
+		}
 	}
 }
 
-// get returns the series for k, creating it (and evicting if full).
+// get returns the series for k, creating it, or nil when the bound refuses
+// it.
 func (a *Analyzer) get(k seriesKey, proto string, port uint16) *series {
 	s, ok := a.series[k]
-	if ok {
-		if port != s.port {
-			s.multiPort = true
+	if !ok {
+		if !a.seriesBound.admits(hashSeriesKey(k)) {
+			a.stats.Evicted++
+			return nil
 		}
-		return s
+		k.name = cloneName(k.name)
+		s = newSeries(internProto(proto), port)
+		a.series[k] = s
+		if a.seriesBound.over(len(a.series)) {
+			a.stats.Evicted += int64(trimByHash(a.series, hashSeriesKey, &a.seriesBound))
+			if _, ok := a.series[k]; !ok {
+				return nil
+			}
+		}
 	}
-	if len(a.series) >= a.cfg.MaxSeries {
-		a.evict()
-	}
-	k.name = cloneName(k.name)
-	s = &series{port: port, proto: internProto(proto)}
-	a.series[k] = s
+	s.see(proto, port)
 	return s
 }
 
@@ -278,16 +285,22 @@ func internProto(p string) string {
 		return "udp"
 	case "icmp":
 		return "icmp"
+	case "dns":
+		return "dns"
 	case "":
 		return ""
 	}
 	return cloneName(p)
 }
 
-// evict frees a quarter of the series table, dropping the series with the
-// fewest records first (ties: the one seen least recently). Long-lived
-// beacons have many records and survive; one-off contacts go first.
-func (a *Analyzer) evict() {
+// trimSeries keeps MaxSeries series at Finish: those with the fewest
+// records go first (ties: the one last seen earliest, then the key), so
+// long-lived beacons survive and one-off contacts go.
+func (a *Analyzer) trimSeries() {
+	a.stats.Evicted += int64(trimByHash(a.series, hashSeriesKey, &a.seriesBound))
+	if len(a.series) <= a.cfg.MaxSeries {
+		return
+	}
 	type cand struct {
 		k     seriesKey
 		count int64
@@ -297,13 +310,16 @@ func (a *Analyzer) evict() {
 	for k, s := range a.series {
 		cs = append(cs, cand{k, s.count, s.last})
 	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].count != cs[j].count {
-			return cs[i].count < cs[j].count
+	slices.SortFunc(cs, func(x, y cand) int {
+		if c := cmp.Or(cmp.Compare(x.count, y.count), cmp.Compare(x.last, y.last)); c != 0 {
+			return c
 		}
-		return cs[i].last < cs[j].last
+		if keyLess(x.k, y.k) {
+			return -1
+		}
+		return 1
 	})
-	n := max(len(cs)/4, 1)
+	n := len(cs) - a.cfg.MaxSeries
 	for _, c := range cs[:n] {
 		delete(a.series, c.k)
 	}
@@ -311,108 +327,68 @@ func (a *Analyzer) evict() {
 }
 
 // Merge adds everything b observed to a; b must not be used afterwards.
-// Exact when a and b saw disjoint sources (see Shard).
+// Exact for any split of the events (Shard's split by source address keeps
+// it cheap: no series is in two analyzers).
 func (a *Analyzer) Merge(b *Analyzer) {
-	if b.first != 0 || b.last != 0 {
+	if b.any {
 		a.seen(b.first)
 		a.seen(b.last)
 	}
-	remap := make([]uint32, len(b.files))
-	for i, f := range b.files {
-		j, ok := a.fileIdx[f]
-		if !ok {
-			j = uint32(len(a.files))
-			a.files = append(a.files, f)
-			a.fileIdx[f] = j
+	for f := range b.files {
+		if _, ok := a.files[f]; !ok {
+			a.files[f] = f
 		}
-		remap[i] = j
 	}
+	a.seriesBound.tighten(b.seriesBound)
 	for k, s := range b.series {
-		for i := range s.samples[:s.nsample] {
-			s.samples[i].file = remap[s.samples[i].file]
+		if !a.seriesBound.admits(hashSeriesKey(k)) {
+			continue
 		}
 		if t, ok := a.series[k]; ok {
 			t.mergeFrom(s, &a.cfg)
 			continue
 		}
-		if len(a.series) >= a.cfg.MaxSeries {
-			a.evict()
-		}
 		a.series[k] = s
 	}
+	if a.seriesBound.over(len(a.series)) {
+		a.stats.Evicted += int64(trimByHash(a.series, hashSeriesKey, &a.seriesBound))
+	}
+	a.domainBound.tighten(b.domainBound)
 	for k, d := range b.domains {
+		if !a.domainBound.admits(hashDomainKey(k)) {
+			continue
+		}
 		if t, ok := a.domains[k]; ok {
 			t.merge(d)
 			continue
 		}
 		a.domains[k] = d
 	}
+	a.hostBound.tighten(b.hostBound)
 	for k, h := range b.hosts {
+		if !a.hostBound.admits(hashAddr(k)) {
+			continue
+		}
 		if t, ok := a.hosts[k]; ok {
 			t.merge(h)
 			continue
 		}
 		a.hosts[k] = h
 	}
-	a.names.merge(&b.names)
-	a.answers.merge(&b.answers)
-	for k, l := range b.links {
-		if t, ok := a.links[k]; ok {
-			t.connections += l.connections
-			t.addrs.merge(&l.addrs)
+	a.nameBound.tighten(b.nameBound)
+	for k, n := range b.names {
+		if !a.nameBound.admits(hashPair(k)) {
 			continue
 		}
-		if len(a.links) < maxLinks {
-			a.links[k] = l
+		if t, ok := a.names[k]; ok {
+			t.merge(n, a.cfg.maxRecords())
+			continue
 		}
+		a.names[k] = n
 	}
 	a.stats.NoSource += b.stats.NoSource
 	a.stats.Events += b.stats.Events
 	a.stats.Used += b.stats.Used
 	a.stats.Skipped += b.stats.Skipped
 	a.stats.Evicted += b.stats.Evicted
-}
-
-// nameCache remembers which name a source resolved (or sent as SNI / Host)
-// for an address, so that connection records can join the name's series.
-// It holds at most max entries in two generations: when the current one is
-// full it becomes the old one and the previous old one is dropped.
-type nameCache struct {
-	max      int
-	cur, old map[[2]netip.Addr]string
-}
-
-func newNameCache(max int) nameCache {
-	return nameCache{max: max, cur: map[[2]netip.Addr]string{}}
-}
-
-func (c *nameCache) put(src, ip netip.Addr, name string) {
-	if c.max <= 0 {
-		return
-	}
-	k := [2]netip.Addr{src, ip}
-	if v, ok := c.cur[k]; ok && v == name {
-		return
-	}
-	if len(c.cur) >= (c.max+1)/2 {
-		c.old, c.cur = c.cur, make(map[[2]netip.Addr]string, len(c.cur))
-	}
-	c.cur[k] = cloneName(name)
-}
-
-func (c *nameCache) get(src, ip netip.Addr) string {
-	k := [2]netip.Addr{src, ip}
-	if v, ok := c.cur[k]; ok {
-		return v
-	}
-	return c.old[k]
-}
-
-func (c *nameCache) merge(o *nameCache) {
-	for k, v := range o.old {
-		c.put(k[0], k[1], v)
-	}
-	for k, v := range o.cur {
-		c.put(k[0], k[1], v)
-	}
 }

@@ -94,10 +94,10 @@ type Config struct {
 	AliasMinAddrs int
 
 	// Bounds on memory.
-	MaxSeries  int // series tracked at once (see README: eviction policy)
-	MaxPending int // raw records buffered per series before they are folded into sketches
+	MaxSeries  int // series (and DNS tunnel, DGA states) analysed; see README: bounds
+	MaxRecords int // records analysed per series: the earliest are kept
 	MaxBuckets int // buckets per sketch
-	MaxNames   int // (source, address) → name associations remembered from DNS, TLS and HTTP
+	MaxNames   int // (source, address) pairs whose names (DNS, TLS, HTTP) are remembered
 }
 
 // BeaconWeights are the weights of the beacon score's parts. Parts that
@@ -140,8 +140,9 @@ type BenignRule struct {
 //     (VendorServices, Networks) are on; no Locator.
 //   - Dual-stack hosts: answer → connection within 10 s, over at least 3
 //     addresses.
-//   - Memory: 250,000 series, 32 pending records per series, 128 buckets per
-//     sketch, 200,000 name associations.
+//   - Memory: 250,000 series, 131,072 records per series (three weeks of a
+//     15 s beacon), 128 buckets per sketch, 200,000 (source, address) pairs
+//     with names.
 func DefaultConfig() Config {
 	services, networks := mustVendorData()
 	return Config{
@@ -192,7 +193,7 @@ func DefaultConfig() Config {
 		AliasWindow:      10 * time.Second,
 		AliasMinAddrs:    3,
 		MaxSeries:        250_000,
-		MaxPending:       32,
+		MaxRecords:       defaultMaxRecords,
 		MaxBuckets:       128,
 		MaxNames:         200_000,
 	}
@@ -263,6 +264,15 @@ func (c *Config) rule(list string) BenignRule {
 		}
 	}
 	return BenignRule{List: list, Factor: 1, Why: "listed, but not as benign infrastructure"}
+}
+
+const defaultMaxRecords = 1 << 17
+
+func (c *Config) maxRecords() int {
+	if c.MaxRecords <= 0 {
+		return defaultMaxRecords
+	}
+	return c.MaxRecords
 }
 
 func (c *Config) isInternal(a netip.Addr) bool {

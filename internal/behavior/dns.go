@@ -1,9 +1,10 @@
 package behavior
 
 import (
-	"hash/maphash"
+	"cmp"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,39 +22,41 @@ type domainKey struct {
 
 // domainState accumulates what tunnelling looks like: many distinct, long,
 // random-looking subdomains and TXT / NULL queries. Per-name measurements
-// are taken over the distinct subdomains that enter the distinct-count
-// sample, a uniform sample once the count passes the exact limit.
+// are taken over the distinct-count sample (the subdomains of smallest
+// hash), a uniform sample once the count passes the exact limit, and
+// computed at Finish so that they do not depend on arrival order.
 type domainState struct {
-	queries   int64
-	txtNull   int64
-	first     int64
-	last      int64
-	distinct  distinct
-	sampled   int64   // distinct subdomains measured
-	lenSum    float64 // their lengths
-	entropy   float64 // sum of their per-name Shannon entropy (bits per character)
-	maxLen    int
-	examples  [3]string
-	nexamples uint8
-	smp       sample
+	queries int64
+	txtNull int64
+	first   int64
+	last    int64
+	subs    kmv[subdomain]
+	maxLen  int
+	smp     samples
+}
+
+// subdomain is what a distinct subdomain contributes to the measurements.
+type subdomain struct {
+	query   string // the full name, for the examples
+	length  int
+	entropy float64 // bits per character
 }
 
 // hostState accumulates the failed (NXDOMAIN) registered domains of one
 // source for DGA detection.
 type hostState struct {
-	queried    distinct // registered domains queried
-	failed     distinct // registered domains with an NXDOMAIN answer
-	improbable int64    // failed domains (sampled) less probable than 90 % of popular names
-	measured   int64    // failed domains measured
-	nllSum     float64
-	first      int64
-	last       int64
-	examples   [5]string
-	nexamples  uint8
-	smp        sample
+	queried distinct     // registered domains queried
+	failed  kmv[failure] // registered domains with an NXDOMAIN answer
+	first   int64
+	last    int64
+	smp     samples
 }
 
-var nameSeed = maphash.MakeSeed()
+// failure is one failed registered domain and its improbability.
+type failure struct {
+	domain string
+	nll    float64
+}
 
 func (a *Analyzer) observeDNS(ev *telemetry.Event) {
 	src, dst := ev.SrcIP.Unmap(), ev.DstIP.Unmap()
@@ -79,76 +82,114 @@ func (a *Analyzer) observeDNS(ev *telemetry.Event) {
 	ms := ev.Time.UnixMilli()
 	smp := a.sampleOf(ev)
 
-	// the answers tell which name later connections to an address belong to
+	// the answers tell which name connections to an address belong to
 	for _, ans := range ev.Answers {
 		if ip, err := netip.ParseAddr(ans); err == nil {
-			a.names.put(src, ip.Unmap(), q)
-			a.answers.put(ip.Unmap(), src, ms)
+			a.nameAddr(src, ip.Unmap(), q, ms, true)
 		}
 	}
 
 	// the query series: when the source asks for this name
-	r := rec{start: ms, size: sizeUnknown, port: ev.SrcPort}
-	s := a.get(seriesKey{src: src, name: q, layer: layerDNS}, "dns", 53)
-	s.observe(r, &a.cfg, smp)
-
-	// tunnelling, per registered domain
-	dk := domainKey{src: src, domain: reg}
-	d := a.domains[dk]
-	if d == nil {
-		if len(a.domains) >= a.cfg.MaxSeries {
-			a.evictDomains()
-		}
-		dk.domain = cloneName(reg)
-		d = &domainState{first: ms, smp: smp}
-		a.domains[dk] = d
+	r := newRec(ms, 0, sizeUnknown, ev.SrcPort, false)
+	if s := a.get(seriesKey{src: src, name: q, layer: layerDNS}, "dns", 53); s != nil {
+		s.observe(r, ms, &a.cfg, smp)
 	}
+	if d := a.domain(domainKey{src: src, domain: reg}, ms); d != nil {
+		d.observe(ev.QType, q, reg, ms, smp)
+	}
+	if h := a.host(src, ms); h != nil {
+		h.observe(ev.RCode, reg, ms, smp)
+	}
+}
+
+// domain returns the tunnelling state of k, creating it, or nil when the
+// bound refuses it.
+func (a *Analyzer) domain(k domainKey, ms int64) *domainState {
+	if d := a.domains[k]; d != nil {
+		return d
+	}
+	if !a.domainBound.admits(hashDomainKey(k)) {
+		a.stats.Evicted++
+		return nil
+	}
+	k.domain = cloneName(k.domain)
+	d := &domainState{first: ms, last: ms}
+	a.domains[k] = d
+	if a.domainBound.over(len(a.domains)) {
+		a.stats.Evicted += int64(trimByHash(a.domains, hashDomainKey, &a.domainBound))
+		return a.domains[k]
+	}
+	return d
+}
+
+// host returns the DGA state of src, creating it, or nil when the bound
+// refuses it.
+func (a *Analyzer) host(src netip.Addr, ms int64) *hostState {
+	if h := a.hosts[src]; h != nil {
+		return h
+	}
+	if !a.hostBound.admits(hashAddr(src)) {
+		a.stats.Evicted++
+		return nil
+	}
+	h := &hostState{first: ms, last: ms}
+	a.hosts[src] = h
+	if a.hostBound.over(len(a.hosts)) {
+		a.stats.Evicted += int64(trimByHash(a.hosts, hashAddr, &a.hostBound))
+		return a.hosts[src]
+	}
+	return h
+}
+
+func (d *domainState) observe(qtype, q, reg string, ms int64, smp sample) {
 	d.queries++
 	d.first, d.last = min(d.first, ms), max(d.last, ms)
-	switch ev.QType {
+	d.smp.add(smp)
+	switch qtype {
 	case "TXT", "NULL", "16", "10":
 		d.txtNull++
 	}
-	if sub := strings.TrimSuffix(q, reg); sub != "" {
-		sub = strings.TrimSuffix(sub, ".")
-		if d.distinct.add(maphash.String(nameSeed, sub)) {
-			d.sampled++
-			d.lenSum += float64(len(sub))
-			d.entropy += shannon(sub)
-			d.maxLen = max(d.maxLen, len(sub))
-			if d.nexamples < uint8(len(d.examples)) {
-				d.examples[d.nexamples] = cloneName(q)
-				d.nexamples++
-			}
-		}
+	sub := strings.TrimSuffix(strings.TrimSuffix(q, reg), ".")
+	if sub == "" {
+		return
 	}
+	d.maxLen = max(d.maxLen, len(sub))
+	d.subs.add(hashString(sub), func() subdomain {
+		return subdomain{query: cloneName(q), length: len(sub), entropy: shannon(sub)}
+	})
+}
 
-	// DGA, per source
-	h := a.hosts[src]
-	if h == nil {
-		if len(a.hosts) >= a.cfg.MaxSeries {
-			a.evictHosts()
-		}
-		h = &hostState{first: ms, smp: smp}
-		a.hosts[src] = h
-	}
+func (h *hostState) observe(rcode, reg string, ms int64, smp sample) {
 	h.first, h.last = min(h.first, ms), max(h.last, ms)
-	hash := maphash.String(nameSeed, reg)
+	h.smp.add(smp)
+	hash := hashString(reg)
 	h.queried.add(hash)
-	if ev.RCode == "NXDOMAIN" || ev.RCode == "3" {
-		if h.failed.add(hash) {
-			nll := domainNLL(reg)
-			h.measured++
-			h.nllSum += nll
-			if nll > improbableNLL {
-				h.improbable++
-			}
-			if h.nexamples < uint8(len(h.examples)) {
-				h.examples[h.nexamples] = cloneName(reg)
-				h.nexamples++
-			}
+	if rcode == "NXDOMAIN" || rcode == "3" {
+		h.failed.add(hash, func() failure { return failure{domain: cloneName(reg), nll: domainNLL(reg)} })
+	}
+}
+
+// measure sums the measurements of the sampled subdomains, in hash order.
+func (d *domainState) measure() (sampled int64, lenSum, entropy float64) {
+	for _, it := range d.subs.items {
+		sampled++
+		lenSum += float64(it.v.length)
+		entropy += it.v.entropy
+	}
+	return sampled, lenSum, entropy
+}
+
+// measure counts the sampled failed domains less probable than 90 % of
+// popular names, in hash order.
+func (h *hostState) measure() (measured, improbable int64, nllSum float64) {
+	for _, it := range h.failed.items {
+		measured++
+		nllSum += it.v.nll
+		if it.v.nll > improbableNLL {
+			improbable++
 		}
 	}
+	return measured, improbable, nllSum
 }
 
 // registered returns the registered domain (eTLD+1) of q, or false for names
@@ -169,70 +210,61 @@ func registered(q string) (string, bool) {
 	return reg, true
 }
 
-func (a *Analyzer) evictDomains() {
-	type cand struct {
-		k domainKey
-		n int64
+// trimStates keeps MaxSeries DNS tunnel and DGA states at Finish: those
+// with the fewest queries (failed domains) go first, ties by key.
+func (a *Analyzer) trimStates() {
+	a.stats.Evicted += int64(trimByHash(a.domains, hashDomainKey, &a.domainBound))
+	a.stats.Evicted += int64(trimByHash(a.hosts, hashAddr, &a.hostBound))
+	if n := len(a.domains) - a.cfg.MaxSeries; n > 0 {
+		ks := make([]domainKey, 0, len(a.domains))
+		for k := range a.domains {
+			ks = append(ks, k)
+		}
+		slices.SortFunc(ks, func(x, y domainKey) int {
+			return cmp.Or(cmp.Compare(a.domains[x].queries, a.domains[y].queries), x.src.Compare(y.src), cmp.Compare(x.domain, y.domain))
+		})
+		for _, k := range ks[:n] {
+			delete(a.domains, k)
+		}
+		a.stats.Evicted += int64(n)
 	}
-	cs := make([]cand, 0, len(a.domains))
-	for k, d := range a.domains {
-		cs = append(cs, cand{k, d.queries})
+	if n := len(a.hosts) - a.cfg.MaxSeries; n > 0 {
+		ks := make([]netip.Addr, 0, len(a.hosts))
+		for k := range a.hosts {
+			ks = append(ks, k)
+		}
+		slices.SortFunc(ks, func(x, y netip.Addr) int {
+			return cmp.Or(cmp.Compare(a.hosts[x].failed.estimate(), a.hosts[y].failed.estimate()), x.Compare(y))
+		})
+		for _, k := range ks[:n] {
+			delete(a.hosts, k)
+		}
+		a.stats.Evicted += int64(n)
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].n < cs[j].n })
-	for _, c := range cs[:max(len(cs)/4, 1)] {
-		delete(a.domains, c.k)
-	}
-	a.stats.Evicted += int64(max(len(cs)/4, 1))
-}
-
-func (a *Analyzer) evictHosts() {
-	type cand struct {
-		k netip.Addr
-		n int64
-	}
-	cs := make([]cand, 0, len(a.hosts))
-	for k, h := range a.hosts {
-		cs = append(cs, cand{k, h.failed.estimate()})
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].n < cs[j].n })
-	for _, c := range cs[:max(len(cs)/4, 1)] {
-		delete(a.hosts, c.k)
-	}
-	a.stats.Evicted += int64(max(len(cs)/4, 1))
 }
 
 func (d *domainState) merge(o *domainState) {
 	d.queries += o.queries
 	d.txtNull += o.txtNull
 	d.first, d.last = min(d.first, o.first), max(d.last, o.last)
-	d.distinct.merge(&o.distinct)
-	d.sampled += o.sampled
-	d.lenSum += o.lenSum
-	d.entropy += o.entropy
+	d.subs.merge(&o.subs)
 	d.maxLen = max(d.maxLen, o.maxLen)
+	d.smp.merge(&o.smp)
 }
 
 // clone returns a copy that shares no memory with h.
 func (h *hostState) clone() *hostState {
 	c := *h
-	c.queried.hashes = append([]uint64(nil), h.queried.hashes...)
-	c.failed.hashes = append([]uint64(nil), h.failed.hashes...)
+	c.queried.hashes = slices.Clone(h.queried.hashes)
+	c.failed.items = slices.Clone(h.failed.items)
 	return &c
 }
 
 func (h *hostState) merge(o *hostState) {
 	h.queried.merge(&o.queried)
 	h.failed.merge(&o.failed)
-	h.improbable += o.improbable
-	h.measured += o.measured
-	h.nllSum += o.nllSum
 	h.first, h.last = min(h.first, o.first), max(h.last, o.last)
-	for _, e := range o.examples[:o.nexamples] {
-		if h.nexamples < uint8(len(h.examples)) {
-			h.examples[h.nexamples] = e
-			h.nexamples++
-		}
-	}
+	h.smp.merge(&o.smp)
 }
 
 // shannon is the entropy of the characters of s in bits per character.
@@ -295,6 +327,50 @@ func (d *distinct) estimate() int64 {
 func (d *distinct) merge(o *distinct) {
 	for _, h := range o.hashes {
 		d.add(h)
+	}
+	d.full = d.full || o.full
+}
+
+// kmv is distinct with a value kept for each sampled hash: the same
+// sample, the K smallest hashes, whatever the order they came in.
+type kmv[T any] struct {
+	items []kmvItem[T] // sorted by hash
+	full  bool
+}
+
+type kmvItem[T any] struct {
+	h uint64
+	v T
+}
+
+// add records h, making its value with mk only when it enters the sample.
+func (d *kmv[T]) add(h uint64, mk func() T) bool {
+	i, found := slices.BinarySearchFunc(d.items, h, func(it kmvItem[T], h uint64) int { return cmp.Compare(it.h, h) })
+	if found {
+		return false
+	}
+	if len(d.items) >= distinctK {
+		d.full = true
+		if i >= len(d.items) {
+			return false
+		}
+		d.items = d.items[:len(d.items)-1]
+	}
+	d.items = slices.Insert(d.items, i, kmvItem[T]{h: h, v: mk()})
+	return true
+}
+
+func (d *kmv[T]) estimate() int64 {
+	if !d.full {
+		return int64(len(d.items))
+	}
+	kth := d.items[len(d.items)-1].h
+	return int64(float64(len(d.items)-1) / (float64(kth) / math.MaxUint64))
+}
+
+func (d *kmv[T]) merge(o *kmv[T]) {
+	for _, it := range o.items {
+		d.add(it.h, func() T { return it.v })
 	}
 	d.full = d.full || o.full
 }

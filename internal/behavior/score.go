@@ -17,9 +17,18 @@ import (
 // (marked), sorted by score (highest first), then by ID. The analyzer must
 // not be fed afterwards.
 func (a *Analyzer) Finish() []Detection {
+	a.stats.Evicted += int64(trimByHash(a.series, hashSeriesKey, &a.seriesBound))
+	trimByHash(a.names, hashPair, &a.nameBound)
+	limit := a.cfg.maxRecords()
 	for _, s := range a.series {
-		s.finish(&a.cfg)
-		a.stats.Late += s.late
+		s.truncate(limit)
+	}
+	links := a.nameSeries()
+	a.trimSeries()
+	a.trimStates()
+	for _, s := range a.series {
+		s.fold(&a.cfg)
+		a.stats.Truncated += s.count - s.analysed
 	}
 	keep := a.keptSeries()
 	pop := a.population(keep)
@@ -38,7 +47,7 @@ func (a *Analyzer) Finish() []Detection {
 			out = append(out, det)
 		}
 	}
-	alias := a.aliases()
+	alias := a.aliases(links)
 	for src, h := range a.hosts {
 		var joined netip.Addr
 		if al, ok := alias[src]; ok {
@@ -80,28 +89,34 @@ func (a *Analyzer) Finish() []Detection {
 // the same one, and a name series that only ever reached one address (the
 // address series says the same and carries the name).
 func (a *Analyzer) keptSeries() []seriesKey {
-	var keep []seriesKey
+	drop := map[seriesKey]bool{}
+	// first the names of name series into their one address's series, so
+	// that an app-layer address series carries them on to the conn layer
 	for k, s := range a.series {
-		if k.layer == layerApp {
+		if k.name != "" && k.layer != layerDNS && !s.multiDst && s.dsts[0].IsValid() {
+			if ip, ok := a.series[seriesKey{src: k.src, dst: s.dsts[0], layer: k.layer}]; ok {
+				ip.addName(k.name)
+				drop[k] = true
+			}
+		}
+	}
+	for k, s := range a.series {
+		if k.layer == layerApp && !drop[k] {
 			ck := k
 			ck.layer = layerConn
 			if c, ok := a.series[ck]; ok && c.count > 0 {
-				for _, n := range s.names {
-					if n != "" {
-						c.addName(n)
-					}
+				for _, n := range s.names.names {
+					c.addName(n)
 				}
-				continue
+				drop[k] = true
 			}
 		}
-		if k.name != "" && k.layer != layerDNS && !s.multiDst && s.dsts[0].IsValid() {
-			ik := seriesKey{src: k.src, dst: s.dsts[0], layer: k.layer}
-			if ip, ok := a.series[ik]; ok {
-				ip.addName(k.name)
-				continue
-			}
+	}
+	var keep []seriesKey
+	for k := range a.series {
+		if !drop[k] {
+			keep = append(keep, k)
 		}
-		keep = append(keep, k)
 	}
 	sort.Slice(keep, func(i, j int) bool { return keyLess(keep[i], keep[j]) })
 	return keep
@@ -147,32 +162,31 @@ func (a *Analyzer) base(analytic string, k seriesKey, s *series) Detection {
 		Count:     s.count,
 		Parts:     map[string]float64{},
 	}
-	if !s.multiPort {
-		d.DstPort = s.port
+	if !s.multiPort() {
+		d.DstPort = s.port()
 	}
 	if d.DstName == "" {
 		d.DstName = s.topName()
 	}
 	idName := k.name // the name is part of the identity only for name series
 	d.ID = detectionID(analytic, k.src, k.dst, idName, d.DstPort)
-	for _, smp := range s.samples[:s.nsample] {
-		d.Samples = append(d.Samples, a.position(smp))
-	}
+	d.Samples = a.positions(&s.smp)
 	if k.layer == layerDNS {
 		d.Facts = append(d.Facts, "series of DNS queries for this name")
 	}
 	return d
 }
 
-func (a *Analyzer) position(s sample) string {
-	f := ""
-	if int(s.file) < len(a.files) {
-		f = a.files[s.file]
+func (a *Analyzer) positions(ss *samples) []string {
+	var out []string
+	for _, s := range ss.s[:ss.n] {
+		if s.line < 0 {
+			out = append(out, fmt.Sprintf("%s@%d", s.file, -s.line-1))
+		} else {
+			out = append(out, fmt.Sprintf("%s:%d", s.file, s.line))
+		}
 	}
-	if s.line < 0 {
-		return fmt.Sprintf("%s@%d", f, -s.line-1)
-	}
-	return fmt.Sprintf("%s:%d", f, s.line)
+	return out
 }
 
 func (a *Analyzer) period() int64 { return a.last - a.first }
@@ -229,7 +243,7 @@ func (a *Analyzer) beacon(k seriesKey, s *series) (Detection, bool) {
 	}
 	active, even, assessed := hoursEvenness(s)
 	span := s.last - s.first
-	hoursScored := span >= 6*3_600_000 && assessed >= 3
+	hoursScored := s.alast-s.afirst >= 6*3_600_000 && assessed >= 3
 	if hoursScored {
 		part("hours", w.Hours, float64(even)/float64(assessed))
 	}
@@ -280,8 +294,8 @@ func (a *Analyzer) beacon(k seriesKey, s *series) (Detection, bool) {
 		d.Parts["coverage_ratio"] = cov
 		d.Facts = append(d.Facts, fmt.Sprintf("spans %s of the observed %s (%.0f%%)", fmtMS(float64(span)), fmtMS(float64(p)), 100*cov))
 	}
-	if s.late > 0 {
-		d.Facts = append(d.Facts, fmt.Sprintf("%d records arrived too far out of time order to enter the interval statistics", s.late))
+	if s.analysed < s.count {
+		d.Facts = append(d.Facts, fmt.Sprintf("only the earliest %d of %d records analysed (MaxRecords)", s.analysed, s.count))
 	}
 	d.Facts = append(d.Facts, scoreFact(d.RawScore, d.Parts, w))
 	return d, true
@@ -306,8 +320,9 @@ func skewPart(s summary) float64 {
 // median rate. Hours with no check-in are left out, so a beacon that sleeps
 // at night or outside office hours is as regular as one that never sleeps.
 func hoursEvenness(s *series) (active, even, assessed int) {
-	var exposure [24]float64 // seconds of the series' span in each hour of day
-	span := s.last - s.first
+	var exposure [24]float64 // seconds of the analysed span in each hour of day
+	first, last := s.afirst, s.alast
+	span := last - first
 	if span <= 0 {
 		for _, c := range s.hours {
 			if c > 0 {
@@ -320,9 +335,9 @@ func hoursEvenness(s *series) (active, even, assessed int) {
 	for h := range exposure {
 		exposure[h] = float64(days) * 3600
 	}
-	t := s.first + days*86_400_000
-	for t < s.last {
-		next := min((t/3_600_000+1)*3_600_000, s.last)
+	t := first + days*86_400_000
+	for t < last {
+		next := min((t/3_600_000+1)*3_600_000, last)
 		exposure[hourOfDay(t)] += float64(next-t) / 1000
 		t = next
 	}
@@ -422,12 +437,13 @@ func (a *Analyzer) strobe(k seriesKey, s *series) (Detection, bool) {
 
 func (a *Analyzer) tunnelDetection(k domainKey, st *domainState) (Detection, bool) {
 	cfg := &a.cfg
-	uniq := st.distinct.estimate()
-	if uniq < int64(cfg.TunnelMinUnique) || st.sampled == 0 {
+	uniq := st.subs.estimate()
+	sampled, lenSum, entropy := st.measure()
+	if uniq < int64(cfg.TunnelMinUnique) || sampled == 0 {
 		return Detection{}, false
 	}
-	meanLen := st.lenSum / float64(st.sampled)
-	meanEnt := st.entropy / float64(st.sampled)
+	meanLen := lenSum / float64(sampled)
+	meanEnt := entropy / float64(sampled)
 	txt := float64(st.txtNull) / float64(st.queries)
 	d := Detection{
 		Analytic:  DNSTunnel,
@@ -449,7 +465,7 @@ func (a *Analyzer) tunnelDetection(k domainKey, st *domainState) (Detection, boo
 			"txt_null_share":   txt,
 			"max_label_length": float64(st.maxLen),
 		},
-		Samples: []string{a.position(st.smp)},
+		Samples: a.positions(&st.smp),
 	}
 	p := d.Parts
 	d.RawScore = clamp(0.40*p["unique"]+0.25*p["length"]+0.20*p["entropy"]+0.15*p["txt_null"], 0, 1)
@@ -461,8 +477,8 @@ func (a *Analyzer) tunnelDetection(k domainKey, st *domainState) (Detection, boo
 			d.RawScore, p["unique"], p["length"], p["entropy"], p["txt_null"]),
 	}
 	var ex []string
-	for _, e := range st.examples[:st.nexamples] {
-		ex = append(ex, e)
+	for _, it := range st.subs.items[:min(len(st.subs.items), 3)] {
+		ex = append(ex, it.v.query)
 	}
 	if len(ex) > 0 {
 		d.Facts = append(d.Facts, "examples: "+strings.Join(ex, ", "))
@@ -473,11 +489,12 @@ func (a *Analyzer) tunnelDetection(k domainKey, st *domainState) (Detection, boo
 func (a *Analyzer) dgaDetection(src netip.Addr, h *hostState) (Detection, bool) {
 	cfg := &a.cfg
 	failed := h.failed.estimate()
-	if failed < int64(cfg.DGAMinFailed) || h.measured == 0 {
+	measured, improbable, nllSum := h.measure()
+	if failed < int64(cfg.DGAMinFailed) || measured == 0 {
 		return Detection{}, false
 	}
 	queried := max(h.queried.estimate(), failed)
-	improbShare := float64(h.improbable) / float64(h.measured)
+	improbShare := float64(improbable) / float64(measured)
 	failShare := float64(failed) / float64(queried)
 	d := Detection{
 		Analytic:  DGA,
@@ -494,9 +511,9 @@ func (a *Analyzer) dgaDetection(src netip.Addr, h *hostState) (Detection, bool) 
 			"failed_domains":     float64(failed),
 			"queried_domains":    float64(queried),
 			"improbable_ratio":   improbShare,
-			"mean_improbability": h.nllSum / float64(h.measured),
+			"mean_improbability": nllSum / float64(measured),
 		},
-		Samples: []string{a.position(h.smp)},
+		Samples: a.positions(&h.smp),
 	}
 	p := d.Parts
 	d.RawScore = clamp(0.4*p["failed"]+0.4*p["improbable"]+0.2*p["failed_share"], 0, 1)
@@ -506,8 +523,12 @@ func (a *Analyzer) dgaDetection(src netip.Addr, h *hostState) (Detection, bool) 
 			100*improbShare, p["mean_improbability"]),
 		fmt.Sprintf("DGA score %.2f = 0.4×failed %.2f + 0.4×improbable %.2f + 0.2×failed_share %.2f", d.RawScore, p["failed"], p["improbable"], p["failed_share"]),
 	}
-	if h.nexamples > 0 {
-		d.Facts = append(d.Facts, "examples: "+strings.Join(h.examples[:h.nexamples], ", "))
+	if len(h.failed.items) > 0 {
+		var ex []string
+		for _, it := range h.failed.items[:min(len(h.failed.items), 5)] {
+			ex = append(ex, it.v.domain)
+		}
+		d.Facts = append(d.Facts, "examples: "+strings.Join(ex, ", "))
 	}
 	return d, true
 }
@@ -636,10 +657,22 @@ func finalScore(d *Detection) {
 
 func sortDetections(ds []Detection) {
 	sort.SliceStable(ds, func(i, j int) bool {
-		if ds[i].Score != ds[j].Score {
-			return ds[i].Score > ds[j].Score
+		a, b := &ds[i], &ds[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
 		}
-		return ds[i].ID < ds[j].ID
+		if a.ID != b.ID {
+			return a.ID < b.ID
+		}
+		// equal ids (a DNS query series and a name series on port 53):
+		// still one order, whatever order they were found in
+		if a.Analytic != b.Analytic {
+			return a.Analytic < b.Analytic
+		}
+		if a.RawScore != b.RawScore {
+			return a.RawScore > b.RawScore
+		}
+		return a.Count > b.Count
 	})
 }
 

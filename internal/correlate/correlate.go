@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -518,11 +519,21 @@ func Correlate(in Input, cfg Config) []*Campaign {
 			c.Victims = append(c.Victims, *v)
 		}
 		sort.Slice(c.Victims, func(i, j int) bool { return c.Victims[i].Addr.Less(c.Victims[j].Addr) })
-		sort.Slice(c.Incidents, func(i, j int) bool { return c.Incidents[i].FirstSeen.Before(c.Incidents[j].FirstSeen) })
+		// ties broken by id: the campaign's id is its first incident's
+		sort.Slice(c.Incidents, func(i, j int) bool {
+			a, b := c.Incidents[i], c.Incidents[j]
+			if !a.FirstSeen.Equal(b.FirstSeen) {
+				return a.FirstSeen.Before(b.FirstSeen)
+			}
+			return a.ID < b.ID
+		})
 		sort.Ints(c.Sightings)
 		sort.Ints(c.Detections)
 		sort.Strings(c.Indicators)
 		sort.Strings(c.Actors)
+		for _, inf := range c.Infrastructure {
+			slices.SortFunc(inf.Victims, netip.Addr.Compare) // not in the order the input came
+		}
 		sort.Slice(c.Infrastructure, func(i, j int) bool {
 			a, b := c.Infrastructure[i], c.Infrastructure[j]
 			if a.Suppressed != b.Suppressed {
