@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -153,7 +154,7 @@ func wrapArgs(c *cobra.Command) {
 	} else if c.HasSubCommands() {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+				return unknownCommand(cmd, args[0])
 			}
 			return nil
 		}
@@ -168,6 +169,18 @@ func wrapArgs(c *cobra.Command) {
 	for _, s := range c.Commands() {
 		wrapArgs(s)
 	}
+}
+
+// unknownCommand is the usage error for a mistyped subcommand, with the
+// commands it is closest to.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		return usagef("unknown command %q for %q; did you mean %s?", name, cmd.CommandPath(), strings.Join(s, " or "))
+	}
+	return usagef("unknown command %q for %q (see %s --help)", name, cmd.CommandPath(), cmd.CommandPath())
 }
 
 // printJSON writes v as indented JSON on stdout.

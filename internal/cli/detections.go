@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/hunt"
 )
 
 func behaviorThreshold() float64 { return behavior.DefaultConfig().Threshold }
@@ -30,26 +33,9 @@ changes take effect without rescanning.`,
 				return err
 			}
 			defer db.Close()
-			var dets []behavior.Detection
-			if err := db.Detections(ctx, func(d *behavior.Detection) error {
-				dets = append(dets, *d)
-				return nil
-			}); err != nil {
+			dets, err := app.detections(ctx, db, allowlist)
+			if err != nil {
 				return err
-			}
-			if allowlist != "" {
-				al, err := behavior.LoadAllowlist(allowlist)
-				if err != nil {
-					return err
-				}
-				wl, err := app.warninglists(ctx, db)
-				if err != nil {
-					return err
-				}
-				dets = behavior.Reapply(dets, behavior.Chain(benignAdapter{wl}, al), behavior.DefaultConfig())
-				if err := db.PutDetections(ctx, dets); err != nil {
-					return err
-				}
 			}
 			sort.SliceStable(dets, func(i, j int) bool { return dets[i].Score > dets[j].Score })
 			th := behaviorThreshold()
@@ -69,33 +55,8 @@ changes take effect without rescanning.`,
 				}
 				return app.printJSON(shown)
 			}
-			for _, d := range shown {
-				dst := d.DstName
-				if d.Dst.IsValid() {
-					if dst != "" {
-						dst += " "
-					}
-					dst += d.Dst.String()
-				}
-				if d.DstPort != 0 {
-					dst += fmt.Sprintf(":%d", d.DstPort)
-				}
-				state := ""
-				if d.Suppressed {
-					state = "  [suppressed: " + d.SuppressedBy + "]"
-				}
-				fmt.Fprintf(app.Stdout, "%.2f  %-16s %s → %s  (%d, %s – %s)%s\n", d.Score, d.Analytic, d.Src, dst, d.Count,
-					d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04"), state)
-				for _, f := range d.Facts {
-					fmt.Fprintf(app.Stdout, "      %s\n", f)
-				}
-				if len(d.Modifiers) > 0 {
-					var m []string
-					for _, x := range d.Modifiers {
-						m = append(m, fmt.Sprintf("%s ×%.2f (%s)", x.Name, x.Factor, x.Reason))
-					}
-					fmt.Fprintf(app.Stdout, "      modifiers: %s\n", strings.Join(m, "; "))
-				}
+			for i := range shown {
+				printDetection(app.Stdout, &shown[i])
 			}
 			app.infof("%d of %d findings shown (threshold %.2f; --all for every one)", len(shown), len(dets), th)
 			return nil
@@ -105,4 +66,46 @@ changes take effect without rescanning.`,
 	c.Flags().StringVar(&allowlist, "allowlist", "", "re-apply this allowlist to the stored findings")
 	c.Flags().IntVar(&limit, "limit", 0, "at most this many")
 	return c
+}
+
+// detections loads the stored detections, first re-applying allowlist
+// (a file path) when one is given.
+func (app *App) detections(ctx context.Context, db hunt.DetectionStore, allowlist string) ([]behavior.Detection, error) {
+	if allowlist == "" {
+		return hunt.LoadDetections(ctx, db)
+	}
+	al, err := behavior.LoadAllowlist(allowlist)
+	if err != nil {
+		return nil, err
+	}
+	return hunt.ReapplyAllowlist(ctx, db, al)
+}
+
+func printDetection(w io.Writer, d *behavior.Detection) {
+	dst := d.DstName
+	if d.Dst.IsValid() {
+		if dst != "" {
+			dst += " "
+		}
+		dst += d.Dst.String()
+	}
+	if d.DstPort != 0 {
+		dst += fmt.Sprintf(":%d", d.DstPort)
+	}
+	state := ""
+	if d.Suppressed {
+		state = "  [suppressed: " + d.SuppressedBy + "]"
+	}
+	fmt.Fprintf(w, "%.2f  %-16s %s → %s  (%d, %s – %s)%s\n", d.Score, d.Analytic, d.Src, dst, d.Count,
+		d.FirstSeen.UTC().Format("2006-01-02 15:04"), d.LastSeen.UTC().Format("2006-01-02 15:04"), state)
+	for _, f := range d.Facts {
+		fmt.Fprintf(w, "      %s\n", f)
+	}
+	if len(d.Modifiers) > 0 {
+		var m []string
+		for _, x := range d.Modifiers {
+			m = append(m, fmt.Sprintf("%s ×%.2f (%s)", x.Name, x.Factor, x.Reason))
+		}
+		fmt.Fprintf(w, "      modifiers: %s\n", strings.Join(m, "; "))
+	}
 }

@@ -29,24 +29,12 @@ them, the first file that knows a field wins.`,
   whodunit --json geo 223.166.0.1`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addrs := make([]netip.Addr, len(args))
-			for i, s := range args {
-				a, err := parseGeoAddr(s)
-				if err != nil {
-					return usagef("geo: %q is not an IP address", s)
-				}
-				addrs[i] = a
-			}
 			loc, closeLoc, err := geoLocator(mmdbs)
 			if err != nil {
 				return err
 			}
 			defer closeLoc()
-			results := make([]geoResult, len(addrs))
-			for i, a := range addrs {
-				info, ok := loc.Lookup(a)
-				results[i] = geoResult{IP: a.String(), Found: ok, Info: info}
-			}
+			results, bad := lookupAll(loc, args)
 			if app.JSON {
 				if err := app.printJSON(results); err != nil {
 					return err
@@ -60,6 +48,9 @@ them, the first file that knows a field wins.`,
 			if m, ok := geoMMDB(loc); ok && m.Err() != nil {
 				return m.Err()
 			}
+			if bad > 0 {
+				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("geo: %d of %d arguments are not IP addresses", bad, len(args))}
+			}
 			return nil
 		},
 	}
@@ -71,7 +62,26 @@ them, the first file that knows a field wins.`,
 type geoResult struct {
 	IP    string `json:"ip"`
 	Found bool   `json:"found"`
+	Error string `json:"error,omitempty"` // the argument is not an address
 	geo.Info
+}
+
+// lookupAll looks every argument up; one that is not an address gets an
+// error line of its own, and the rest go on.
+func lookupAll(loc geo.Locator, args []string) ([]geoResult, int) {
+	results := make([]geoResult, len(args))
+	bad := 0
+	for i, s := range args {
+		a, err := parseGeoAddr(s)
+		if err != nil {
+			results[i] = geoResult{IP: s, Error: "not an IP address"}
+			bad++
+			continue
+		}
+		info, ok := loc.Lookup(a)
+		results[i] = geoResult{IP: a.String(), Found: ok, Info: info}
+	}
+	return results, bad
 }
 
 // parseGeoAddr accepts an address as logs write it, bracketed IPv6 included.
@@ -93,6 +103,8 @@ func printGeoTable(app *App, results []geoResult) error {
 	}
 	for _, r := range results {
 		switch {
+		case r.Error != "":
+			fmt.Fprintf(app.Stderr, "geo: %q is not an IP address\n", r.IP)
 		case r.Reserved != "":
 			fmt.Fprintf(tw, "%s\t--\t%s\t-\t-\n", r.IP, r.Reserved)
 		case !r.Found:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,8 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/whodunit-project/whodunit/internal/attribute"
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/report"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 type attributeFlags struct {
@@ -29,7 +32,7 @@ func newAttributeCmd(app *App) *cobra.Command {
 	var f attributeFlags
 	c := &cobra.Command{
 		Use:   "attribute",
-		Short: "Group the stored sightings and detections into campaigns and weigh who is behind each",
+		Short: "Group the stored sightings and detections into campaigns, weigh who is behind each, and store the run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -38,10 +41,15 @@ func newAttributeCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			data, err := app.analyse(ctx, db, analyseOptions{assets: f.assets, geoip: f.geoip})
+			data, err := app.analyse(ctx, db, f, hunt.AnalyseOptions{})
 			if err != nil {
 				return err
 			}
+			run, err := hunt.SaveAnalysis(ctx, db, data.Doc, "")
+			if err != nil {
+				return fmt.Errorf("storing the analysis: %w", err)
+			}
+			app.infof("analysis run %s stored (%d campaign(s))", run.ID, len(run.Campaigns))
 			if app.JSON {
 				return app.printJSON(data.Doc)
 			}
@@ -124,7 +132,7 @@ type huntFlags struct {
 	logs       []string
 	out        string
 	attributeFlags
-	scan scanOptions
+	scan scanFlags
 	tlp  string
 	org  string
 }
@@ -136,7 +144,8 @@ func newHuntCmd(app *App) *cobra.Command {
 		Short: "Import intelligence, scan telemetry, analyse, correlate and attribute in one go",
 		Long: `Import intelligence, scan telemetry, run the behaviour analytics, group the
 findings into campaigns and attribute each, into a fresh database (DIR/whodunit.db,
-or --db), then write DIR/report.json and print a summary.`,
+or --db), then write the reports to DIR (report.html, report.md, report.json,
+report.stix.json, sightings.csv) and print a summary.`,
 		Example: `  whodunit hunt --intel ../shared/data/intel/attack/enterprise-attack.json.gz \
     --actor-intel APT1=../shared/data/intel/apt1 --logs /var/log/zeek --out case-42`,
 		Args: cobra.NoArgs,
@@ -163,122 +172,105 @@ or --db), then write DIR/report.json and print a summary.`,
 	return c
 }
 
-func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
-	}
-	if !dbGiven {
-		app.DBPath = filepath.Join(f.out, "whodunit.db")
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			if err := os.Remove(app.DBPath + suffix); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-		}
-	}
-	db, err := app.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	jsonOut := app.JSON
-	app.JSON = false
-	defer func() { app.JSON = jsonOut }()
-	quiet := app.Quiet
-	app.Quiet = true
-	var results []intel.FileResult
+// importPlan turns --intel and --actor-intel into one import per labelling.
+func (f *huntFlags) importPlan(app *App) ([]hunt.ImportOptions, error) {
+	var plan []hunt.ImportOptions
 	if len(f.intel) > 0 {
-		r, err := app.importPaths(ctx, db, f.intel, "", intel.DefaultOptions())
-		if err != nil {
-			return err
-		}
-		results = append(results, r...)
+		plan = append(plan, hunt.ImportOptions{Paths: f.intel, Labels: intel.DefaultOptions(), Log: app.Log})
 	}
 	for _, ai := range f.actorIntel {
 		actor, path, ok := strings.Cut(ai, "=")
 		if !ok || actor == "" || path == "" {
-			return usagef("--actor-intel wants ACTOR=PATH, got %q", ai)
+			return nil, usagef("--actor-intel wants ACTOR=PATH, got %q", ai)
 		}
-		opt := intel.DefaultOptions()
-		opt.Actor = actor
-		r, err := app.importPaths(ctx, db, []string{path}, "", opt)
-		if err != nil {
+		labels := intel.DefaultOptions()
+		labels.Actor = actor
+		plan = append(plan, hunt.ImportOptions{Paths: []string{path}, Labels: labels, Log: app.Log})
+	}
+	return plan, nil
+}
+
+// freshStore points --db at DIR/whodunit.db (unless --db was given) and
+// removes what an earlier hunt left there.
+func (app *App) freshStore(dir string, dbGiven bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if dbGiven {
+		return nil
+	}
+	app.DBPath = filepath.Join(dir, "whodunit.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(app.DBPath + suffix); err != nil && !os.IsNotExist(err) {
 			return err
 		}
-		results = append(results, r...)
 	}
-	if err := app.reportImport(results); err != nil {
-		app.Quiet = quiet
-		return err
-	}
-	app.Quiet = quiet
-	res, err := app.runScan(ctx, db, f.logs, f.scan)
+	return nil
+}
+
+func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
+	plan, err := f.importPlan(app)
 	if err != nil {
 		return err
 	}
-	data, err := app.analyse(ctx, db, analyseOptions{assets: f.assets, geoip: f.geoip, org: f.org, tlp: f.tlp,
-		summary: report.Summary{Events: res.summary.Events, Bytes: res.summary.DataBytes}})
+	scanOpt, err := app.scanOptions(f.logs, &f.scan)
 	if err != nil {
 		return err
 	}
-	written, err := writeReports(f.out, data)
+	if err := app.freshStore(f.out, dbGiven); err != nil {
+		return err
+	}
+	db, err := app.createStore(ctx)
 	if err != nil {
 		return err
 	}
+	defer db.Close()
+	an, closeGeo, err := f.analyseOptions(hunt.AnalyseOptions{Org: f.org, TLP: f.tlp, Tool: "whodunit " + Version})
+	if err != nil {
+		return err
+	}
+	defer closeGeo()
+	res, err := hunt.Run(ctx, db, hunt.Options{Intel: plan, Scan: scanOpt, Analyse: an, OutDir: f.out})
+	if res != nil && res.Imports != nil {
+		if ierr := app.withoutJSON(func() error { return app.reportImport(res.Imports) }); ierr != nil && err == nil {
+			err = ierr
+		}
+	}
+	if errors.Is(err, hunt.ErrImport) {
+		err = &ExitCodeError{Code: ExitError, Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	return app.printHunt(ctx, db, res)
+}
+
+// withoutJSON runs fn as if --json were not given and --quiet were: the
+// hunt's import lines are text, on stderr when stdout carries the JSON
+// report document.
+func (app *App) withoutJSON(fn func() error) error {
+	jsonOut, quiet, stdout := app.JSON, app.Quiet, app.Stdout
 	if jsonOut {
-		app.JSON = true
-		return app.printJSON(data.Doc)
+		app.Stdout = app.Stderr
+	}
+	app.JSON, app.Quiet = false, true
+	defer func() { app.JSON, app.Quiet, app.Stdout = jsonOut, quiet, stdout }()
+	return fn()
+}
+
+func (app *App) printHunt(ctx context.Context, db interface {
+	IntelStats(context.Context) (store.IntelStats, error)
+}, res *hunt.Result) error {
+	if app.JSON {
+		return app.printJSON(res.Data.Doc)
 	}
 	if !app.Quiet {
 		st, _ := db.IntelStats(ctx)
 		fmt.Fprintf(app.Stdout, "intelligence: %d indicators from %d sources\n", st.Objects[intel.TypeIndicator], st.Sources)
-		app.printScanSummary(res)
+		app.printScanSummary(res.Scan)
 		fmt.Fprintln(app.Stdout)
 	}
-	printAssessmentSummary(app.Stdout, data.Doc)
-	fmt.Fprintf(app.Stdout, "\nReports: %s\n", strings.Join(written, ", "))
+	printAssessmentSummary(app.Stdout, res.Data.Doc)
+	fmt.Fprintf(app.Stdout, "\nReports: %s\n", strings.Join(res.Written, ", "))
 	return nil
-}
-
-// writeReports writes every report format into dir and returns the paths.
-func writeReports(dir string, data *report.Data) ([]string, error) {
-	var written []string
-	for _, f := range report.Formats {
-		name := "report" + report.Extension(f)
-		if f == "csv" {
-			name = data.CSVName
-			if name == "" {
-				name = "sightings.csv"
-			}
-		}
-		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, func(w io.Writer) error { return report.Render(f, w, data) }); err != nil {
-			return written, fmt.Errorf("writing %s: %w", path, err)
-		}
-		written = append(written, path)
-	}
-	return written, nil
-}
-
-// writeFileAtomic writes through a temporary file and renames it, so a
-// failed write never leaves half a report.
-func writeFileAtomic(path string, fn func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

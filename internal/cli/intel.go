@@ -2,14 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
-	"github.com/whodunit-project/whodunit/internal/intel/warninglist"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
@@ -85,7 +86,7 @@ func newIntelImportCmd(app *App) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			db, err := app.openStore(ctx)
+			db, err := app.createStore(ctx)
 			if err != nil {
 				return err
 			}
@@ -102,43 +103,12 @@ func newIntelImportCmd(app *App) *cobra.Command {
 }
 
 // importPaths imports into db, one transaction per file.
-func (app *App) importPaths(ctx context.Context, db store.Store, paths []string, format string, opt intel.Options) ([]intel.FileResult, error) {
-	// Indicators are flagged with the warninglists they are on as they are
-	// stored; the set is rebuilt after a warninglist import.
-	var wl *warninglist.Set
-	dirty := true
-	isList := func(format string) bool { return format == (warninglist.Importer{}).Name() }
-	svc := importService(func(ctx context.Context, src intel.Source, fn func(intel.Sink) error) (bool, error) {
-		if isList(src.Format) {
-			// Lists hold no indicators to flag; the set is rebuilt lazily
-			// before the next file that may.
-			res, err := db.Import(ctx, src, fn)
-			dirty = dirty || err == nil && !res.Already
-			return res.Already, err
-		}
-		if dirty {
-			set, err := app.warninglists(ctx, db)
-			if err != nil {
-				return false, err
-			}
-			wl, dirty = set, false
-		}
-		res, err := db.Import(ctx, src, func(sink intel.Sink) error {
-			if wl != nil && len(wl.Lists()) > 0 {
-				sink = &warninglist.FlaggingSink{Set: wl, Next: sink}
-			}
-			return fn(sink)
-		})
-		return res.Already, err
-	})
-	results, err := svc.ImportPaths(ctx, paths, format, opt)
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "unknown format") {
-			return nil, usagef("--format: %v", err)
-		}
-		return nil, err
+func (app *App) importPaths(ctx context.Context, db hunt.ImportTarget, paths []string, format string, opt intel.Options) ([]intel.FileResult, error) {
+	results, err := hunt.Import(ctx, db, hunt.ImportOptions{Paths: paths, Format: format, Labels: opt, Log: app.Log})
+	if errors.Is(err, intel.ErrUnknownFormat) {
+		return nil, usagef("--format: %v", err)
 	}
-	return results, nil
+	return results, err
 }
 
 type importJSON struct {

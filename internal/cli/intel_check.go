@@ -1,147 +1,128 @@
 package cli
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
-	"net/netip"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
-	"github.com/whodunit-project/whodunit/internal/match"
-	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
-
-// probeEvent puts a bare value where telemetry would carry it, so that the
-// matcher's own semantics (subdomains, CIDR ranges, URL forms) answer.
-func probeEvent(t intel.ValueType, v string) (*telemetry.Event, bool) {
-	ev := &telemetry.Event{Time: time.Now().UTC(), File: "intel check", Line: 1}
-	switch t {
-	case intel.IPv4, intel.IPv6:
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			return nil, false
-		}
-		ev.Kind, ev.DstIP = telemetry.KindConn, a
-	case intel.Domain:
-		ev.Kind, ev.Query = telemetry.KindDNS, v
-	case intel.URL:
-		ev.Kind, ev.Method = telemetry.KindHTTP, "GET"
-		ev.Host = intel.URLHost(v)
-		rest := v[strings.Index(v, "://")+3:]
-		if i := strings.IndexByte(rest, '/'); i >= 0 {
-			ev.URI = rest[i:]
-		} else {
-			ev.URI = "/"
-		}
-	case intel.MD5:
-		ev.Kind, ev.MD5 = telemetry.KindFile, v
-	case intel.SHA1:
-		ev.Kind, ev.SHA1 = telemetry.KindFile, v
-	case intel.SHA256:
-		ev.Kind, ev.SHA256 = telemetry.KindFile, v
-	case intel.Email:
-		ev.Kind, ev.MailFrom = telemetry.KindSMTP, v
-	case intel.JA3:
-		ev.Kind, ev.JA3 = telemetry.KindTLS, v
-	default:
-		return nil, false
-	}
-	return ev, true
-}
 
 func newIntelCheckCmd(app *App) *cobra.Command {
 	var typ string
 	c := &cobra.Command{
-		Use:   "check VALUE...",
-		Short: "Say which indicators and which warninglists a value hits",
+		Use:   "check VALUE...|-",
+		Short: "Say which indicators and which warninglists a value hits (exit 0 on a hit, 1 on none)",
+		Long: `Say which indicators (with the matcher's own semantics: subdomains, CIDR
+ranges, URL forms) and which warninglists each value hits, with the actors
+the indicators point to, the sources that assert them and how often they
+were sighted. "-" reads the values from standard input, one a line (blank
+lines and # comments skipped). Exit 0 when some value hits an indicator,
+1 when none does, 2 for a value that cannot be checked.`,
 		Example: `  whodunit intel check 8.8.8.8
   whodunit intel check www.hugesoft.org
-  whodunit intel check --type ja3 e7d705a3286e19ea42f587b344ee6865`,
+  whodunit intel check --type ja3 e7d705a3286e19ea42f587b344ee6865
+  cut -f1 suspects.tsv | whodunit intel check -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := app.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			wl, err := app.warninglists(ctx, db)
-			if err != nil {
-				return err
-			}
-			snap, err := app.compileSnapshot(ctx, db, wl)
-			if err != nil {
-				return err
-			}
-			type hit struct {
-				Indicator string `json:"indicator_id"`
-				Type      string `json:"type"`
-				Value     string `json:"indicator_value"`
-				Field     string `json:"field"`
-			}
-			type result struct {
-				Value        string   `json:"value"`
-				Type         string   `json:"type"`
-				Indicators   []hit    `json:"indicators"`
-				Warninglists []string `json:"warninglists"`
-			}
-			var out []result
-			for _, raw := range args {
-				t := intel.Detect(raw)
-				if typ != "" {
-					if t, err = intel.ParseValueType(typ); err != nil {
-						return usagef("--type: %v", err)
-					}
-				}
-				if t == intel.UnknownType {
-					return usagef("%q: cannot tell what kind of value this is (use --type)", raw)
-				}
-				v, err := intel.Normalize(t, raw)
-				if err != nil {
-					return usagef("%v", err)
-				}
-				r := result{Value: v, Type: string(t), Indicators: []hit{}, Warninglists: wl.Check(t, v)}
-				if r.Warninglists == nil {
-					r.Warninglists = []string{}
-				}
-				if ev, ok := probeEvent(t, v); ok {
-					seen := map[string]bool{}
-					snap.Match(ev, func(s *match.Sighting) {
-						if !seen[s.IndicatorID] {
-							seen[s.IndicatorID] = true
-							r.Indicators = append(r.Indicators, hit{Indicator: s.IndicatorID, Type: string(s.Type), Value: s.Indicator, Field: s.Field})
-						}
-					})
-				}
-				out = append(out, r)
-			}
-			if app.JSON {
-				return app.printJSON(out)
-			}
-			for _, r := range out {
-				fmt.Fprintf(app.Stdout, "%s (%s)\n", r.Value, r.Type)
-				if len(r.Indicators) == 0 {
-					fmt.Fprintln(app.Stdout, "  indicators: none")
-				}
-				for _, h := range r.Indicators {
-					name := h.Indicator
-					if o, err := db.Object(ctx, h.Indicator); err == nil && o.Name != "" {
-						name += " " + o.Name
-					}
-					fmt.Fprintf(app.Stdout, "  indicator %s %s  (%s)\n", h.Type, h.Value, name)
-				}
-				if len(r.Warninglists) == 0 {
-					fmt.Fprintln(app.Stdout, "  warninglists: none")
-				}
-				for _, l := range r.Warninglists {
-					fmt.Fprintf(app.Stdout, "  warninglist: %s\n", l)
-				}
-			}
-			return nil
+			return app.intelCheck(cmd.Context(), args, typ)
 		},
 	}
 	c.Flags().StringVar(&typ, "type", "", "value type when it cannot be guessed (ja3, ja3s, …)")
 	return c
+}
+
+func (app *App) intelCheck(ctx context.Context, args []string, typ string) error {
+	var t intel.ValueType
+	if typ != "" {
+		var err error
+		if t, err = intel.ParseValueType(typ); err != nil {
+			return usagef("--type: %v", err)
+		}
+	}
+	values, err := app.checkValues(args)
+	if err != nil {
+		return err
+	}
+	db, err := app.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	out, err := hunt.Check(ctx, db, values, t)
+	if errors.Is(err, hunt.ErrUncheckable) {
+		return usagef("%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if app.JSON {
+		err = app.printJSON(out)
+	} else {
+		printCheck(app.Stdout, out)
+	}
+	if err == nil && !anyHit(out) {
+		return &ExitCodeError{Code: ExitError}
+	}
+	return err
+}
+
+// checkValues is the arguments, or the lines of standard input for "-".
+func (app *App) checkValues(args []string) ([]string, error) {
+	if len(args) != 1 || args[0] != "-" {
+		return args, nil
+	}
+	var values []string
+	sc := bufio.NewScanner(app.Stdin)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			values = append(values, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading values from standard input: %w", err)
+	}
+	if len(values) == 0 {
+		return nil, usagef("no values on standard input")
+	}
+	return values, nil
+}
+
+func anyHit(results []hunt.CheckResult) bool {
+	for _, r := range results {
+		if len(r.Indicators) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func printCheck(w io.Writer, results []hunt.CheckResult) {
+	for _, r := range results {
+		fmt.Fprintf(w, "%s (%s)\n", r.Value, r.Type)
+		if len(r.Indicators) == 0 {
+			fmt.Fprintln(w, "  indicators: none")
+		}
+		for _, h := range r.Indicators {
+			actors := "no actor"
+			if len(h.Actors) > 0 {
+				actors = strings.Join(h.Actors, ", ")
+			}
+			fmt.Fprintf(w, "  indicator %s %s  (%s %s)\n", h.Type, h.Value, h.Indicator, h.Name)
+			fmt.Fprintf(w, "    actors: %s; sources: %s; sighted %d×\n", actors, strings.Join(h.Sources, ", "), h.Sightings)
+		}
+		if len(r.Warninglists) == 0 {
+			fmt.Fprintln(w, "  warninglists: none")
+		}
+		for _, l := range r.Warninglists {
+			fmt.Fprintf(w, "  warninglist: %s\n", l)
+		}
+	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/report"
 )
@@ -86,7 +88,7 @@ Without -o, or with -o -, the report goes to standard output.`,
 				return err
 			}
 			defer db.Close()
-			data, err := app.analyse(ctx, db, analyseOptions{assets: af.assets, geoip: af.geoip, org: org, tlp: level})
+			data, err := app.analyse(ctx, db, af, hunt.AnalyseOptions{Org: org, TLP: level})
 			if err != nil {
 				return err
 			}
@@ -100,7 +102,7 @@ Without -o, or with -o -, the report goes to standard output.`,
 			if output == "" || output == "-" {
 				return render(app.Stdout)
 			}
-			if err := writeFileAtomic(output, render); err != nil {
+			if err := fileio.WriteAtomic(output, render); err != nil {
 				return err
 			}
 			if !app.Quiet {

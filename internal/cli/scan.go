@@ -1,18 +1,63 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/telemetry/jsonl"
 )
 
+// scanFlags are the flags of scan (and the few hunt shares).
+type scanFlags struct {
+	format      string
+	workers     int
+	noBehavior  bool
+	allowlist   string
+	mapping     string
+	summaryJSON string // the run's figures, for make bench
+	sourceName  string
+}
+
+// scanOptions turns the flags into the library's options: the mapping
+// and the allowlist are read here, so that a bad one is a usage error
+// before anything is scanned.
+func (app *App) scanOptions(paths []string, f *scanFlags) (hunt.ScanOptions, error) {
+	opt := hunt.ScanOptions{Paths: paths, Format: f.format, Workers: f.workers, NoBehavior: f.noBehavior, SourceName: f.sourceName, Log: app.Log}
+	if f.mapping != "" {
+		m, err := loadMapping(f.mapping)
+		if err != nil {
+			return opt, usagef("--mapping: %v", err)
+		}
+		opt.Mapping = m
+	}
+	if f.allowlist != "" {
+		al, err := behavior.LoadAllowlist(f.allowlist)
+		if err != nil {
+			return opt, err
+		}
+		opt.Allowlist = al
+	}
+	if !app.Quiet && !app.JSON {
+		if fd, ok := app.Stderr.(*os.File); ok && term.IsTerminal(int(fd.Fd())) {
+			opt.ProgressBar = app.Stderr
+		}
+	}
+	return opt, nil
+}
+
 func newScanCmd(app *App) *cobra.Command {
-	var opt scanOptions
+	var f scanFlags
 	c := &cobra.Command{
 		Use:   "scan PATH...",
 		Short: "Match telemetry (Zeek, Suricata EVE, pcap, JSON lines, CSV) against every indicator and run the behaviour analytics",
@@ -21,51 +66,68 @@ func newScanCmd(app *App) *cobra.Command {
   whodunit scan --format jsonl --mapping 'ts=timestamp,src_ip=client,query=qname' proxy.jsonl`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, err := app.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if app.JSON {
-				enc := json.NewEncoder(app.Stdout)
-				enc.SetEscapeHTML(false)
-				opt.onSighting = func(s match.Sighting) { _ = enc.Encode(s) }
-			}
-			res, err := app.runScan(ctx, db, args, opt)
-			if err != nil {
-				return err
-			}
-			if opt.summaryJSON != "" {
-				if err := writeFileAtomic(opt.summaryJSON, func(w io.Writer) error {
-					enc := json.NewEncoder(w)
-					enc.SetIndent("", "  ")
-					return enc.Encode(res.report)
-				}); err != nil {
-					return err
-				}
-			}
-			app.printScanSummary(res)
-			if res.summary.FailedFiles > 0 {
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d file(s) could not be read to the end", res.summary.FailedFiles)}
-			}
-			return nil
+			return app.scan(cmd.Context(), args, &f)
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&opt.format, "format", "", "force the telemetry format (zeek, zeek-json, eve, pcap, jsonl, csv) instead of sniffing")
-	fl.IntVar(&opt.workers, "workers", 0, "parallel workers (default: one per CPU)")
-	fl.BoolVar(&opt.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
-	fl.StringVar(&opt.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
-	fl.StringVar(&opt.summaryJSON, "summary-json", "", "write the run's figures (events, bytes, CPU, peak RSS) as JSON to this file")
-	fl.StringVar(&opt.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
+	fl.StringVar(&f.format, "format", "", "force the telemetry format (zeek, zeek-json, eve, pcap, jsonl, csv) instead of sniffing")
+	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: one per CPU)")
+	fl.BoolVar(&f.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
+	fl.StringVar(&f.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
+	fl.StringVar(&f.summaryJSON, "summary-json", "", "write the run's figures (events, bytes, CPU, peak RSS) as JSON to this file")
+	fl.StringVar(&f.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
+	fl.StringVar(&f.sourceName, "source-name", "", "name of the logical source (sensor, case) the files come from; sightings are keyed by it and each file's path under its root")
 	return c
+}
+
+func (app *App) scan(ctx context.Context, paths []string, f *scanFlags) error {
+	opt, err := app.scanOptions(paths, f)
+	if err != nil {
+		return err
+	}
+	db, err := app.createStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if app.JSON {
+		enc := json.NewEncoder(app.Stdout)
+		enc.SetEscapeHTML(false)
+		opt.OnSighting = func(s match.Sighting) { _ = enc.Encode(s) }
+	}
+	res, err := hunt.Scan(ctx, db, opt)
+	if err != nil {
+		return err
+	}
+	if f.summaryJSON != "" {
+		if err := fileio.WriteAtomic(f.summaryJSON, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res.Report)
+		}); err != nil {
+			return err
+		}
+	}
+	app.printScanSummary(res)
+	if res.Summary.FailedFiles > 0 {
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d file(s) could not be read to the end", res.Summary.FailedFiles)}
+	}
+	return nil
+}
+
+// loadMapping reads a field mapping for JSON lines and CSV telemetry: inline
+// ("ts=time,src_ip=client") or the path of a file of such lines.
+func loadMapping(s string) (jsonl.Mapping, error) {
+	if _, err := os.Stat(s); err == nil {
+		return jsonl.LoadMapping(s)
+	}
+	return jsonl.ParseMapping(s)
 }
 
 // printScanSummary writes the end-of-scan summary on stderr (stdout carries
 // sightings with --json).
-func (app *App) printScanSummary(res *scanResult) {
-	s := res.summary
+func (app *App) printScanSummary(res *hunt.ScanResult) {
+	s := res.Summary
 	if app.Quiet {
 		return
 	}
@@ -79,8 +141,8 @@ func (app *App) printScanSummary(res *scanResult) {
 		rate = float64(s.DataBytes) / secs / 1e6
 	}
 	fmt.Fprintf(w, "scanned %d files: %d events, %s (%.0f MB/s), matcher %s with %d indicators\n",
-		len(s.Files), s.Events, humanBytes(s.DataBytes), rate, s.Snapshot, res.snapshot.Len())
-	fmt.Fprintf(w, "sightings: %d (%d new in the store), suppressed by warninglists: %d\n", s.Sightings+s.Suppressed, res.newSights, s.Suppressed)
+		len(s.Files), s.Events, humanBytes(s.DataBytes), rate, s.Snapshot, res.Snapshot.Len())
+	fmt.Fprintf(w, "sightings: %d (%d new in the store), suppressed by warninglists: %d\n", s.Sightings+s.Suppressed, res.NewSightings, s.Suppressed)
 	if len(s.SuppressedBy) > 0 {
 		keys := make([]string, 0, len(s.SuppressedBy))
 		for k := range s.SuppressedBy {
@@ -91,14 +153,8 @@ func (app *App) printScanSummary(res *scanResult) {
 			fmt.Fprintf(w, "  %6d  %s\n", s.SuppressedBy[k], k)
 		}
 	}
-	if res.detections != nil {
-		above := 0
-		for _, d := range res.detections {
-			if !d.Suppressed && d.Score >= behaviorThreshold() {
-				above++
-			}
-		}
-		fmt.Fprintf(w, "behaviour: %d findings, %d above the threshold (whodunit detections)\n", len(res.detections), above)
+	if res.Detections != nil {
+		fmt.Fprintf(w, "behaviour: %d findings, %d above the threshold (whodunit detections)\n", len(res.Detections), hunt.Above(res.Detections))
 	}
 	for _, f := range s.Files {
 		switch {

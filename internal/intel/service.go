@@ -54,40 +54,37 @@ type ImportService struct {
 
 var errNotRecognised = errors.New("format not recognised (use --format)")
 
+// ErrUnknownFormat is returned (wrapped) when a forced format names no importer.
+var ErrUnknownFormat = errors.New("unknown format")
+
 // ImportPaths imports files, directories (recursively) and "-" (stdin).
 // force names a format to use instead of sniffing. Each file is its own
 // transaction: a bad file fails alone and leaves the store unchanged.
+// Files in the First formats are imported before all others of the call,
+// whichever path they were found under.
 func (s *ImportService) ImportPaths(ctx context.Context, paths []string, force string, opt Options) ([]FileResult, error) {
 	if force != "" {
 		if _, err := s.byName(force); err != nil {
 			return nil, err
 		}
 	}
+	plan := s.plan(paths)
+	if len(s.First) > 0 && force == "" {
+		s.sortFirst(plan)
+	}
 	var out []FileResult
-	for _, p := range paths {
-		if p != "-" {
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				if di := s.dirImporter(p); di != nil {
-					out = append(out, s.importDir(ctx, di, p, opt))
-					continue
-				}
-			}
+	for _, it := range plan {
+		if err := ctx.Err(); err != nil {
+			return out, err
 		}
-		files, err := fileio.Expand([]string{p})
-		if err != nil {
-			out = append(out, FileResult{Path: p, Err: err})
-			continue
-		}
-		fromDir := len(files) != 1 || files[0] != p
-		if len(s.First) > 0 && force == "" {
-			s.sortFirst(files)
-		}
-		for _, f := range files {
-			if err := ctx.Err(); err != nil {
-				return out, err
-			}
-			r := s.importFile(ctx, f, force, opt)
-			if fromDir && errors.Is(r.Err, errNotRecognised) {
+		switch {
+		case it.err != nil:
+			out = append(out, FileResult{Path: it.path, Err: it.err})
+		case it.dir != nil:
+			out = append(out, s.importDir(ctx, it.dir, it.path, opt))
+		default:
+			r := s.importFile(ctx, it.path, force, opt)
+			if it.fromDir && errors.Is(r.Err, errNotRecognised) {
 				r.Err, r.Ignored = nil, true
 			}
 			out = append(out, r)
@@ -96,31 +93,83 @@ func (s *ImportService) ImportPaths(ctx context.Context, paths []string, force s
 	return out, nil
 }
 
-// sortFirst moves files in the First formats to the front, keeping order otherwise.
-func (s *ImportService) sortFirst(files []string) {
-	rank := make(map[string]int, len(files))
-	for _, f := range files {
-		rank[f] = len(s.First)
-		if f == "-" {
-			continue
-		}
-		in, err := fileio.Open(f, s.Limits)
-		if err != nil {
-			continue
-		}
-		for _, c := range s.Importers {
-			if c.Sniff(in.Head, f) {
-				for i, name := range s.First {
-					if c.Name() == name {
-						rank[f] = i
-					}
+// planned is one input of an import call: a file, a directory taken whole
+// by a DirImporter, or a path that could not be expanded.
+type planned struct {
+	path    string
+	dir     DirImporter
+	fromDir bool // found by walking a directory: an unknown format is ignored
+	err     error
+}
+
+// plan expands paths into the files and whole directories to import, in
+// the order given.
+func (s *ImportService) plan(paths []string) []planned {
+	var plan []planned
+	for _, p := range paths {
+		if p != "-" {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				if di := s.dirImporter(p); di != nil {
+					plan = append(plan, planned{path: p, dir: di})
+					continue
 				}
-				break
 			}
 		}
-		in.Close()
+		files, err := fileio.Expand([]string{p})
+		if err != nil {
+			plan = append(plan, planned{path: p, err: err})
+			continue
+		}
+		fromDir := len(files) != 1 || files[0] != p
+		for _, f := range files {
+			plan = append(plan, planned{path: f, fromDir: fromDir})
+		}
 	}
-	sort.SliceStable(files, func(i, j int) bool { return rank[files[i]] < rank[files[j]] })
+	return plan
+}
+
+// sortFirst moves files in the First formats to the front, keeping the
+// order otherwise.
+func (s *ImportService) sortFirst(plan []planned) {
+	rank := make([]int, len(plan))
+	for i, it := range plan {
+		rank[i] = len(s.First)
+		if it.path != "-" && it.dir == nil && it.err == nil {
+			rank[i] = s.firstRank(it.path)
+		}
+	}
+	idx := make([]int, len(plan))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return rank[idx[a]] < rank[idx[b]] })
+	sorted := make([]planned, len(plan))
+	for i, j := range idx {
+		sorted[i] = plan[j]
+	}
+	copy(plan, sorted)
+}
+
+// firstRank is the position of the file's sniffed format in First, or
+// len(First) when it is in none of them (or cannot be opened).
+func (s *ImportService) firstRank(path string) int {
+	in, err := fileio.Open(path, s.Limits)
+	if err != nil {
+		return len(s.First)
+	}
+	defer in.Close()
+	for _, c := range s.Importers {
+		if !c.Sniff(in.Head, path) {
+			continue
+		}
+		for i, name := range s.First {
+			if c.Name() == name {
+				return i
+			}
+		}
+		break
+	}
+	return len(s.First)
 }
 
 func (s *ImportService) byName(name string) (Importer, error) {
@@ -136,7 +185,7 @@ func (s *ImportService) byName(name string) (Importer, error) {
 		}
 		names += im.Name()
 	}
-	return nil, fmt.Errorf("unknown format %q (known: %s)", name, names)
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, name, names)
 }
 
 func (s *ImportService) dirImporter(dir string) DirImporter {

@@ -1,4 +1,4 @@
-package cli
+package patternmatch_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/patternmatch"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/formats"
@@ -32,7 +33,7 @@ func TestPatternAcrossChunksAndWorkers(t *testing.T) {
 		{ID: "indicator--too-far", Type: intel.TypeIndicator, Indicator: &intel.IndicatorSpec{PatternType: "stix",
 			Pattern: "([domain-name:value = 'dns.msftncsi.com'] FOLLOWEDBY [domain-name:value = 'puzybep.com']) WITHIN 60 SECONDS"}},
 	}
-	snap, err := match.Compile(inds, match.Options{Patterns: patternCompiler{}})
+	snap, err := match.Compile(inds, match.Options{Patterns: patternmatch.Compiler{}})
 	if err != nil {
 		t.Fatal(err)
 	}
