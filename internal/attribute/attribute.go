@@ -66,9 +66,33 @@ type Evidence struct {
 	Detail   string  `json:"detail"`
 	Source   string  `json:"source"`
 	// Reliability is the Admiralty grade of the source, "" when unknown.
-	Reliability string        `json:"reliability,omitempty"`
-	Sightings   []SightingRef `json:"sightings,omitempty"`
-	group       string
+	Reliability string `json:"reliability,omitempty"`
+	// Sightings is a cited sample of the records behind the item; Count
+	// is all of them (More = Count − len(Sightings) are not cited).
+	Sightings []SightingRef `json:"sightings,omitempty"`
+	Count     int           `json:"count"`
+	More      int           `json:"more_sightings"`
+	Hosts     int           `json:"hosts"` // distinct internal hosts among all Count records
+	FirstSeen time.Time     `json:"first_seen,omitzero"`
+	LastSeen  time.Time     `json:"last_seen,omitzero"`
+	Values    []string      `json:"values,omitempty"`  // the observables seen, sorted
+	Sources   []string      `json:"sources,omitempty"` // every source asserting the fact, sorted
+	// Origin is the independent origin the item counts under: sources
+	// derived from one report are one origin.
+	Origin string `json:"origin,omitempty"`
+	group  string
+}
+
+// Sensitivity says what one evidence item does to the conclusion: would
+// dropping it change the top hypothesis or its estimative word?
+type Sensitivity struct {
+	Evidence     int    `json:"evidence"` // index into Assessment.Evidence
+	Detail       string `json:"detail"`
+	ChangesTop   bool   `json:"changes_top"`
+	ChangesWords bool   `json:"changes_words"`
+	// Without is the top hypothesis and its words without this item.
+	WithoutTop   string `json:"without_top"`
+	WithoutWords string `json:"without_words"`
 }
 
 // SightingRef points at the record behind a piece of evidence.
@@ -112,6 +136,10 @@ type Assessment struct {
 	OperatorCountries []string
 	InfraCountries    map[string]int
 	Reasons           []string // why the estimate and confidence are what they are
+	// Sensitivity lists the items the conclusion rests on; WouldChange
+	// says what evidence would change the assessment.
+	Sensitivity []Sensitivity
+	WouldChange []string
 }
 
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
