@@ -2,6 +2,7 @@ package attribute
 
 import (
 	"sort"
+	"time"
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/correlate"
@@ -17,17 +18,20 @@ func Assess(c *correlate.Campaign, sightings []match.Sighting, detections []beha
 	s.hyp(Coincidence)
 	// The order of the kinds matters only for ties in the final ranking of
 	// evidence, and is kept as the methodology lists them.
-	for _, x := range s.seenIndicators() {
-		s.add(s.indicatorEvidence(x)...)
+	for _, f := range s.seenFacts() {
+		s.add(s.factEvidence(f)...)
 	}
 	s.add(s.techniqueEvidence()...)
 	s.a.InfraCountries = s.infraCountries()
 	s.add(s.geographyEvidence()...)
-	s.a.TimeZone = InferTimeZoneWith(s.humanTimes(), cfg.TimeZone.Model)
+	human := s.humanTimes()
+	s.a.TimeZone = InferTimeZoneWith(human, cfg.TimeZone.Model)
+	s.season = medianTime(human)
 	s.add(s.timeZoneEvidence()...)
 	s.add(s.unexplainedEvidence()...)
 	s.score()
 	s.a.judge(cfg)
+	s.a.Sensitivity, s.a.WouldChange = s.sensitivity(), s.wouldChange()
 	return s.a
 }
 
@@ -41,6 +45,7 @@ type assessor struct {
 	hyps       map[string]*Hypothesis
 	ev         []Evidence
 	a          *Assessment
+	season     time.Time // the middle of the human-driven activity, for daylight saving
 }
 
 // hyp returns the hypothesis id, creating it on first mention.
@@ -66,11 +71,14 @@ func (s *assessor) hyp(id string) *Hypothesis {
 }
 
 // add records evidence; without a group of its own, evidence of one kind
-// from one source is one group.
+// of analysis is one group, its own origin.
 func (s *assessor) add(es ...Evidence) {
 	for _, e := range es {
 		if e.group == "" {
 			e.group = e.Kind + "|" + e.Source
+		}
+		if e.Origin == "" {
+			e.Origin = e.Source
 		}
 		s.ev = append(s.ev, e)
 	}

@@ -29,6 +29,9 @@ type Graph interface {
 	// Attributions lists the actors an indicator points to, and how.
 	Attributions(indicatorID string) []Path
 	Actor(id string) *Actor
+	// Origin names the independent origin of an indicator: sources
+	// derived from one report share one.
+	Origin(indicatorID string) string
 }
 
 // Path is one way an indicator leads to an actor.
@@ -40,12 +43,15 @@ type Path struct {
 
 // Actor is what attribution needs to know about an actor.
 type Actor struct {
-	ID         string
-	Name       string // the ATT&CK name where ATT&CK knows the actor
-	AttackID   string
-	Aliases    []string
-	Country    string
-	Techniques map[string]bool // ATT&CK technique ids the actor uses
+	ID       string
+	Name     string // the ATT&CK name where ATT&CK knows the actor
+	AttackID string
+	Aliases  []string
+	Country  string
+	// CountryClaims are the records that state a country, each with its
+	// source's grade and confidence: a claim weighs what they give it.
+	CountryClaims []CountryClaim
+	Techniques    map[string]bool // ATT&CK technique ids the actor uses
 	// KnownInfra are the actor's IP and CIDR indicators, with their countries.
 	KnownInfra []KnownInfra
 }
@@ -55,6 +61,15 @@ type KnownInfra struct {
 	IndicatorID string
 	Prefix      netip.Prefix
 	Country     string
+	Origin      string // Graph.Origin of the indicator
+}
+
+// CountryClaim is one record's statement of an actor's country.
+type CountryClaim struct {
+	Country     string
+	Source      string
+	Reliability string // Admiralty grade, "" when ungraded
+	Confidence  int    // 0–100, -1 when unstated
 }
 
 // Evidence is one fact bearing on one hypothesis.
@@ -80,7 +95,10 @@ type Evidence struct {
 	// Origin is the independent origin the item counts under: sources
 	// derived from one report are one origin.
 	Origin string `json:"origin,omitempty"`
-	group  string
+	// Indicators are the ids of every indicator behind the item.
+	Indicators []string `json:"indicators,omitempty"`
+	group      string
+	cred       float64 // the credibility its origin vouches for; 0 outside the intelligence
 }
 
 // Sensitivity says what one evidence item does to the conclusion: would
@@ -113,8 +131,8 @@ type Hypothesis struct {
 	Country    string   `json:"country,omitempty"`
 	Score      float64  `json:"score"`
 	Likelihood float64  `json:"likelihood"`
-	// Independent counts the evidence groups (distinct sources or kinds)
-	// supporting it.
+	// Independent counts the independent lines supporting it: distinct
+	// intelligence origins plus distinct kinds of analysis.
 	Independent int `json:"independent"`
 }
 
@@ -126,7 +144,10 @@ type Assessment struct {
 	Top        *Hypothesis
 	Estimate   string // ICD 203 words, or NotEnoughEvidence
 	Confidence string // low, moderate, high
-	// Alternative is the strongest other hypothesis.
+	// Leading is the hypothesis the assessment puts first: Top when it is
+	// named, else the most likely hypothesis; Alternative is the strongest
+	// other one, never Leading.
+	Leading     *Hypothesis
 	Alternative *Hypothesis
 	Evidence    []Evidence
 	TimeZone    TimeZone

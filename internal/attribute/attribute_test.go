@@ -84,12 +84,22 @@ type fakeGraph struct {
 	srcs   map[string][]intel.Source
 	paths  map[string][]attribute.Path
 	actors map[string]*attribute.Actor
+	origin map[string]string // indicator -> origin; default the source's name
 }
 
 func (g *fakeGraph) Indicator(id string) *intel.Object         { return g.inds[id] }
 func (g *fakeGraph) IndicatorSources(id string) []intel.Source { return g.srcs[id] }
 func (g *fakeGraph) Attributions(id string) []attribute.Path   { return g.paths[id] }
 func (g *fakeGraph) Actor(id string) *attribute.Actor          { return g.actors[id] }
+func (g *fakeGraph) Origin(id string) string {
+	if o, ok := g.origin[id]; ok {
+		return o
+	}
+	if len(g.srcs[id]) > 0 {
+		return "source " + g.srcs[id][0].Name
+	}
+	return ""
+}
 func (g *fakeGraph) add(id string, t intel.ValueType, v, src string, actors ...string) {
 	g.inds[id] = &intel.Object{ID: id, Type: intel.TypeIndicator, Confidence: -1,
 		Indicator: &intel.IndicatorSpec{Observables: []intel.Observable{{Type: t, Value: v}}}}
@@ -100,7 +110,7 @@ func (g *fakeGraph) add(id string, t intel.ValueType, v, src string, actors ...s
 }
 
 func newGraph() *fakeGraph {
-	return &fakeGraph{inds: map[string]*intel.Object{}, srcs: map[string][]intel.Source{}, paths: map[string][]attribute.Path{},
+	return &fakeGraph{inds: map[string]*intel.Object{}, srcs: map[string][]intel.Source{}, paths: map[string][]attribute.Path{}, origin: map[string]string{},
 		actors: map[string]*attribute.Actor{
 			"apt1":  {ID: "apt1", Name: "APT1", Country: "CN", Techniques: map[string]bool{}},
 			"apt28": {ID: "apt28", Name: "APT28", Country: "RU", Techniques: map[string]bool{}},

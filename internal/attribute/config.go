@@ -92,6 +92,9 @@ type TimeZoneWeights struct {
 	// coefficient of variation below RegularMaxCV is automated, not human.
 	RegularMinEvents int     `json:"regular_min_events"`
 	RegularMaxCV     float64 `json:"regular_max_cv"`
+	// Records of one series less than BurstSeconds apart are one event (a
+	// check-in's DNS query, connection and TLS handshake).
+	BurstSeconds int `json:"burst_seconds"`
 }
 
 // TimeZoneModel is the working week fitted at every UTC offset.
@@ -103,6 +106,9 @@ type TimeZoneModel struct {
 	OfficeStart   int         `json:"office_start"`   // first local hour counted as office time
 	OfficeEnd     int         `json:"office_end"`     // first local hour after office time
 	RunnerUpApart float64     `json:"runner_up_apart"`
+	// MinFitMargin: a best fit less than this above the fit of
+	// round-the-clock activity is reported as no fit.
+	MinFitMargin float64 `json:"min_fit_margin"`
 }
 
 // ConfidencePoints turn the supporting evidence into analytic confidence.
@@ -140,7 +146,7 @@ func DefaultConfig() Config {
 		}},
 		GeographyBonus: 0.15,
 		TimeZone: TimeZoneWeights{Model: defaultTimeZoneModel(), Gain: 0.4, FullAtEvents: 60,
-			ConsistentHours: 1, InconsistentHours: 3, OperatorCountryHours: 0.76, RegularMinEvents: 6, RegularMaxCV: 0.35},
+			ConsistentHours: 1, InconsistentHours: 3, OperatorCountryHours: 0.76, RegularMinEvents: 6, RegularMaxCV: 0.35, BurstSeconds: 120},
 		UnknownPrior:     0.6,
 		UnexplainedBonus: 0.4,
 		CoincidencePrior: 0.2,
@@ -191,6 +197,6 @@ func defaultTimeZoneModel() TimeZoneModel {
 			0.55, 1.00, 1.00, 0.95, 0.40, 0.85, 1.00, 1.00, // 08–15
 			0.95, 0.85, 0.45, 0.22, 0.12, 0.08, 0.05, 0.03, // 16–23
 		},
-		WeekendFactor: 0.08, UniformMix: 0.1, OfficeStart: 8, OfficeEnd: 19, RunnerUpApart: 1,
+		WeekendFactor: 0.08, UniformMix: 0.1, OfficeStart: 8, OfficeEnd: 19, RunnerUpApart: 1, MinFitMargin: 0.25,
 	}
 }

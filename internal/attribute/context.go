@@ -53,12 +53,22 @@ func (s *assessor) infraCountries() map[string]int {
 
 // geographyEvidence: infrastructure where the actor's other known
 // infrastructure is — which is not where the operators are. Only
-// infrastructure known from other indicators than the ones seen here
-// counts, so that one match is not counted twice.
+// infrastructure known from other indicators than the ones seen here, and
+// from another origin than the matches that name the actor here, counts:
+// one report cannot corroborate itself.
 func (s *assessor) geographyEvidence() []Evidence {
 	seenHere := map[string]bool{}
 	for _, id := range s.c.Indicators {
 		seenHere[id] = true
+	}
+	matchOrigins := map[string]map[string]bool{} // actor -> origins of its matches here
+	for _, e := range s.ev {
+		if e.cred > 0 && !e.Against {
+			if matchOrigins[e.Supports] == nil {
+				matchOrigins[e.Supports] = map[string]bool{}
+			}
+			matchOrigins[e.Supports][e.Origin] = true
+		}
 	}
 	var out []Evidence
 	for _, h := range s.actorHypotheses() {
@@ -66,76 +76,90 @@ func (s *assessor) geographyEvidence() []Evidence {
 		if act == nil {
 			continue
 		}
-		known := map[string]bool{}
+		known := map[string]string{} // country -> the first other origin placing infrastructure there
 		for _, k := range act.KnownInfra {
-			if k.Country != "" && !seenHere[k.IndicatorID] {
-				known[k.Country] = true
+			if k.Country == "" || seenHere[k.IndicatorID] || matchOrigins[h.ID][k.Origin] {
+				continue
+			}
+			if o, ok := known[k.Country]; !ok || k.Origin < o {
+				known[k.Country] = k.Origin
 			}
 		}
-		var common []string
-		for cc := range s.a.InfraCountries {
-			if known[cc] {
-				common = append(common, cc)
+		var common, origins []string
+		for _, cc := range sortedKeys(s.a.InfraCountries) {
+			if o, ok := known[cc]; ok {
+				common, origins = append(common, cc), append(origins, o)
 			}
 		}
 		if len(common) == 0 {
 			continue
 		}
-		sort.Strings(common)
+		sort.Strings(origins)
 		out = append(out, Evidence{Kind: "infrastructure-geography", Supports: h.ID, Weight: s.cfg.GeographyBonus, Source: "geolocation",
-			Detail: fmt.Sprintf("infrastructure in %s, where %s's other known infrastructure is (weak: servers can be rented anywhere)", strings.Join(common, ", "), h.Name)})
+			Origin: origins[0], group: "origin|" + origins[0],
+			Detail: fmt.Sprintf("infrastructure in %s, where %s's other known infrastructure is according to %s (weak: servers can be rented anywhere)",
+				strings.Join(common, ", "), h.Name, strings.Join(origins, ", "))})
 	}
 	return out
 }
 
 // timeZoneEvidence compares the operators' working hours with each actor's
-// country, and lists the countries the operators may work in.
+// country at the season of the activity, weighed by how credible the
+// country claim is, and lists the countries the operators may work in.
 func (s *assessor) timeZoneEvidence() []Evidence {
 	tz, cfg := s.a.TimeZone, s.cfg.TimeZone
-	if !tz.Enough {
+	if !tz.Enough || !tz.Fitted {
 		return nil
 	}
 	best := tz.Best
-	s.a.OperatorCountries = countriesNear(best.Hours, cfg.OperatorCountryHours)
-	strength := round(cfg.Gain * best.Fit * math.Min(1, float64(tz.Events)/float64(cfg.FullAtEvents)))
+	s.a.OperatorCountries = countriesNear(best.Hours, cfg.OperatorCountryHours, s.season)
+	strength := cfg.Gain * best.Fit * math.Min(1, float64(tz.Events)/float64(cfg.FullAtEvents))
 	tzText := fmt.Sprintf("UTC%s (%.0f%% of %d human-driven events in a Mon–Fri %02d–%02d working week)",
 		fmtOffset(best.Hours), 100*best.Fit, tz.Events, cfg.Model.OfficeStart, cfg.Model.OfficeEnd)
 	var out []Evidence
 	for _, h := range s.actorHypotheses() {
-		offs := countryOffsets[h.Country]
-		if h.Country == "" || len(offs) == 0 {
+		off, ok := countryOffsetAt(h.Country, s.season)
+		if !ok {
 			continue
 		}
-		dist := 24.0
-		for _, o := range offs {
-			dist = math.Min(dist, math.Abs(o-best.Hours))
-		}
+		claim, credit := s.countryCredit(h.ID, h.Country)
+		w := round(strength * credit)
+		dist := math.Abs(off - best.Hours)
+		where := fmt.Sprintf("%s in %s (UTC%s on %s; country from %s, credibility %.2f)", h.Name, h.Country, fmtOffset(off), s.season.Format("2006-01-02"), claim, credit)
 		switch {
 		case dist <= cfg.ConsistentHours:
-			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Weight: strength, Source: "activity times",
-				Detail: fmt.Sprintf("operators work at %s, consistent with %s in %s", tzText, h.Name, h.Country)})
+			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Weight: w, Source: "activity times",
+				Detail: fmt.Sprintf("operators work at %s, consistent with %s", tzText, where)})
 		case dist >= cfg.InconsistentHours:
-			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Against: true, Weight: strength, Source: "activity times",
-				Detail: fmt.Sprintf("operators work at %s, %.0f hours from %s's country %s", tzText, dist, h.Name, h.Country)})
+			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Against: true, Weight: w, Source: "activity times",
+				Detail: fmt.Sprintf("operators work at %s, %s hours from %s", tzText, hours(dist), where)})
 		}
 	}
 	return out
 }
 
-// countriesNear lists the countries with a standard offset closer than
-// within hours to offset.
-func countriesNear(offset, within float64) []string {
-	var out []string
-	for cc, offs := range countryOffsets {
-		for _, o := range offs {
-			if math.Abs(o-offset) < within {
-				out = append(out, cc)
-				break
+// countryCredit is how far the actor's country can be trusted: the best
+// claim of that country, reliability × confidence (unstated: the default
+// confidence), with the source that makes it.
+func (s *assessor) countryCredit(actorID, cc string) (string, float64) {
+	in := s.cfg.Indicators
+	src, best := "an unnamed source", in.UnknownReliability*in.DefaultConfidence
+	found := false
+	if act := s.g.Actor(actorID); act != nil {
+		for _, c := range act.CountryClaims {
+			if c.Country != cc {
+				continue
+			}
+			conf := in.DefaultConfidence
+			if c.Confidence >= 0 {
+				conf = math.Max(in.MinConfidence, float64(c.Confidence)/100)
+			}
+			if w := in.reliability(c.Reliability) * conf; !found || w > best {
+				src, best, found = c.Source, w, true
 			}
 		}
 	}
-	sort.Strings(out)
-	return out
+	return src, best
 }
 
 // unexplainedEvidence: activity that no intelligence explains argues for

@@ -9,9 +9,11 @@ import (
 )
 
 // humanTimes returns the times of the campaign's human-driven activity:
-// sighting times (one per victim, value and minute) outside automated
-// series. A series (victim, value) is automated when a beacon detection
-// names it, or when it is regular (see regular).
+// one event per series (victim, value) and burst of BurstSeconds,
+// outside automated series. A series is automated
+// when any beacon detection names it — also one whose score a vendor or
+// top-site list lowered below the threshold, since a lowered beacon is
+// still a machine — or when its events are regular (see regular).
 func (s *assessor) humanTimes() []time.Time {
 	beacons := s.beaconSeries()
 	series := map[string][]time.Time{}
@@ -20,37 +22,46 @@ func (s *assessor) humanTimes() []time.Time {
 		if sg.Suppressed {
 			continue
 		}
-		key := sg.SrcIP.String() + "|" + sg.Value
-		if beacons[key] || beacons[sg.SrcIP.String()+"|"+sg.DstIP.Unmap().String()] {
+		host := internalHost(sg).String()
+		key := host + "|" + sg.Value
+		if beacons[key] || beacons[host+"|"+sg.DstIP.Unmap().String()] {
 			continue
 		}
 		series[key] = append(series[key], sg.Time)
 	}
-	minutes := map[string]bool{}
 	var out []time.Time
-	for key, ts := range series {
+	for _, key := range sortedKeys(series) {
+		ts := series[key]
 		sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
-		if s.regular(ts) {
+		events := s.bursts(ts)
+		if s.regular(events) {
 			continue
 		}
-		for _, t := range ts {
-			k := key + "|" + t.UTC().Truncate(time.Minute).Format(time.RFC3339)
-			if !minutes[k] {
-				minutes[k] = true
-				out = append(out, t)
-			}
-		}
+		out = append(out, events...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
 	return out
 }
 
-// beaconSeries are the "victim|destination" keys the campaign's beacon
-// detections name, by address and by name.
+// bursts keeps of sorted times the first of each burst: times less than
+// BurstSeconds after the burst's first are records of the same event.
+func (s *assessor) bursts(ts []time.Time) []time.Time {
+	gap := time.Duration(s.cfg.TimeZone.BurstSeconds) * time.Second
+	var out []time.Time
+	for _, t := range ts {
+		if len(out) == 0 || t.Sub(out[len(out)-1]) >= gap {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// beaconSeries are the "victim|destination" keys that any beacon
+// detection names, by address and by name, whatever its score.
 func (s *assessor) beaconSeries() map[string]bool {
 	beacons := map[string]bool{}
-	for _, di := range s.c.Detections {
-		d := &s.detections[di]
+	for i := range s.detections {
+		d := &s.detections[i]
 		if d.Analytic != behavior.Beacon {
 			continue
 		}

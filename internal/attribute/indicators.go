@@ -9,98 +9,154 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/match"
 )
 
-// seenIndicator is what a campaign's sightings show of one indicator.
-type seenIndicator struct {
-	id         string
-	refs       []SightingRef // the first MaxSightings
-	suppressed bool
-	list       string // the warninglist that suppressed it
-	victims    map[netip.Addr]bool
-	first      time.Time
+// fact is one observable seen in the campaign (value type and value, e.g.
+// domain msnhome.org), with every indicator that names it and every
+// sighting of it: one fact is one line, however many feeds carry it.
+type fact struct {
+	key       string
+	inds      []string // indicator ids, sorted
+	sightings []int    // indices into the campaign's sightings, in campaign order
+	first     time.Time
 }
 
-// seenIndicators groups the campaign's sightings by indicator, in id order:
-// one piece of evidence per indicator, however often it was seen.
-func (s *assessor) seenIndicators() []*seenIndicator {
-	byInd := map[string]*seenIndicator{}
-	var out []*seenIndicator
+// seenFacts groups the campaign's sightings by the observable the matched
+// indicator names (the sighting's type and indicator value), in key order.
+func (s *assessor) seenFacts() []*fact {
+	byKey := map[string]*fact{}
+	indSeen := map[string]bool{}
 	for _, si := range s.c.Sightings {
 		sg := &s.sightings[si]
-		x, ok := byInd[sg.IndicatorID]
+		key := string(sg.Type) + " " + sg.Indicator
+		if sg.Indicator == "" {
+			key = "indicator " + sg.IndicatorID
+		}
+		f, ok := byKey[key]
 		if !ok {
-			x = &seenIndicator{id: sg.IndicatorID, victims: map[netip.Addr]bool{}, first: sg.Time}
-			byInd[sg.IndicatorID] = x
-			out = append(out, x)
+			f = &fact{key: key, first: sg.Time}
+			byKey[key] = f
 		}
-		if len(x.refs) < s.cfg.Indicators.MaxSightings {
-			x.refs = append(x.refs, SightingRef{File: sg.File, Line: sg.Line, Field: sg.Field, Value: sg.Value, Time: sg.Time})
+		f.sightings = append(f.sightings, si)
+		if !indSeen[key+"|"+sg.IndicatorID] {
+			indSeen[key+"|"+sg.IndicatorID] = true
+			f.inds = append(f.inds, sg.IndicatorID)
 		}
-		if sg.Suppressed {
-			x.suppressed, x.list = true, sg.Warninglist
-		}
-		x.victims[sg.SrcIP] = true
-		if sg.Time.Before(x.first) {
-			x.first = sg.Time
+		if sg.Time.Before(f.first) {
+			f.first = sg.Time
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	out := make([]*fact, 0, len(byKey))
+	for _, k := range sortedKeys(byKey) {
+		sort.Strings(byKey[k].inds)
+		out = append(out, byKey[k])
+	}
 	return out
+}
+
+// tally is what all the sightings behind one item show: how many, on how
+// many internal hosts, when, which values, and a cited sample.
+type tally struct {
+	count       int
+	hosts       int
+	first, last time.Time
+	values      []string
+	refs        []SightingRef
+	suppressed  bool
+	list        string
+}
+
+// tallyOf counts the sightings of f whose indicator is in inds (all when
+// inds is nil): a record two indicators of the fact match is two
+// sightings, as everywhere else in the report.
+func (s *assessor) tallyOf(f *fact, inds map[string]bool) tally {
+	var t tally
+	hosts, values := map[netip.Addr]bool{}, map[string]bool{}
+	for _, si := range f.sightings {
+		sg := &s.sightings[si]
+		if inds != nil && !inds[sg.IndicatorID] {
+			continue
+		}
+		t.count++
+		hosts[internalHost(sg)] = true
+		values[sg.Value] = true
+		if t.first.IsZero() || sg.Time.Before(t.first) {
+			t.first = sg.Time
+		}
+		if sg.Time.After(t.last) {
+			t.last = sg.Time
+		}
+		if len(t.refs) < s.cfg.Indicators.MaxSightings {
+			t.refs = append(t.refs, SightingRef{File: sg.File, Line: sg.Line, Field: sg.Field, Value: sg.Value, Time: sg.Time})
+		}
+		if sg.Suppressed {
+			t.suppressed, t.list = true, sg.Warninglist
+		}
+	}
+	t.hosts, t.values = len(hosts), sortedKeys(values)
+	return t
+}
+
+// internalHost is the organisation's side of a sighting: the destination
+// of inbound traffic that matched on its source address, else the source.
+func internalHost(sg *match.Sighting) netip.Addr {
+	if sg.Direction == "src" && sg.DstIP.IsValid() {
+		return sg.DstIP
+	}
+	return sg.SrcIP
+}
+
+// fill sets an item's structured fields from a tally.
+func (t tally) fill(e *Evidence) {
+	e.Sightings, e.Count, e.More, e.Hosts = t.refs, t.count, t.count-len(t.refs), t.hosts
+	e.FirstSeen, e.LastSeen, e.Values = t.first, t.last, t.values
+}
+
+// seenText is "seen 2,398× on 3 hosts".
+func (t tally) seenText() string {
+	host := "hosts"
+	if t.hosts == 1 {
+		host = "host"
+	}
+	return fmt.Sprintf("seen %s× on %d %s", thousands(t.count), t.hosts, host)
+}
+
+// thousands prints n with commas between groups of three digits.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // indicatorWeight is an indicator's weight for the actors it leads to, with
 // its factors.
 type indicatorWeight struct {
+	id                   string
 	what                 string // "domain example.com", or the pattern
 	source, grade        string
+	origin               string
+	sources              []string
 	spec, conf, age, rel float64
 	ageNote              string // why age is below 1
 }
 
 func (w indicatorWeight) weight() float64 { return w.spec * w.conf * w.age * w.rel }
 
-// indicatorEvidence is everything one seen indicator says: for the actors
-// it leads to, and for coincidence when it is warninglisted, stale,
-// revoked or claimed by several actors.
-func (s *assessor) indicatorEvidence(x *seenIndicator) []Evidence {
-	ind := s.g.Indicator(x.id)
-	if ind == nil || ind.Indicator == nil {
-		return nil
-	}
-	paths := s.g.Attributions(x.id)
-	iw := s.weigh(x, ind)
-	w := iw.weight()
-	var out []Evidence
-	if x.suppressed {
-		out = append(out, warninglistedEvidence(x, iw))
-		w *= s.cfg.Indicators.WarninglistShare
-	}
-	if iw.ageNote != "" {
-		out = append(out, s.staleEvidence(x, iw))
-	}
-	if len(paths) == 0 {
-		return out
-	}
-	actors := map[string][]Path{}
-	for _, p := range paths {
-		actors[p.ActorID] = append(actors[p.ActorID], p)
-		s.hyp(p.ActorID)
-	}
-	if len(actors) > 1 {
-		out = append(out, s.multiClaimedEvidence(x, iw, w, actors))
-	}
-	return append(out, matchEvidence(x, iw, w, actors)...)
-}
-
-// weigh computes the factors of an indicator's weight.
-func (s *assessor) weigh(x *seenIndicator, ind *intel.Object) indicatorWeight {
+// weigh computes the factors of an indicator's weight; sample is a value
+// it matched, for patterns that name no observable.
+func (s *assessor) weigh(id string, ind *intel.Object, sample string, first time.Time) indicatorWeight {
 	cfg := s.cfg.Indicators
-	iw := indicatorWeight{what: ind.Indicator.Pattern}
-	iw.source, iw.grade, iw.rel = s.bestSource(x.id)
+	iw := indicatorWeight{id: id, what: ind.Indicator.Pattern, origin: s.g.Origin(id)}
+	iw.source, iw.grade, iw.rel, iw.sources = s.bestSource(id)
+	if iw.origin == "" {
+		iw.origin = "source " + iw.source
+	}
 	iw.spec = cfg.PatternUnknown
-	if t := intel.Detect(x.refs[0].Value); t != intel.UnknownType {
-		iw.spec = cfg.PatternFactor * cfg.specificity(intel.Observable{Type: t, Value: x.refs[0].Value})
+	if t := intel.Detect(sample); t != intel.UnknownType {
+		iw.spec = cfg.PatternFactor * cfg.specificity(intel.Observable{Type: t, Value: sample})
 	}
 	if obs := ind.Indicator.Observables; len(obs) > 0 {
 		iw.spec = 0
@@ -113,22 +169,23 @@ func (s *assessor) weigh(x *seenIndicator, ind *intel.Object) indicatorWeight {
 	if ind.Confidence >= 0 {
 		iw.conf = math.Max(cfg.MinConfidence, float64(ind.Confidence)/100)
 	}
-	iw.age, iw.ageNote = cfg.ageFactor(ind, x.first, iw.spec)
+	iw.age, iw.ageNote = cfg.ageFactor(ind, first, iw.spec)
 	return iw
 }
 
 // bestSource is the most reliable source of an indicator, with its grade
-// and reliability factor.
-func (s *assessor) bestSource(id string) (name, grade string, rel float64) {
+// and reliability factor, and the names of all its sources.
+func (s *assessor) bestSource(id string) (name, grade string, rel float64, all []string) {
 	for _, src := range s.g.IndicatorSources(id) {
+		all = append(all, src.Name)
 		if w := s.cfg.Indicators.reliability(src.Reliability.String()); w > rel || name == "" {
 			name, grade, rel = src.Name, src.Reliability.String(), w
 		}
 	}
 	if name == "" {
-		return "unknown source", grade, s.cfg.Indicators.UnknownReliability
+		return "unknown source", grade, s.cfg.Indicators.UnknownReliability, []string{"unknown source"}
 	}
-	return name, grade, rel
+	return name, grade, rel, all
 }
 
 // ageFactor discounts revoked and expired indicators, and infrastructure
@@ -183,49 +240,8 @@ func (w IndicatorWeights) reliability(grade string) float64 {
 	return w.UnknownReliability
 }
 
-func warninglistedEvidence(x *seenIndicator, iw indicatorWeight) Evidence {
-	return Evidence{Kind: "warninglisted-indicator", Supports: Coincidence, Weight: round(iw.weight()), Source: iw.source, Reliability: iw.grade,
-		Detail:    fmt.Sprintf("%s is on the warninglist %q: shared or benign infrastructure, not a marker of any actor", iw.what, x.list),
-		Sightings: x.refs}
-}
-
-// staleEvidence gives coincidence part of the weight an indicator lost to age.
-func (s *assessor) staleEvidence(x *seenIndicator, iw indicatorWeight) Evidence {
-	lost := iw.spec * iw.conf * iw.rel * (1 - iw.age) * s.cfg.Indicators.StaleToCoincidence
-	return Evidence{Kind: "stale-indicator", Supports: Coincidence, Weight: round(lost), Source: iw.source,
-		Detail: iw.what + " is " + iw.ageNote, Sightings: x.refs}
-}
-
-// multiClaimedEvidence gives coincidence the (n−1)/n of an indicator's
-// weight that n claiming actors cannot all deserve.
-func (s *assessor) multiClaimedEvidence(x *seenIndicator, iw indicatorWeight, w float64, actors map[string][]Path) Evidence {
-	n := float64(len(actors))
-	var names []string
-	for id := range actors {
-		names = append(names, s.hyp(id).Name)
-	}
-	sort.Strings(names)
-	return Evidence{Kind: "multi-claimed-indicator", Supports: Coincidence, Weight: round(w * (n - 1) / n), Source: iw.source,
-		Detail:    fmt.Sprintf("%s is claimed by %d actors (%s): it proves none of them alone", iw.what, len(actors), strings.Join(names, ", ")),
-		Sightings: x.refs}
-}
-
-// matchEvidence gives each actor an indicator leads to 1/n of its weight,
-// as an indicator match or, through a malware family, a malware match.
-// All intelligence from one source is one group.
-func matchEvidence(x *seenIndicator, iw indicatorWeight, w float64, actors map[string][]Path) []Evidence {
-	n := float64(len(actors))
-	detail := fmt.Sprintf("%s seen %d× on %d host(s) (specificity %.2f, confidence %.2f, age %.2f, reliability %.2f)",
-		iw.what, len(x.refs), len(x.victims), iw.spec, iw.conf, iw.age, iw.rel)
-	var out []Evidence
-	for _, actorID := range sortedKeys(actors) {
-		ps := actors[actorID]
-		kind := "indicator-match"
-		if ps[0].Malware != "" {
-			kind = "malware-family"
-		}
-		out = append(out, Evidence{Kind: kind, Supports: actorID, Weight: round(w / n), Source: iw.source, Reliability: iw.grade,
-			Detail: detail + "; " + ps[0].Via, Sightings: x.refs, group: "intel|" + iw.source})
-	}
-	return out
+func joinSorted(xs []string) string {
+	out := append([]string(nil), xs...)
+	sort.Strings(out)
+	return strings.Join(out, ", ")
 }

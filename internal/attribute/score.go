@@ -7,31 +7,51 @@ import (
 )
 
 // score turns the evidence into scores and likelihoods, ranks the
-// hypotheses, picks the top actor and the alternative, and orders the
-// evidence by the hypothesis it bears on.
+// hypotheses, picks the top actor, the leading hypothesis and the
+// alternative, judges them, and orders the evidence by the hypothesis it
+// bears on.
 func (s *assessor) score() {
-	s.scoreHypotheses()
-	s.a.Hypotheses = s.likelihoods()
-	s.a.Top, s.a.Alternative = topAndAlternative(s.a.Hypotheses)
-	s.a.Evidence = orderEvidence(s.ev, s.a.Hypotheses)
+	r := s.conclude(s.ev)
+	s.a.Hypotheses, s.a.Top, s.a.Leading, s.a.Alternative = r.Hypotheses, r.Top, r.Leading, r.Alternative
+	s.a.Estimate, s.a.Confidence, s.a.Reasons = r.Estimate, r.Confidence, r.Reasons
+	s.a.Evidence = orderEvidence(s.ev, r.Hypotheses)
+}
+
+// conclude is what evidence ev concludes: the ranked hypotheses, the top,
+// leading and alternative hypotheses, the estimate and the confidence. It
+// changes nothing in s, so that the conclusion without an item can be
+// compared with the real one.
+func (s *assessor) conclude(ev []Evidence) *Assessment {
+	hyps := map[string]*Hypothesis{}
+	for id, h := range s.hyps {
+		c := *h
+		c.Score, c.Likelihood, c.Independent = 0, 0, 0
+		hyps[id] = &c
+	}
+	scoreHypotheses(hyps, ev, s.cfg)
+	r := &Assessment{Hypotheses: likelihoods(hyps, s.cfg.Beta), Evidence: ev}
+	r.Top = topActor(r.Hypotheses)
+	r.judge(s.cfg)
+	r.Leading, r.Alternative = leadingAndAlternative(r)
+	return r
 }
 
 // likelihoods returns the hypotheses ranked by likelihood, a softmax of
-// the scores with steepness Beta.
-func (s *assessor) likelihoods() []Hypothesis {
-	ids := sortedKeys(s.hyps)
+// the scores with steepness beta.
+func likelihoods(hyps map[string]*Hypothesis, beta float64) []Hypothesis {
+	ids := sortedKeys(hyps)
 	maxS := math.Inf(-1)
 	for _, id := range ids {
-		maxS = math.Max(maxS, s.hyps[id].Score)
+		maxS = math.Max(maxS, hyps[id].Score)
 	}
 	total := 0.0
 	for _, id := range ids {
-		total += math.Exp(s.cfg.Beta * (s.hyps[id].Score - maxS))
+		total += math.Exp(beta * (hyps[id].Score - maxS))
 	}
 	out := make([]Hypothesis, 0, len(ids))
 	for _, id := range ids {
-		h := s.hyps[id]
-		h.Likelihood = round(math.Exp(s.cfg.Beta*(h.Score-maxS)) / total)
+		h := hyps[id]
+		h.Likelihood = round(math.Exp(beta*(h.Score-maxS)) / total)
 		out = append(out, *h)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -43,21 +63,33 @@ func (s *assessor) likelihoods() []Hypothesis {
 	return out
 }
 
-// topAndAlternative picks from ranked hypotheses the most likely known
-// actor and the strongest other hypothesis.
-func topAndAlternative(hs []Hypothesis) (top, alt *Hypothesis) {
+// topActor is the most likely known actor among ranked hypotheses.
+func topActor(hs []Hypothesis) *Hypothesis {
 	for i := range hs {
 		if hs[i].ID != UnknownActor && hs[i].ID != Coincidence {
-			top = &hs[i]
-			break
+			return &hs[i]
 		}
 	}
-	for i := range hs {
-		if top == nil || hs[i].ID != top.ID {
-			return top, &hs[i]
+	return nil
+}
+
+// leadingAndAlternative: the leading hypothesis is the named actor, or
+// else the most likely hypothesis; the alternative is the most likely
+// other one, so it never repeats the leader.
+func leadingAndAlternative(a *Assessment) (lead, alt *Hypothesis) {
+	if len(a.Hypotheses) == 0 {
+		return nil, nil
+	}
+	lead = &a.Hypotheses[0]
+	if a.Top != nil && a.Estimate != NotEnoughEvidence {
+		lead = a.Top
+	}
+	for i := range a.Hypotheses {
+		if a.Hypotheses[i].ID != lead.ID {
+			return lead, &a.Hypotheses[i]
 		}
 	}
-	return top, nil
+	return lead, nil
 }
 
 // orderEvidence sorts evidence by the rank of its hypothesis, then by
@@ -73,12 +105,14 @@ func orderEvidence(ev []Evidence, ranked []Hypothesis) []Evidence {
 }
 
 // scoreHypotheses sets each hypothesis's score: its prior, plus for each
-// independent group 1 − Π(1 − w) (evidence sharing a source has
-// diminishing returns), minus the counter-evidence.
-func (s *assessor) scoreHypotheses() {
+// independent group (an intelligence origin, or a kind of analysis)
+// 1 − Π(1 − w), never more than the best credibility its origin vouches
+// for, minus the counter-evidence.
+func scoreHypotheses(hyps map[string]*Hypothesis, ev []Evidence, cfg Config) {
 	groups := map[string]map[string][]float64{} // hypothesis -> group -> weights
+	caps := map[string]float64{}                // hypothesis|group -> credibility cap
 	against := map[string]float64{}
-	for _, e := range s.ev {
+	for _, e := range ev {
 		if e.Against {
 			against[e.Supports] += e.Weight
 			continue
@@ -87,21 +121,28 @@ func (s *assessor) scoreHypotheses() {
 			groups[e.Supports] = map[string][]float64{}
 		}
 		groups[e.Supports][e.group] = append(groups[e.Supports][e.group], e.Weight)
+		if k := e.Supports + "|" + e.group; e.cred > 0 {
+			caps[k] = math.Max(caps[k], e.cred)
+		}
 	}
-	for id, h := range s.hyps {
+	for id, h := range hyps {
 		score := 0.0
 		switch id {
 		case UnknownActor:
-			score = s.cfg.UnknownPrior
+			score = cfg.UnknownPrior
 		case Coincidence:
-			score = s.cfg.CoincidencePrior
+			score = cfg.CoincidencePrior
 		}
 		for _, g := range sortedKeys(groups[id]) {
 			prod := 1.0
 			for _, w := range groups[id][g] {
-				prod *= 1 - math.Min(w, s.cfg.MaxEvidenceWeight)
+				prod *= 1 - math.Min(w, cfg.MaxEvidenceWeight)
 			}
-			score += 1 - prod
+			sum := 1 - prod
+			if c, ok := caps[id+"|"+g]; ok {
+				sum = math.Min(sum, c)
+			}
+			score += sum
 			h.Independent++
 		}
 		h.Score = round(score - against[id])
@@ -136,26 +177,28 @@ func (a *Assessment) judge(cfg Config) {
 	a.Confidence = cfg.Confidence.level(top.Independent, len(sup.kinds), sup.meanReliability, sup.counter)
 	a.Reasons = append(a.Reasons, fmt.Sprintf("confidence %s: %d independent line(s), %d kind(s) of evidence, mean source reliability %.2f, %d counter-indication(s)",
 		a.Confidence, top.Independent, len(sup.kinds), sup.meanReliability, sup.counter))
-	if len(sup.sources) == 1 {
-		a.Reasons = append(a.Reasons, "all supporting evidence comes from one source: corroborate before acting")
+	if len(sup.origins) == 1 {
+		a.Reasons = append(a.Reasons, fmt.Sprintf("all supporting intelligence comes from one origin (%s): corroborate before acting", sortedKeys(sup.origins)[0]))
 	}
 }
 
-// support summarises the evidence for the top actor: its kinds, sources,
+// support summarises the evidence for the top actor: its kinds, origins,
 // mean source reliability, and the counter-indications.
 type support struct {
-	kinds, sources  map[string]bool
+	kinds, origins  map[string]bool // origins of the intelligence among them
 	meanReliability float64
 	counter         int
 }
 
 func (a *Assessment) support(w IndicatorWeights) support {
-	sup := support{kinds: map[string]bool{}, sources: map[string]bool{}}
+	sup := support{kinds: map[string]bool{}, origins: map[string]bool{}}
 	n := 0
 	for _, e := range a.Evidence {
 		if e.Supports == a.Top.ID && !e.Against {
 			sup.kinds[e.Kind] = true
-			sup.sources[e.Source] = true
+			if e.cred > 0 {
+				sup.origins[e.Origin] = true
+			}
 			sup.meanReliability += w.reliability(e.Reliability)
 			n++
 		}

@@ -24,6 +24,11 @@ type TimeZone struct {
 	RunnerUp Offset `json:"runner_up"`
 	Events   int    `json:"events"`
 	Enough   bool   `json:"enough"` // at least TimeZoneModel.MinEvents human-driven events
+	// UniformFit is the fit round-the-clock activity gives at any offset;
+	// Fitted is false when the best fit is less than MinFitMargin above it:
+	// then no working week shows, whatever offset is best.
+	UniformFit float64 `json:"uniform_fit"`
+	Fitted     bool    `json:"fitted"`
 	// HourOfWeek counts the events by UTC hour of the week (0 = Monday 00:00 UTC).
 	HourOfWeek [168]int `json:"hour_of_week"`
 }
@@ -71,6 +76,12 @@ func (m TimeZoneModel) inOffice(how int) bool {
 	return d < 5 && h >= m.OfficeStart && h < m.OfficeEnd
 }
 
+// uniformFit is the share of a week's hours that are office hours: the
+// fit of activity spread evenly round the clock.
+func (m TimeZoneModel) uniformFit() float64 {
+	return float64(5*(m.OfficeEnd-m.OfficeStart)) / 168
+}
+
 // InferTimeZone is InferTimeZoneWith under DefaultConfig's model.
 func InferTimeZone(times []time.Time) TimeZone {
 	return InferTimeZoneWith(times, defaultTimeZoneModel())
@@ -80,7 +91,7 @@ func InferTimeZone(times []time.Time) TimeZone {
 // candidate UTC offset and returns the best and the best offset more than
 // m.RunnerUpApart hours away from it (the runner-up).
 func InferTimeZoneWith(times []time.Time, m TimeZoneModel) TimeZone {
-	tz := TimeZone{Events: len(times), Enough: len(times) >= m.MinEvents}
+	tz := TimeZone{Events: len(times), Enough: len(times) >= m.MinEvents, UniformFit: m.uniformFit()}
 	for _, t := range times {
 		tz.HourOfWeek[hourOfWeek(t, 0)]++
 	}
@@ -119,6 +130,7 @@ func InferTimeZoneWith(times []time.Time, m TimeZoneModel) TimeZone {
 		return math.Abs(offs[i].Hours) < math.Abs(offs[j].Hours)
 	})
 	tz.Best = offs[0]
+	tz.Fitted = tz.Enough && tz.Best.Fit-tz.UniformFit >= m.MinFitMargin
 	for _, o := range offs[1:] {
 		if math.Abs(o.Hours-tz.Best.Hours) > m.RunnerUpApart {
 			tz.RunnerUp = o

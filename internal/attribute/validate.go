@@ -118,6 +118,7 @@ func (w TimeZoneWeights) validate(v *violations) {
 	v.check(w.OperatorCountryHours >= 0 && w.OperatorCountryHours <= 24, "time_zone.operator_country_hours", "must be in [0,24], is %v", w.OperatorCountryHours)
 	v.check(w.RegularMinEvents >= 3, "time_zone.regular_min_events", "must be ≥ 3 (two intervals at least), is %d", w.RegularMinEvents)
 	v.check(w.RegularMaxCV > 0 && !math.IsInf(w.RegularMaxCV, 0), "time_zone.regular_max_cv", "must be > 0, is %v", w.RegularMaxCV)
+	v.check(w.BurstSeconds >= 0 && w.BurstSeconds <= 3600, "time_zone.burst_seconds", "must be in [0,3600], is %d", w.BurstSeconds)
 }
 
 func (m TimeZoneModel) validate(v *violations) {
@@ -133,6 +134,7 @@ func (m TimeZoneModel) validate(v *violations) {
 	v.check(m.OfficeStart >= 0 && m.OfficeStart < 24, "time_zone.model.office_start", "must be an hour 0–23, is %d", m.OfficeStart)
 	v.check(m.OfficeEnd > m.OfficeStart && m.OfficeEnd <= 24, "time_zone.model.office_end", "must be after office_start (%d) and ≤ 24, is %d", m.OfficeStart, m.OfficeEnd)
 	v.check(m.RunnerUpApart >= 0 && m.RunnerUpApart < 12, "time_zone.model.runner_up_apart", "must be in [0,12), is %v", m.RunnerUpApart)
+	v.factor("time_zone.model.min_fit_margin", m.MinFitMargin)
 }
 
 func validateWordBounds(v *violations, b []float64) {

@@ -41,7 +41,12 @@ type Graph struct {
 	rels  map[string][]*intel.Object
 	acts  map[string]*attribute.Actor
 	paths map[string][]attribute.Path
-	err   error
+	// citedBy lists the report objects citing each object; origins caches
+	// Origin; actorNames are every actor name, for reading report titles.
+	citedBy    map[string][]*intel.Object
+	origins    map[string]string
+	actorNames []actorName
+	err        error
 }
 
 var _ attribute.Graph = (*Graph)(nil)
@@ -50,7 +55,7 @@ var _ attribute.Graph = (*Graph)(nil)
 // between them; loc (may be nil) places the actors' known infrastructure.
 func New(ctx context.Context, s Reader, loc geo.Locator) (*Graph, error) {
 	g := &Graph{ctx: ctx, s: s, geo: loc, objs: map[string]*intel.Object{}, rels: map[string][]*intel.Object{},
-		acts: map[string]*attribute.Actor{}, paths: map[string][]attribute.Path{}}
+		acts: map[string]*attribute.Actor{}, paths: map[string][]attribute.Path{}, origins: map[string]string{}}
 	links, err := s.ActorLinks(ctx)
 	if err != nil {
 		return nil, err
@@ -65,6 +70,10 @@ func New(ctx context.Context, s Reader, loc geo.Locator) (*Graph, error) {
 		return nil, err
 	}
 	g.canon = store.Canonical(actors, links)
+	g.indexActorNames(actors)
+	if err := g.loadReports(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -284,8 +293,11 @@ func (g *Graph) joinMembers(a *attribute.Actor, o *intel.Object) []string {
 		if a.AttackID == "" {
 			a.AttackID = mo.AttackID()
 		}
-		if mo.Actor != nil && mo.Actor.Country != "" && a.Country == "" {
-			a.Country = mo.Actor.Country
+		if mo.Actor != nil && mo.Actor.Country != "" {
+			if a.Country == "" {
+				a.Country = mo.Actor.Country
+			}
+			a.CountryClaims = append(a.CountryClaims, g.countryClaim(mo))
 		}
 		for _, r := range g.relationships(m) {
 			if rs := r.Relationship; rs.SourceRef == m && rs.Type == "attributed-to" {
@@ -333,7 +345,7 @@ func (g *Graph) addInfra(a *attribute.Actor, indicatorID string) {
 		if !p.IsValid() {
 			continue
 		}
-		k := attribute.KnownInfra{IndicatorID: ind.ID, Prefix: p}
+		k := attribute.KnownInfra{IndicatorID: ind.ID, Prefix: p, Origin: g.origin(ind.ID)}
 		if g.geo != nil {
 			if info, ok := g.geo.Lookup(p.Addr()); ok {
 				k.Country = info.Country
@@ -341,4 +353,29 @@ func (g *Graph) addInfra(a *attribute.Actor, indicatorID string) {
 		}
 		a.KnownInfra = append(a.KnownInfra, k)
 	}
+}
+
+// countryClaim is the country an actor record states, with the most
+// reliable source that gives the record and the record's own confidence.
+func (g *Graph) countryClaim(o *intel.Object) attribute.CountryClaim {
+	c := attribute.CountryClaim{Country: o.Actor.Country, Confidence: o.Confidence}
+	srcs, err := g.s.ObjectSources(g.ctx, o.ID)
+	if err != nil && g.err == nil {
+		g.err = err
+	}
+	best := 0
+	for i, s := range srcs {
+		if i == 0 || gradeRank(s.Reliability) < best {
+			c.Source, c.Reliability, best = s.Name, s.Reliability.String(), gradeRank(s.Reliability)
+		}
+	}
+	return c
+}
+
+// gradeRank orders Admiralty grades, A best; ungraded and F last.
+func gradeRank(r intel.Reliability) int {
+	if r >= intel.CompletelyReliable && r < intel.CannotBeJudged {
+		return int(r - intel.CompletelyReliable)
+	}
+	return 6
 }
