@@ -23,6 +23,10 @@ type Document struct {
 	Campaigns   []Campaign       `json:"campaigns"`
 	Statistics  Statistics       `json:"statistics"`
 	Methodology []attribute.Rule `json:"methodology"`
+	// Actors profiles the actors named campaigns are attributed to, from
+	// the intelligence; Actions are what the findings recommend.
+	Actors  []ActorProfile `json:"actors"`
+	Actions Actions        `json:"recommended_actions"`
 }
 
 // Summary counts what the run saw.
@@ -52,6 +56,10 @@ type Campaign struct {
 	// HourOfWeek counts human-driven activity by UTC hour of the week
 	// (0 = Monday 00:00 UTC), for the heat map.
 	HourOfWeek [168]int `json:"hour_of_week"`
+	// DetectionDetails explains the campaign's behavioural detections one
+	// by one; Techniques maps what was observed to ATT&CK.
+	DetectionDetails []DetectionDetail   `json:"detection_details"`
+	Techniques       []ObservedTechnique `json:"techniques"`
 }
 
 // Victim is an internal host of a campaign.
@@ -103,6 +111,13 @@ type Attribution struct {
 	Evidence                []Evidence             `json:"evidence"`
 	Hypotheses              []attribute.Hypothesis `json:"hypotheses"`
 	Reasons                 []string               `json:"reasons"`
+	// Named is true when the estimate names Actor; otherwise Actor is only
+	// the most likely known actor and Leading the hypothesis on top.
+	Named       bool                    `json:"named"`
+	Leading     string                  `json:"leading"`
+	LeadingID   string                  `json:"leading_id"`
+	Sensitivity []attribute.Sensitivity `json:"sensitivity"`
+	WouldChange []string                `json:"would_change"`
 }
 
 // OperatorOffset is the inferred UTC offset.
@@ -134,6 +149,18 @@ type Evidence struct {
 	Source      string                  `json:"source"`
 	Reliability string                  `json:"reliability,omitempty"`
 	Sightings   []attribute.SightingRef `json:"sightings,omitempty"`
+	// Count is every record behind the item (Sightings cites More fewer),
+	// on Hosts internal hosts between FirstSeen and LastSeen.
+	Count     int       `json:"count"`
+	More      int       `json:"more_sightings"`
+	Hosts     int       `json:"hosts"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Values    []string  `json:"values,omitempty"`
+	Sources   []string  `json:"sources,omitempty"`
+	Origin    string    `json:"origin,omitempty"`
+	// Indicators are the ids of the indicators behind the item.
+	Indicators []string `json:"indicators,omitempty"`
 }
 
 // Incident is one victim's activity span.
@@ -200,6 +227,8 @@ type Input struct {
 	Config      attribute.Config
 	Generated   time.Time
 	Tool        string
+	// Profiles are the actors' profiles by actor id (LoadProfiles).
+	Profiles map[string]ActorProfile
 }
 
 // Build assembles report.json.
@@ -227,7 +256,6 @@ func Build(in Input) *Document {
 			rc.Victims = append(rc.Victims, v.Addr.String())
 			rc.VictimDetails = append(rc.VictimDetails, Victim{Address: v.Addr.String(), Organisation: v.Organisation, Sector: v.Sector,
 				Country: v.Country, FirstSeen: v.FirstSeen.UTC(), LastSeen: v.LastSeen.UTC(), DwellDays: round2(v.Dwell().Hours() / 24)})
-			st.Dwell = append(st.Dwell, Dwell{Campaign: c.ID, Victim: v.Addr.String(), Days: round2(v.Dwell().Hours() / 24)})
 			if !victimSeen[v.Addr] {
 				victimSeen[v.Addr] = true
 				if v.Sector != "" {
@@ -242,6 +270,17 @@ func Build(in Input) *Document {
 				}
 			}
 		}
+		widenVictims(rc.VictimDetails, c, in.Detections)
+		for _, v := range rc.VictimDetails {
+			if !v.FirstSeen.IsZero() && (rc.FirstSeen.IsZero() || v.FirstSeen.Before(rc.FirstSeen)) {
+				rc.FirstSeen = v.FirstSeen
+			}
+			if v.LastSeen.After(rc.LastSeen) {
+				rc.LastSeen = v.LastSeen
+			}
+			st.Dwell = append(st.Dwell, Dwell{Campaign: c.ID, Victim: v.Address, Days: v.DwellDays})
+		}
+		rc.DetectionDetails = detectionDetails(c, in.Detections)
 		for _, i := range c.Infrastructure {
 			rc.Infrastructure = append(rc.Infrastructure, Infra{Value: i.Value, Kind: i.Kind, Country: i.Country, CountryName: i.CountryName,
 				ASN: i.ASN, ASOrg: i.ASOrg, Role: i.Role, RoleReason: i.RoleReason, Indicators: i.IndicatorIDs, Detections: i.Detections,
@@ -277,6 +316,11 @@ func Build(in Input) *Document {
 			rc.Attribution = attribution(a)
 			rc.HourOfWeek = a.TimeZone.HourOfWeek
 		}
+		var prof *ActorProfile
+		if p, ok := in.Profiles[rc.Attribution.ActorID]; ok && rc.Attribution.Named {
+			prof = &p
+		}
+		rc.Techniques = observedTechniques(c, in.Detections, in.Config, prof)
 		doc.Campaigns = append(doc.Campaigns, rc)
 	}
 	// C2 servers by country and ASN against the hosts they control.
@@ -351,6 +395,8 @@ func Build(in Input) *Document {
 		st.Dwell = []Dwell{}
 	}
 	doc.Statistics = st
+	doc.Actors = namedProfiles(doc, in.Profiles)
+	doc.Actions = recommend(doc, in.Sightings)
 	return doc
 }
 
@@ -369,17 +415,36 @@ func attribution(a *attribute.Assessment) Attribution {
 	tz := a.TimeZone
 	at.OperatorUTCOffset = OperatorOffset{Hours: tz.Best.Hours, Fit: round2(tz.Best.Fit), Posterior: round2(tz.Best.Posterior),
 		Events: tz.Events, Enough: tz.Enough, RunnerUp: tz.RunnerUp}
+	at.Named = a.Top != nil && a.Estimate != "" && a.Estimate != attribute.NotEnoughEvidence
+	// The leading hypothesis is the named actor, or else whichever
+	// hypothesis scores highest ("not in the intelligence" included); the
+	// alternatives are every other one, so none repeats the leader.
+	switch {
+	case at.Named:
+		at.Leading, at.LeadingID = a.Top.Name, a.Top.ID
+	case len(a.Hypotheses) > 0:
+		at.Leading, at.LeadingID = a.Hypotheses[0].Name, a.Hypotheses[0].ID
+	}
 	names := map[string]string{}
 	for _, h := range a.Hypotheses {
 		names[h.ID] = h.Name
-		if a.Top != nil && h.ID == a.Top.ID {
+		if h.ID == at.LeadingID {
 			continue
 		}
 		at.Alternatives = append(at.Alternatives, Alternative{Actor: h.Name, ActorID: h.ID, Likelihood: h.Likelihood, Estimate: attribute.Words(h.Likelihood)})
 	}
+	at.Sensitivity, at.WouldChange = a.Sensitivity, a.WouldChange
+	if at.Sensitivity == nil {
+		at.Sensitivity = []attribute.Sensitivity{}
+	}
+	if at.WouldChange == nil {
+		at.WouldChange = []string{}
+	}
 	for _, e := range a.Evidence {
 		at.Evidence = append(at.Evidence, Evidence{Kind: e.Kind, Supports: names[e.Supports], SupportsID: e.Supports, Against: e.Against,
-			Weight: e.Weight, Detail: e.Detail, Source: e.Source, Reliability: e.Reliability, Sightings: e.Sightings})
+			Weight: e.Weight, Detail: e.Detail, Source: e.Source, Reliability: e.Reliability, Sightings: e.Sightings,
+			Count: e.Count, More: e.More, Hosts: e.Hosts, FirstSeen: e.FirstSeen.UTC(), LastSeen: e.LastSeen.UTC(), Values: e.Values,
+			Sources: e.Sources, Origin: e.Origin, Indicators: e.Indicators})
 	}
 	if at.Evidence == nil {
 		at.Evidence = []Evidence{}

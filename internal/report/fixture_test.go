@@ -270,7 +270,12 @@ func apt1Data(t testing.TB) *report.Data {
 	}
 	a2.TimeZone = attribute.InferTimeZone(tz2)
 
+	profiles, err := report.LoadProfiles(context.Background(), objectReader(objs), map[string][]string{apt1ID: {apt1ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	doc := report.Build(report.Input{
+		Profiles:    profiles,
 		Summary:     report.Summary{Events: 1_284_113, Bytes: 412_000_000, Sightings: len(sightings), Suppressed: 1},
 		Campaigns:   []*correlate.Campaign{c1, c2c},
 		Assessments: map[string]*attribute.Assessment{c1.ID: a1, c2c.ID: a2},
@@ -293,4 +298,19 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// objectReader serves imported objects as a store would.
+type objectReader map[string]*intel.Object
+
+func (r objectReader) Object(_ context.Context, id string) (*intel.Object, error) { return r[id], nil }
+
+func (r objectReader) Relationships(_ context.Context, id string) ([]*intel.Object, error) {
+	var out []*intel.Object
+	for _, o := range r {
+		if rs := o.Relationship; rs != nil && (rs.SourceRef == id || rs.TargetRef == id) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }

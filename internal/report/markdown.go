@@ -68,21 +68,22 @@ func (m *mdWriter) document(v *view) {
 		thousands(v.Summary.Events), v.Summary.Sightings, v.Summary.Suppressed, v.Summary.Detections, v.Summary.Campaigns, v.IndicatorsTotal)
 	var rows [][]string
 	for _, c := range v.Campaigns {
-		actor := "unknown"
-		if c.Actor != "" {
-			actor = c.Actor
-			if c.AttackID != "" {
-				actor += " (" + c.AttackID + ")"
-			}
-		}
-		rows = append(rows, []string{c.ID, actor, c.Estimate + " (" + c.Likelihood + ")", c.Confidence, c.Alternative, c.Offset, c.First + " – " + c.Last, itoa(c.Sightings)})
+		rows = append(rows, []string{c.ID, c.SummaryActor, c.Estimate + " (" + c.Likelihood + ")", c.Confidence, c.Alternative, c.Offset,
+			c.First + " – " + c.Last, itoa(c.VictimCount), itoa(c.Sightings), itoa(c.Detections)})
 	}
 	if len(rows) > 0 {
-		m.table([]string{"Campaign", "Most likely actor", "How likely", "Confidence", "Alternative", "Operator time zone", "Seen", "Sightings"}, rows)
+		m.table([]string{"Campaign", "Attributed to", "How likely", "Confidence", "Alternative", "Operator time zone", "Seen", "Victims", "Sightings", "Detections"}, rows)
 	}
+	m.p("### Key findings\n\n")
+	for _, f := range v.KeyFindings {
+		m.p("- %s\n", md(f))
+	}
+	m.p("\n")
+	m.actions(v)
 	for i := range v.Campaigns {
 		m.campaign(&v.Campaigns[i])
 	}
+	m.actors(v)
 	m.statistics(v)
 	m.appendices(v)
 	m.p("**%s**\n", md(v.TLP))
@@ -102,15 +103,11 @@ func (m *mdWriter) campaign(c *campView) {
 		m.p("\n\n")
 	}
 	m.p("%s\n\n", md(c.Offset))
-	victims := itoa(len(c.Victims))
-	if c.VictimsMore > 0 {
-		victims += "+" + itoa(c.VictimsMore)
-	}
 	span := ""
 	if c.Span != "" {
 		span = " (" + c.Span + ")"
 	}
-	m.p("Active %s – %s%s: %d sightings, %d detections, %s victims.\n\n", md(c.First), md(c.Last), md(span), c.Sightings, c.Detections, victims)
+	m.p("Active %s – %s%s: %d sightings, %d detections, %s victims.\n\n", md(c.First), md(c.Last), md(span), c.Sightings, c.Detections, itoa(c.VictimCount))
 	for _, r := range c.Reasons {
 		m.p("- %s\n", md(r))
 	}
@@ -131,7 +128,7 @@ func (m *mdWriter) campaign(c *campView) {
 	m.p("### Evidence × hypothesis\n\n")
 	rows = nil
 	for _, e := range c.Evidence {
-		r := []string{e.Kind + ": " + e.Detail}
+		r := []string{evidenceText(&e)}
 		for _, cl := range e.Cells {
 			r = append(r, cl.Text)
 		}
@@ -146,10 +143,16 @@ func (m *mdWriter) campaign(c *campView) {
 		if e.RefsMore > 0 {
 			refs = append(refs, fmt.Sprintf("and %d more", e.RefsMore))
 		}
+		if e.Cited != "" {
+			refs = append(refs, e.Cited)
+		}
 		rows = append(rows, append(r, src, strings.Join(refs, ", ")))
 	}
 	m.table(append(append([]string{"Evidence"}, c.MatrixColumns...), "Source", "Records"), rows)
 
+	m.detections(c)
+	m.techniques(c.Techniques, "### Techniques observed")
+	m.sensitivity(c)
 	m.p("### Victims\n\n")
 	rows = nil
 	for _, vr := range c.Victims {
@@ -179,6 +182,8 @@ func (m *mdWriter) campaign(c *campView) {
 	m.p("%s.\n\n", md(strings.Join(parts, ", ")))
 	if c.BusyHours != "" {
 		m.p("Busiest hours of the week (UTC): %s.\n\n", md(c.BusyHours))
+	} else if c.HeatNote != "" {
+		m.p("%s\n\n", md(c.HeatNote))
 	}
 	if len(c.Links) > 0 {
 		m.p("### Why these incidents are one campaign\n\n")
@@ -242,7 +247,7 @@ func (m *mdWriter) appendices(v *view) {
 	}
 	m.p("## Appendix B: sightings\n\n")
 	if v.SightingsShown < v.SightingsTotal {
-		m.p("%d of %d sightings: every one that evidence cites, and the earliest others. The full list is in %s.\n\n", v.SightingsShown, v.SightingsTotal, md(v.CSVName))
+		m.p("%s of %s sightings: every one that evidence cites, and the earliest others. The full list is in %s.\n\n", thousands(int64(v.SightingsShown)), thousands(int64(v.SightingsTotal)), md(v.CSVName))
 	} else {
 		m.p("All %d sightings (also in %s).\n\n", v.SightingsTotal, md(v.CSVName))
 	}

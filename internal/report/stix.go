@@ -219,7 +219,7 @@ func RenderSTIX(w io.Writer, d *Data) error {
 // isDomainOrRelationship reports whether an id names an SDO or SRO (a
 // report refers to those; SCOs hang off observed-data).
 func isDomainOrRelationship(id string) bool {
-	for _, p := range []string{"identity--", "campaign--", "intrusion-set--", "threat-actor--", "indicator--", "relationship--", "sighting--", "observed-data--"} {
+	for _, p := range []string{"identity--", "campaign--", "note--", "intrusion-set--", "threat-actor--", "indicator--", "relationship--", "sighting--", "observed-data--"} {
 		if strings.HasPrefix(id, p) {
 			return true
 		}
@@ -228,7 +228,7 @@ func isDomainOrRelationship(id string) bool {
 }
 
 // typeOrder fixes the order of object types in the bundle.
-var typeOrder = []string{"marking-definition", "identity", "report", "campaign", "intrusion-set", "threat-actor", "relationship", "indicator", "sighting", "observed-data"}
+var typeOrder = []string{"marking-definition", "identity", "report", "campaign", "note", "intrusion-set", "threat-actor", "relationship", "indicator", "sighting", "observed-data"}
 
 func (x *stixExport) write(w io.Writer, reportID string) error {
 	ids := make([]string, 0, len(x.objects))
@@ -298,24 +298,17 @@ func (x *stixExport) campaign(c *Campaign, cv *campView) string {
 	x.mark(&o)
 	x.put(cid, o)
 
-	// attributed-to every actor hypothesis, with its likelihood.
+	// attributed-to only the actor the estimate names; every hypothesis,
+	// named or not, travels in a note on the campaign.
 	a := &c.Attribution
-	for _, h := range a.Hypotheses {
-		if h.ID == attribute.UnknownActor || h.ID == attribute.Coincidence || h.ID == "" {
-			continue
+	if a.Named && a.ActorID != "" {
+		for _, h := range a.Hypotheses {
+			if h.ID == a.ActorID {
+				x.attributedTo(cid, c, h)
+			}
 		}
-		actorID := x.actor(h)
-		rid := intel.DeriveID(intel.TypeRelationship, "attributed-to", cid, actorID)
-		r := x.common(intel.TypeRelationship, rid, c.FirstSeen)
-		r.add("relationship_type", "attributed-to")
-		r.add("description", fmt.Sprintf("%s: %s (likelihood %.2f); analytic confidence of the assessment: %s; %d independent line(s) of evidence.",
-			h.Name, attribute.Words(h.Likelihood), h.Likelihood, orDash(a.Confidence), h.Independent))
-		r.add("source_ref", cid)
-		r.add("target_ref", actorID)
-		r.add("confidence", int(math.Round(h.Likelihood*100)))
-		x.mark(&r)
-		x.put(rid, r)
 	}
+	x.hypothesesNote(cid, c)
 
 	// Indicators and sightings.
 	byInd := map[string][]int{}
@@ -343,6 +336,47 @@ func (x *stixExport) campaign(c *Campaign, cv *campView) string {
 		x.sighting(c.ID, sid, byInd[indID])
 	}
 	return cid
+}
+
+// attributedTo links a campaign to the actor it is attributed to.
+func (x *stixExport) attributedTo(cid string, c *Campaign, h attribute.Hypothesis) {
+	a := &c.Attribution
+	actorID := x.actor(h)
+	rid := intel.DeriveID(intel.TypeRelationship, "attributed-to", cid, actorID)
+	r := x.common(intel.TypeRelationship, rid, c.FirstSeen)
+	r.add("relationship_type", "attributed-to")
+	r.add("description", fmt.Sprintf("%s: %s (likelihood %.2f); analytic confidence of the assessment: %s; %d independent line(s) of evidence.",
+		h.Name, attribute.Words(h.Likelihood), h.Likelihood, orDash(a.Confidence), h.Independent))
+	r.add("source_ref", cid)
+	r.add("target_ref", actorID)
+	r.add("confidence", int(math.Round(h.Likelihood*100)))
+	x.mark(&r)
+	x.put(rid, r)
+}
+
+// hypothesesNote states every hypothesis weighed for a campaign, so that
+// a campaign attributed to no one still carries what was considered.
+func (x *stixExport) hypothesesNote(cid string, c *Campaign) {
+	a := &c.Attribution
+	if len(a.Hypotheses) == 0 {
+		return
+	}
+	var lines []string
+	for _, h := range a.Hypotheses {
+		lines = append(lines, fmt.Sprintf("%s: %s (likelihood %.2f, %d independent line(s))", h.Name, attribute.Words(h.Likelihood), h.Likelihood, h.Independent))
+	}
+	verdict := "attributed to " + a.Actor + ", " + a.Estimate
+	if !a.Named {
+		verdict = "not attributed (" + attribute.NotEnoughEvidence + "); leading hypothesis: " + a.Leading
+	}
+	nid := intel.DeriveID(intel.TypeNote, "hypotheses", cid)
+	n := x.common(intel.TypeNote, nid, c.FirstSeen)
+	n.add("abstract", "Campaign "+c.ID+": "+verdict)
+	n.add("content", "Hypotheses weighed, most likely first:\n"+strings.Join(lines, "\n"))
+	n.add("authors", []string{x.d.org()})
+	n.add("object_refs", []string{cid})
+	x.mark(&n)
+	x.put(nid, n)
 }
 
 // uncorrelated exports sightings that belong to no campaign.

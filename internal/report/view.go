@@ -25,7 +25,7 @@ const (
 	MaxMatrixColumns = 5   // hypotheses in the evidence matrix
 	MaxTimelineLanes = 15
 	MaxIndicatorRows = 300 // per indicator type in the appendix
-	MaxSightingRows  = 500 // in the appendix, besides those evidence cites
+	MaxSightingRows  = 100 // in the appendix, besides those evidence cites
 	MaxBars          = 15
 	// MaxCitedSightings bounds the sightings the appendix lists because
 	// evidence cites them; further citations are shown without a link.
@@ -53,6 +53,10 @@ type view struct {
 	Bands                                     []bandRow
 	HTML                                      bool
 	MapDefs                                   template.HTML
+	KeyFindings                               []string
+	Profiled                                  bool
+	Actors                                    []actorView
+	Actions                                   actionsView
 }
 
 type bandRow struct{ Words, Range string }
@@ -79,6 +83,23 @@ type campView struct {
 	C2Countries                       []countRow
 	BusyHours                         string
 	Timeline, Map, Heat               template.HTML
+	MapNote, HeatNote                 string
+	Leading, SummaryActor             string
+	DetectionRows                     []detectionRow
+	Techniques                        []ObservedTechnique
+	Sensitivity                       []sensitivityRow
+	WouldChange                       []string
+	VictimCount                       int
+}
+
+type detectionRow struct {
+	Analytic, Score, Src, Dst, First, Last, Facts, Samples string
+	Count                                                  int64
+}
+
+type sensitivityRow struct {
+	Evidence, Effect string
+	Changes          bool
 }
 
 type hypRow struct {
@@ -89,9 +110,12 @@ type hypRow struct {
 
 type evidenceRow struct {
 	Kind, Detail, Source, Reliability string
-	Cells                             []cell
-	Refs                              []refLink
-	RefsMore                          int
+	// Seen states the true count, hosts and span; Cited how many of the
+	// records are cited here.
+	Seen, Cited, Sources, Origin string
+	Cells                        []cell
+	Refs                         []refLink
+	RefsMore                     int
 }
 
 type refLink struct{ Label, Anchor string }
@@ -229,9 +253,16 @@ func buildView(d *Data, html bool) *view {
 			v.Title += ": " + top.Actor
 		}
 		v.Headline = top.Judgment
+		if top.Alternative != "" {
+			v.Headline += " " + top.Alternative
+		}
 	} else {
 		v.Headline = fmt.Sprintf("No campaign was found in %d events.", doc.Summary.Events)
 	}
+	v.KeyFindings = keyFindings(v, doc)
+	v.Actors = buildActors(d)
+	v.Profiled = len(v.Actors) > 0
+	v.Actions = buildActions(doc)
 	v.Stats = buildStats(doc, html)
 	v.IndicatorGroups, v.IndicatorsTotal = buildIndicators(d)
 	v.Sightings, v.SightingsTotal = buildSightings(d, cited)
@@ -274,7 +305,22 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 	if a.Country != "" {
 		cv.Country = countryLabel(a.Country)
 	}
-	cv.Named = a.Actor != "" && a.Estimate != attribute.NotEnoughEvidence && a.Estimate != ""
+	cv.Named = a.Named
+	cv.Leading = a.Leading
+	if !cv.Named {
+		// Unattributed: nothing of the merely most likely actor is shown
+		// as if it were the attribution.
+		cv.Aliases, cv.Country = "", ""
+		cv.SummaryActor = "not attributed"
+		if a.Leading != "" {
+			cv.SummaryActor += "; leading: " + a.Leading
+		}
+	} else {
+		cv.SummaryActor = a.Actor
+		if a.AttackID != "" {
+			cv.SummaryActor += " (" + a.AttackID + ")"
+		}
+	}
 	who := a.Actor
 	if a.AttackID != "" {
 		who += " (" + a.AttackID + ")"
@@ -285,7 +331,12 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 		cv.Judgment = fmt.Sprintf("We assess that it is %s (%s) that campaign %s is the work of %s, with %s confidence.", a.Estimate, cv.Likelihood, c.ID, who, a.Confidence)
 	case a.Actor != "":
 		cv.Title = "Campaign " + c.ID + ": not attributed"
-		cv.Judgment = fmt.Sprintf("There is not enough evidence to name an actor for campaign %s. The most likely known actor is %s (%s), with %s confidence.", c.ID, who, cv.Likelihood, orDash(a.Confidence))
+		cv.Judgment = fmt.Sprintf("There is not enough evidence to name an actor for campaign %s. The leading hypothesis is %s (%s); the most likely known actor, %s, reaches only %s.",
+			c.ID, a.Leading, leadingLikelihood(a), who, cv.Likelihood)
+		if a.LeadingID == a.ActorID {
+			cv.Judgment = fmt.Sprintf("There is not enough evidence to name an actor for campaign %s. The leading hypothesis, %s at %s, falls short of what naming an actor needs.",
+				c.ID, who, cv.Likelihood)
+		}
 	default:
 		cv.Title = "Campaign " + c.ID + ": unknown actor"
 		cv.Judgment = fmt.Sprintf("No actor in the intelligence is linked to campaign %s.", c.ID)
@@ -294,6 +345,14 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 		alt := a.Alternatives[0]
 		cv.Alternative = fmt.Sprintf("The strongest alternative is %s: %s (%s).", alt.Actor, alt.Estimate, pct(alt.Likelihood))
 	}
+	if !cv.Named {
+		cv.Estimate, cv.Likelihood = attribute.NotEnoughEvidence, leadingLikelihood(a)
+	}
+	cv.VictimCount = len(c.VictimDetails)
+	cv.DetectionRows = detectionRows(c.DetectionDetails)
+	cv.Techniques = c.Techniques
+	cv.Sensitivity = sensitivityRows(a)
+	cv.WouldChange = a.WouldChange
 	off := a.OperatorUTCOffset
 	if off.Enough {
 		cv.Offset = fmt.Sprintf("The operators' human-driven activity (%d events) best fits a working week at %s (fit %.0f%%, posterior %.0f%%; runner-up %s)",
@@ -328,7 +387,8 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 		cv.MatrixColumns = append(cv.MatrixColumns, "other")
 	}
 	for _, e := range a.Evidence {
-		row := evidenceRow{Kind: e.Kind, Detail: e.Detail, Source: e.Source, Reliability: e.Reliability, Cells: make([]cell, len(cv.MatrixColumns))}
+		row := evidenceRow{Kind: e.Kind, Detail: e.Detail, Source: e.Source, Reliability: e.Reliability, Cells: make([]cell, len(cv.MatrixColumns)),
+			Seen: evidenceSeen(&e), Cited: evidenceCited(&e, d.csvName()), Sources: strings.Join(e.Sources, ", "), Origin: e.Origin}
 		ci, ok := col[e.SupportsID]
 		if !ok {
 			ci = len(cv.MatrixColumns) - 1
@@ -415,8 +475,18 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 		for _, r := range cv.C2Countries {
 			cc = append(cc, svg.CountryCount{Code: mapCode(r.Label), Name: countryLabel(r.Label), Count: r.Count, Note: r.Note})
 		}
-		cv.Map = template.HTML(svg.WorldMap("Servers of campaign "+c.ID+" by country (command and control, hop points)", "servers", cc))
-		cv.Heat = template.HTML(svg.HourOfWeek("Activity of campaign "+c.ID+" by hour of the week (UTC)", c.HourOfWeek, off.Hours, off.Enough, compact))
+		if len(cc) > 0 {
+			cv.Map = template.HTML(svg.WorldMap("Servers of campaign "+c.ID+" by country (command and control, hop points)", "servers", cc))
+		}
+		if hourTotal(c.HourOfWeek) > 0 {
+			cv.Heat = template.HTML(svg.HourOfWeek("Activity of campaign "+c.ID+" by hour of the week (UTC)", c.HourOfWeek, off.Hours, off.Enough, compact))
+		}
+	}
+	if len(cv.C2Countries) == 0 {
+		cv.MapNote = "No map: no server of this campaign is located (its infrastructure is on a warninglist, unlocated or not an address)."
+	}
+	if hourTotal(c.HourOfWeek) == 0 {
+		cv.HeatNote = "No heat map: no human-driven activity was seen in this campaign (beacons run by machine)."
 	}
 	return cv
 }
@@ -744,4 +814,76 @@ func addrPort(a string, p uint16) string {
 		return fmt.Sprintf("[%s]:%d", a, p)
 	}
 	return fmt.Sprintf("%s:%d", a, p)
+}
+
+// leadingLikelihood is the likelihood of the leading hypothesis.
+func leadingLikelihood(a *Attribution) string {
+	for _, h := range a.Hypotheses {
+		if h.ID == a.LeadingID {
+			return pct(h.Likelihood)
+		}
+	}
+	return pct(a.Likelihood)
+}
+
+func hourTotal(h [168]int) int {
+	n := 0
+	for _, x := range h {
+		n += x
+	}
+	return n
+}
+
+// evidenceSeen states the true extent of an item: every record behind it,
+// not only the cited ones.
+func evidenceSeen(e *Evidence) string {
+	if e.Count == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("seen %s× on %d host(s)", thousands(int64(e.Count)), e.Hosts)
+	if !e.FirstSeen.IsZero() {
+		s += ", first " + ts(e.FirstSeen) + ", last " + ts(e.LastSeen)
+	}
+	return s
+}
+
+// evidenceCited says how many of an item's records the report cites.
+func evidenceCited(e *Evidence, csv string) string {
+	if e.Count == 0 || e.More == 0 {
+		return ""
+	}
+	return fmt.Sprintf("cited: %s of %s — the rest in %s", thousands(int64(len(e.Sightings))), thousands(int64(e.Count)), csv)
+}
+
+func detectionRows(ds []DetectionDetail) []detectionRow {
+	var out []detectionRow
+	for _, d := range ds {
+		dst := d.Dst
+		if d.DstPort != 0 {
+			dst += fmt.Sprintf(" port %d", d.DstPort)
+		}
+		out = append(out, detectionRow{Analytic: d.Analytic, Score: fmt.Sprintf("%.2f", d.Score), Src: d.Src, Dst: dst,
+			First: ts(d.FirstSeen), Last: ts(d.LastSeen), Count: d.Count, Facts: strings.Join(d.Facts, "; "), Samples: strings.Join(d.Samples, ", ")})
+	}
+	return out
+}
+
+// sensitivityRows says, item by item, what dropping it would do.
+func sensitivityRows(a *Attribution) []sensitivityRow {
+	var out []sensitivityRow
+	for _, s := range a.Sensitivity {
+		ev := s.Detail
+		if ev == "" && s.Evidence >= 0 && s.Evidence < len(a.Evidence) {
+			ev = a.Evidence[s.Evidence].Kind + ": " + a.Evidence[s.Evidence].Detail
+		}
+		effect := "no change: " + s.WithoutTop + " stays " + s.WithoutWords
+		switch {
+		case s.ChangesTop:
+			effect = "changes the leader to " + s.WithoutTop + " (" + s.WithoutWords + ")"
+		case s.ChangesWords:
+			effect = "changes the words to " + s.WithoutWords
+		}
+		out = append(out, sensitivityRow{Evidence: ev, Effect: effect, Changes: s.ChangesTop || s.ChangesWords})
+	}
+	return out
 }

@@ -57,6 +57,20 @@ type pageFacts struct {
 	BrokenRefs   []string `json:"brokenRefs"`
 	TLPTop       string   `json:"tlpTop"`
 	TLPBottom    string   `json:"tlpBottom"`
+	// The sections a reader acts on.
+	Summary       string   `json:"summary"`
+	SummaryRows   int      `json:"summaryRows"`
+	Findings      int      `json:"findings"`
+	Actions       string   `json:"actions"`
+	BlockRows     int      `json:"blockRows"`
+	ExamineRows   int      `json:"examineRows"`
+	Actors        []string `json:"actors"`
+	ActorText     string   `json:"actorText"`
+	Techniques    int      `json:"techniques"`
+	Detections    int      `json:"detections"`
+	NoMaps        int      `json:"noMaps"`
+	ClippedLabels []string `json:"clippedLabels"`
+	TLPPrintTop   string   `json:"tlpPrintTop"`
 }
 
 type hit struct {
@@ -86,6 +100,28 @@ const factsJS = `(() => {
     brokenRefs: q('a[href^="#"]').map(a => a.getAttribute('href').slice(1)).filter(id => !document.getElementById(id)),
     tlpTop: document.querySelector('#tlp-top').innerText,
     tlpBottom: document.querySelector('#tlp-bottom').innerText,
+    summary: document.querySelector('#summary').innerText,
+    summaryRows: q('#summary table.summary tbody tr').length,
+    findings: q('#key-findings li').length,
+    actions: (document.querySelector('#actions') || {innerText: ''}).innerText,
+    blockRows: q('#actions table.block tbody tr').length,
+    examineRows: q('#actions table.examine tbody tr').length,
+    actors: q('section.actor h2').map(h => h.innerText),
+    actorText: q('section.actor').map(s => s.innerText).join('\n'),
+    techniques: q('table.techniques tbody tr').length,
+    detections: q('table.detections tbody tr').length,
+    noMaps: q('p.no-map').length,
+    // Chart labels must lie inside their chart: a label cut by the SVG's
+    // edge is unreadable.
+    clippedLabels: q('svg.chart').flatMap(svg => {
+      const box = svg.getBoundingClientRect();
+      return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() !== '').filter(t => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1);
+      }).map(t => t.textContent);
+    }),
+    tlpPrintTop: [...document.styleSheets].some(s => [...s.cssRules].some(r => r.media && [...r.media].includes('print') &&
+      [...r.cssRules].some(x => (x.selectorText || '').includes('.tlp') && x.style.position === 'fixed'))) ? 'fixed' : '',
   };
 })()`
 
@@ -164,6 +200,7 @@ func Check(t testing.TB, htmlPath string, want Want) string {
 
 	var facts pageFacts
 	var shot, pdf []byte
+	sections := map[string]*[]byte{"summary": new([]byte), "actions": new([]byte)}
 	err = chromedp.Run(bctx,
 		network.Enable(),
 		cdplog.Enable(),
@@ -171,6 +208,8 @@ func Check(t testing.TB, htmlPath string, want Want) string {
 		chromedp.WaitReady("#headline", chromedp.ByQuery),
 		chromedp.Evaluate(factsJS, &facts),
 		chromedp.FullScreenshot(&shot, 100),
+		chromedp.Screenshot("#summary", sections["summary"], chromedp.ByQuery),
+		chromedp.Screenshot("#actions", sections["actions"], chromedp.ByQuery),
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			var err error
 			pdf, _, err = page.PrintToPDF().WithPrintBackground(true).Do(ctx)
@@ -207,8 +246,10 @@ func Check(t testing.TB, htmlPath string, want Want) string {
 	if facts.DefsPaths < 170 || facts.DrawnPaths < 170 {
 		t.Errorf("map outlines: %d paths, %d drawn; want the ~175 countries", facts.DefsPaths, facts.DrawnPaths)
 	}
-	if facts.Maps != want.Maps || facts.LandWidth < 500 {
-		t.Errorf("%d maps (want one per campaign and one overall), smallest land width %.0f", facts.Maps, facts.LandWidth)
+	// A campaign with no located server gets a sentence instead of an
+	// empty map.
+	if facts.Maps+facts.NoMaps != want.Maps || facts.Maps == 0 || facts.LandWidth < 500 {
+		t.Errorf("%d maps and %d map notes (want one per campaign and one overall), smallest land width %.0f", facts.Maps, facts.NoMaps, facts.LandWidth)
 	}
 	cn := 0
 	for _, h := range facts.Hits {
@@ -231,6 +272,10 @@ func Check(t testing.TB, htmlPath string, want Want) string {
 	if facts.TLPTop != want.TLP || facts.TLPBottom != want.TLP {
 		t.Errorf("TLP labels %q / %q", facts.TLPTop, facts.TLPBottom)
 	}
+	if facts.TLPPrintTop != "fixed" {
+		t.Error("the TLP label is not fixed in print: it would not head every printed page")
+	}
+	checkSections(t, &facts, want)
 
 	// The screenshot is a real picture of a long page.
 	shotPath := filepath.Join(dir, "report.png")
@@ -239,6 +284,16 @@ func Check(t testing.TB, htmlPath string, want Want) string {
 	}
 	if out := os.Getenv("WHODUNIT_SCREENSHOT"); out != "" {
 		_ = os.WriteFile(out, shot, 0o644)
+	}
+	for name, b := range sections {
+		p := filepath.Join(dir, name+".png")
+		if _, err := png.Decode(bytes.NewReader(*b)); err != nil || len(*b) < 1000 {
+			t.Errorf("screenshot of %s is not a PNG (%d bytes): %v", name, len(*b), err)
+		}
+		if err := os.WriteFile(p, *b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot of %s: %s", name, p)
 	}
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
@@ -267,4 +322,33 @@ func colours(img image.Image) int {
 		}
 	}
 	return len(seen)
+}
+
+// checkSections checks what a reader acts on: the summary covers every
+// campaign, the actor named has its section, the recommended actions are
+// there, and behaviour is mapped to techniques.
+func checkSections(t testing.TB, f *pageFacts, want Want) {
+	t.Helper()
+	if f.SummaryRows == 0 || f.Findings == 0 || !strings.Contains(f.Summary, "Key findings") {
+		t.Errorf("executive summary: %d campaign rows, %d key findings", f.SummaryRows, f.Findings)
+	}
+	if !strings.Contains(f.Actions, "Block") || !strings.Contains(f.Actions, "Examine these hosts") || !strings.Contains(f.Actions, "Hunt for next") ||
+		f.ExamineRows == 0 {
+		t.Errorf("recommended actions incomplete (%d hosts to examine): %.300q", f.ExamineRows, f.Actions)
+	}
+	named := false
+	for _, h := range f.Actors {
+		if strings.Contains(h, want.Actor) {
+			named = true
+		}
+	}
+	if !named || !strings.Contains(f.ActorText, "Malware and tools") || !strings.Contains(f.ActorText, "Source reports") {
+		t.Errorf("no actor section for %s: %v", want.Actor, f.Actors)
+	}
+	if f.Detections > 0 && f.Techniques == 0 {
+		t.Errorf("%d behavioural detections shown but no technique table", f.Detections)
+	}
+	if len(f.ClippedLabels) > 0 {
+		t.Errorf("chart labels cut by the chart's edge: %q", f.ClippedLabels)
+	}
 }

@@ -21,10 +21,13 @@ type Bar struct {
 func BarChart(title, unit string, bars []Bar) string {
 	const (
 		width  = 720.0
-		labelW = 200.0
-		noteW  = 190.0
-		rowH   = 20.0
-		top    = 24.0
+		labelW = 270.0 // room for an AS number and organisation
+		// labelChars fits labelW at the chart font (about 6.5 px a
+		// character), so no label runs past the chart's left edge.
+		labelChars = 38
+		noteW      = 190.0
+		rowH       = 20.0
+		top        = 24.0
 	)
 	var b builder
 	h := top + 6 + rowH*float64(max(len(bars), 1))
@@ -56,7 +59,7 @@ func BarChart(title, unit string, bars []Bar) string {
 			}
 		}
 		b.f(`<g class="bar-row"><title>%s</title>`, esc(tip))
-		b.f(`<text class="label" x="%s" y="%s" text-anchor="end">%s</text>`, num(labelW-6), num(y+14), esc(truncate(br.Label, 30)))
+		b.f(`<text class="label" x="%s" y="%s" text-anchor="end">%s</text>`, num(labelW-6), num(y+14), esc(truncate(br.Label, labelChars)))
 		b.f(`<rect class="bar" x="%s" y="%s" width="%s" height="%s"/>`, num(labelW), num(y+3), num(w), num(rowH-6))
 		val := fmtValue(br.Value)
 		if br.Note != "" {

@@ -167,7 +167,15 @@ func TimelineChart(t Timeline) string {
 	for _, tk := range ticks(start, end, 6) {
 		x := xOf(tk)
 		b.f(`<line class="grid" x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(x), num(base), num(x), num(height-4))
-		b.f(`<text class="tick" x="%s" y="%s" text-anchor="middle">%s</text>`, num(x), num(base+15), esc(tk.Format(tickFormat(end.Sub(start)))))
+		// A label near either edge is anchored inward so the chart does not cut it.
+		anchor := "middle"
+		switch {
+		case x < left+30:
+			anchor = "start"
+		case x > width-30:
+			anchor = "end"
+		}
+		b.f(`<text class="tick" x="%s" y="%s" text-anchor="%s">%s</text>`, num(x), num(base+15), anchor, esc(tk.Format(tickFormat(end.Sub(start)))))
 	}
 	y := base + axisH
 	for _, l := range lanes {
