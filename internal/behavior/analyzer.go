@@ -40,7 +40,7 @@ type Analyzer struct {
 	files map[string]string // interned file names
 
 	any         bool
-	first, last int64 // ms, the observed period
+	first, last int64 // ms, the observed period (conn, HTTP, TLS and DNS records)
 	stats       Stats
 }
 
@@ -113,9 +113,20 @@ func (a *Analyzer) Observe(ev *telemetry.Event) {
 		a.stats.Skipped++
 		return
 	}
-	// the observed period is what the sensor saw, skipped records included:
-	// a host that is silent part of the time is not observed for less
-	a.seen(ev.Time.UnixMilli())
+	switch ev.Kind {
+	case telemetry.KindConn, telemetry.KindHTTP, telemetry.KindTLS, telemetry.KindDNS:
+		// The observed period is what the sensor saw of the kinds of record
+		// the analytics read, skipped ones included (a host that is silent
+		// part of the time is not observed for less). Other logs are left
+		// out: packet_filter.log, stats or notices are written when Zeek
+		// starts or on their own schedule, and one packet_filter record
+		// from the day the logs were re-processed stretched a 21-minute
+		// capture to six years and zeroed every coverage score.
+		a.seen(ev.Time.UnixMilli())
+	default:
+		a.stats.Skipped++
+		return
+	}
 	switch ev.Kind {
 	case telemetry.KindConn:
 		a.observeFlow(ev, layerConn, "")
@@ -125,8 +136,6 @@ func (a *Analyzer) Observe(ev *telemetry.Event) {
 		a.observeFlow(ev, layerApp, hostName(ev.SNI))
 	case telemetry.KindDNS:
 		a.observeDNS(ev)
-	default:
-		a.stats.Skipped++
 	}
 }
 

@@ -583,8 +583,14 @@ func (p population) apply(cfg *Config, d *Detection) {
 	if dst.IsValid() {
 		n = p.sources[destKey(dst, "")]
 	}
-	if p.hosts < cfg.RareMinHosts || n == 0 {
+	switch {
+	case p.hosts < cfg.RareMinHosts:
 		d.Facts = append(d.Facts, fmt.Sprintf("rarity not assessed: %d internal hosts observed (needs %d)", p.hosts, cfg.RareMinHosts))
+		return
+	case n == 0:
+		// enough hosts, but none of them has a series to this destination
+		// (an inbound series, or a name only DNS tunnelling measured)
+		d.Facts = append(d.Facts, fmt.Sprintf("rarity not assessed: no series of the %d internal hosts observed reaches this destination", p.hosts))
 		return
 	}
 	switch {

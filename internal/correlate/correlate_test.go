@@ -160,3 +160,28 @@ func FuzzParseAssets(f *testing.F) {
 		_, _ = correlate.ParseAssets(strings.NewReader(s), "f.csv")
 	})
 }
+
+// TestDetectionSpansAndSuspectedRole: an incident lasts to the end of its
+// detections' series; a destination only behaviour points at is a
+// suspected C2, and an indicator's sighting of it makes it C2.
+func TestDetectionSpansAndSuspectedRole(t *testing.T) {
+	d := behavior.Detection{ID: "b1", Analytic: behavior.Beacon, Src: ip("10.1.1.9"), Dst: ip("198.51.100.9"), Score: 0.95,
+		FirstSeen: t0, LastSeen: t0.Add(21 * time.Minute)}
+	cs := correlate.Correlate(correlate.Input{Detections: []behavior.Detection{d}}, correlate.DefaultConfig())
+	if len(cs) != 1 {
+		t.Fatalf("campaigns %v", cs)
+	}
+	c := cs[0]
+	if c.Victims[0].Dwell() != 21*time.Minute || c.Incidents[0].LastSeen != d.LastSeen || c.LastSeen != d.LastSeen {
+		t.Errorf("dwell %v, incident %s – %s, campaign %s", c.Victims[0].Dwell(), c.Incidents[0].FirstSeen, c.Incidents[0].LastSeen, c)
+	}
+	if i := c.Infrastructure[0]; i.Role != correlate.RoleSuspectedC2 || i.RoleReason != "beacon from the victim (behaviour only, no indicator)" {
+		t.Errorf("role %q (%s)", i.Role, i.RoleReason)
+	}
+	ipHit := match.Sighting{IndicatorID: "i1", Type: intel.IPv4, Value: "198.51.100.9", Field: "conn.dst_ip",
+		SrcIP: ip("10.1.1.9"), DstIP: ip("198.51.100.9"), Time: t0.Add(time.Hour), Kind: telemetry.KindConn}
+	cs = correlate.Correlate(correlate.Input{Sightings: []match.Sighting{ipHit}, Detections: []behavior.Detection{d}}, correlate.DefaultConfig())
+	if i := cs[0].Infrastructure[0]; i.Role != correlate.RoleC2 || i.RoleReason != "contacted by the victim" {
+		t.Errorf("with an indicator: role %q (%s)", i.Role, i.RoleReason)
+	}
+}
