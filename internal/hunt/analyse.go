@@ -85,6 +85,9 @@ func Analyse(ctx context.Context, db AnalyseSource, opt AnalyseOptions) (*report
 	if err != nil {
 		return nil, err
 	}
+	if opt.Summary, err = withStoredTotals(ctx, db, opt.Summary); err != nil {
+		return nil, err
+	}
 	g, err := intelgraph.New(ctx, db, loc)
 	if err != nil {
 		return nil, err
@@ -104,8 +107,13 @@ func Analyse(ctx context.Context, db AnalyseSource, opt AnalyseOptions) (*report
 	if now.IsZero() {
 		now = time.Now()
 	}
+	profiles, err := namedProfiles(ctx, db, assessments)
+	if err != nil {
+		return nil, err
+	}
 	doc := report.Build(report.Input{Summary: summarise(opt.Summary, f), Campaigns: campaigns, Assessments: assessments,
-		Sightings: f.Sightings, Detections: f.Detections, Assets: opt.Assets, Config: acfg, Generated: now, Tool: opt.Tool})
+		Sightings: f.Sightings, Detections: f.Detections, Assets: opt.Assets, Config: acfg, Generated: now, Tool: opt.Tool,
+		Profiles: profiles})
 	for id, o := range indicators {
 		if o == nil {
 			delete(indicators, id)
@@ -190,4 +198,20 @@ func summarise(sum report.Summary, f *Findings) report.Summary {
 	}
 	sum.Detections = Above(f.Detections)
 	return sum
+}
+
+// namedProfiles reads the intelligence profile of every actor a campaign
+// is attributed to, over all the records joined into it.
+func namedProfiles(ctx context.Context, db intelgraph.Reader, assessments map[string]*attribute.Assessment) (map[string]report.ActorProfile, error) {
+	links, err := db.ActorLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	members := map[string][]string{}
+	for _, a := range assessments {
+		if a.Top != nil && a.Estimate != attribute.NotEnoughEvidence {
+			members[a.Top.ID] = store.Cluster([]string{a.Top.ID}, links)
+		}
+	}
+	return report.LoadProfiles(ctx, db, members)
 }

@@ -181,9 +181,19 @@ func TestRunTheDemoScenario(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
 	out := t.TempDir()
-	opt := hunt.Options{OutDir: out,
-		Intel: []hunt.ImportOptions{{Paths: []string{filepath.Join(examples, "intel", "apt1.json"), filepath.Join(examples, "intel", "attack-subset.json.gz"),
-			filepath.Join(examples, "intel", "warninglists")}, Labels: intel.DefaultOptions()}, actorFeed("APT1"), actorFeed("APT28")},
+	// the demo's intelligence: everything in examples/intel, the feeds in
+	// actors/NAME labelled with their actor
+	general := hunt.ImportOptions{Labels: intel.DefaultOptions()}
+	entries, err := os.ReadDir(filepath.Join(examples, "intel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "actors" {
+			general.Paths = append(general.Paths, filepath.Join(examples, "intel", e.Name()))
+		}
+	}
+	opt := hunt.Options{OutDir: out, Intel: []hunt.ImportOptions{general, actorFeed("APT1"), actorFeed("APT28")},
 		Scan: hunt.ScanOptions{Paths: []string{filepath.Join(examples, "telemetry")}}}
 	res, err := hunt.Run(ctx, db, opt)
 	if err != nil {

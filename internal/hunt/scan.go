@@ -112,6 +112,9 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 		}
 		opt.Progress.report(Progress{Stage: StageBehavior, Done: len(res.Detections), Total: len(res.Detections)})
 	}
+	if err := recordScan(ctx, db, res); err != nil {
+		return nil, fmt.Errorf("storing the scan's summary: %w", err)
+	}
 	return res, nil
 }
 

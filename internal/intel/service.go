@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,11 @@ type FileResult struct {
 	// Ignored is set for a file found in a directory walk that is not in
 	// any known format (a README, a licence): reported, not an error.
 	Ignored bool
-	Err     error
+	// LooksLike says what a file refused as not intelligence looks like
+	// ("a Zeek dns log", "a README"); set with Err, or with Ignored in a
+	// directory walk.
+	LooksLike string
+	Err       error
 }
 
 // DirImporter handles a directory as a whole (a MISP feed with manifest.json).
@@ -53,6 +58,11 @@ type ImportService struct {
 }
 
 var errNotRecognised = errors.New("format not recognised (use --format)")
+
+// ErrNotIntelligence is wrapped by the error for a file whose content is
+// telemetry or prose (a Zeek log, a pcap, a README), which a lenient
+// format such as CSV or a plain list would otherwise take.
+var ErrNotIntelligence = errors.New("not intelligence")
 
 // ErrUnknownFormat is returned (wrapped) when a forced format names no importer.
 var ErrUnknownFormat = errors.New("unknown format")
@@ -84,7 +94,7 @@ func (s *ImportService) ImportPaths(ctx context.Context, paths []string, force s
 			out = append(out, s.importDir(ctx, it.dir, it.path, opt))
 		default:
 			r := s.importFile(ctx, it.path, force, opt)
-			if it.fromDir && errors.Is(r.Err, errNotRecognised) {
+			if it.fromDir && (errors.Is(r.Err, errNotRecognised) || errors.Is(r.Err, ErrNotIntelligence)) {
 				r.Err, r.Ignored = nil, true
 			}
 			out = append(out, r)
@@ -259,6 +269,11 @@ func (s *ImportService) importFile(ctx context.Context, path, force string, opt 
 	if force != "" {
 		im, _ = s.byName(force)
 	} else {
+		if what := LooksLike(in.Head, path); what != "" {
+			res.LooksLike = what
+			res.Err = fmt.Errorf("%s: looks like %s, %w; --format forces a format", path, what, ErrNotIntelligence)
+			return res
+		}
 		for _, c := range s.Importers {
 			if c.Sniff(in.Head, path) {
 				im = c
@@ -289,4 +304,154 @@ func (s *ImportService) importFile(ctx context.Context, path, force string, opt 
 
 func containsPath(msg, path string) bool {
 	return len(path) > 0 && len(msg) >= len(path) && strings.Contains(msg, path)
+}
+
+// LooksLike says what the first bytes of a file look like when they are
+// something whodunit reads that is not intelligence (telemetry, a README,
+// a licence), so that sniffing does not take it for a CSV feed or a list;
+// "" otherwise. name is the file's path.
+func LooksLike(head []byte, name string) string {
+	if what := captureKind(head); what != "" {
+		return what
+	}
+	if what := zeekLogKind(head); what != "" {
+		return what
+	}
+	if what := jsonLogKind(head, name); what != "" {
+		return what
+	}
+	return proseKind(head, name)
+}
+
+func captureKind(head []byte) string {
+	if len(head) < 4 {
+		return ""
+	}
+	switch string(head[:4]) {
+	case "\xd4\xc3\xb2\xa1", "\xa1\xb2\xc3\xd4", "\x4d\x3c\xb2\xa1", "\xa1\xb2\x3c\x4d":
+		return "a pcap capture"
+	case "\x0a\x0d\x0d\x0a":
+		return "a pcapng capture"
+	}
+	return ""
+}
+
+// headLines are the complete lines of head (the last one may be cut).
+func headLines(head []byte) []string {
+	lines := strings.Split(string(head), "\n")
+	if len(lines) > 1 {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// zeekLogKind recognises Zeek's TSV header: a #path other than intel, or
+// a #separator / #fields header whose fields are no intel file's.
+func zeekLogKind(head []byte) string {
+	sep, path, zeek, intelFields := "\t", "", false, false
+	for _, l := range headLines(head) {
+		l = strings.TrimSuffix(l, "\r")
+		if !strings.HasPrefix(l, "#") {
+			break
+		}
+		switch {
+		case strings.HasPrefix(l, "#separator "):
+			zeek = true
+			if v := strings.TrimPrefix(l, "#separator "); v == `\x09` || v == "\t" {
+				sep = "\t"
+			} else if len(v) == 1 {
+				sep = v
+			}
+		case strings.HasPrefix(l, "#path"+sep):
+			zeek, path = true, strings.TrimPrefix(l, "#path"+sep)
+		case strings.HasPrefix(l, "#fields"+sep):
+			fields := strings.Split(strings.TrimPrefix(l, "#fields"+sep), sep)
+			intelFields = contains(fields, "indicator") && contains(fields, "indicator_type")
+			zeek = zeek || contains(fields, "ts") || contains(fields, "uid")
+		}
+	}
+	switch {
+	case !zeek || path == "intel" || (path == "" && intelFields):
+		return ""
+	case path != "":
+		return "a Zeek " + path + " log"
+	}
+	return "a Zeek log"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonLogKind recognises a JSON-lines log: Suricata EVE or Zeek's JSON
+// (named by its _path, or by the file's name when it has none).
+func jsonLogKind(head []byte, name string) string {
+	var first string
+	for _, l := range headLines(head) {
+		if l = strings.TrimSpace(l); l != "" {
+			first = l
+			break
+		}
+	}
+	if !strings.HasPrefix(first, "{") {
+		return ""
+	}
+	var rec map[string]any
+	if json.Unmarshal([]byte(first), &rec) != nil {
+		return ""
+	}
+	has := func(k string) bool { _, ok := rec[k]; return ok }
+	path, _ := rec["_path"].(string)
+	base := filepath.Base(name)
+	logName, isLog := strings.SplitN(base, ".log", 2)[0], strings.Contains(base, ".log")
+	switch {
+	case has("event_type") && (has("timestamp") || has("flow_id")):
+		return "a Suricata EVE log"
+	case path == "intel" || !has("ts"):
+		return ""
+	case path != "":
+		return "a Zeek " + path + " log (JSON)"
+	case isLog:
+		return "a Zeek " + logName + " log (JSON)"
+	case has("uid") || has("id.orig_h"):
+		return "a Zeek log (JSON)"
+	}
+	return ""
+}
+
+// proseKind recognises READMEs and licences, by name or, in text that is
+// not XML or JSON, by the phrases licences open with.
+func proseKind(head []byte, name string) string {
+	base := strings.ToUpper(strings.TrimSuffix(filepath.Base(name), ".gz"))
+	for _, p := range []string{"LICENSE", "LICENCE", "COPYING", "NOTICE"} {
+		if strings.HasPrefix(base, p) {
+			return "a licence text"
+		}
+	}
+	if strings.HasPrefix(base, "README") {
+		return "a README"
+	}
+	switch filepath.Ext(base) {
+	case ".MD", ".MARKDOWN", ".RST":
+		return "a document (" + strings.ToLower(filepath.Ext(base)[1:]) + ")"
+	}
+	text := strings.TrimSpace(string(head))
+	if strings.HasPrefix(text, "<") || strings.HasPrefix(text, "{") || strings.HasPrefix(text, "[") {
+		return "" // XML or JSON: a licence in it is a comment of a document
+	}
+	if len(text) > 4096 {
+		text = text[:4096]
+	}
+	for _, phrase := range []string{"Permission is hereby granted", "Apache License", "GNU GENERAL PUBLIC LICENSE",
+		"Creative Commons", "Redistribution and use in source and binary forms", "THE SOFTWARE IS PROVIDED \"AS IS\""} {
+		if strings.Contains(text, phrase) {
+			return "a licence text"
+		}
+	}
+	return ""
 }

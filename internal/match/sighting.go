@@ -10,33 +10,33 @@ import (
 
 // Sighting is one indicator matched by one event, with the exact field.
 type Sighting struct {
-	IndicatorID string
-	Snapshot    string          // version id of the matcher snapshot that produced it
-	Type        intel.ValueType // type of the indicator value that matched
-	Indicator   string          // the indicator's value (evil.com), or its pattern
-	Field       string          // the event field that matched: "dns.query", "conn.dst_ip", "tls.sni", …
-	Value       string          // the value seen (a.b.evil.com)
-	Direction   string          // "src" or "dst" for IP matches, "" otherwise
+	IndicatorID string          `json:"indicator_id"`
+	Snapshot    string          `json:"snapshot"`  // version id of the matcher snapshot that produced it
+	Type        intel.ValueType `json:"type"`      // type of the indicator value that matched
+	Indicator   string          `json:"indicator"` // the indicator's value (evil.com), or its pattern
+	Field       string          `json:"field"`     // the event field that matched: "dns.query", "conn.dst_ip", "tls.sni", …
+	Value       string          `json:"value"`     // the value seen (a.b.evil.com)
+	Direction   string          `json:"direction"` // "src" or "dst" for IP matches, "" otherwise
 	// Suppressed is set when the value is on a warninglist; Warninglist names it.
-	Suppressed  bool
-	Warninglist string
+	Suppressed  bool   `json:"suppressed"`
+	Warninglist string `json:"warninglist"`
 
-	Time time.Time
-	Kind telemetry.Kind
+	Time time.Time      `json:"time"`
+	Kind telemetry.Kind `json:"kind"`
 	// Source names the record's file logically, whatever path it was read
 	// through: the name the user gave the source (scan.Config.SourceName)
 	// or a fingerprint of the file's first lines, then the file's path
 	// relative to the scanned root; "stdin" (or the name given) for
 	// standard input. Key hashes it. Empty when the producer sets none.
-	Source string `json:",omitempty"`
+	Source string `json:"source,omitempty"`
 	// File is where the record was read, as the scan engine opened it (an
 	// absolute path): for showing, not for identity.
-	File    string
-	Line    int64 // line or packet number
-	Offset  int64
-	UID     string
-	SrcIP   netip.Addr
-	DstIP   netip.Addr
-	SrcPort uint16
-	DstPort uint16
+	File    string     `json:"file"`
+	Line    int64      `json:"line"` // line or packet number
+	Offset  int64      `json:"offset"`
+	UID     string     `json:"uid"`
+	SrcIP   netip.Addr `json:"src_ip"`
+	DstIP   netip.Addr `json:"dst_ip"`
+	SrcPort uint16     `json:"src_port"`
+	DstPort uint16     `json:"dst_port"`
 }

@@ -285,6 +285,7 @@ func BuildProfile(ctx context.Context, s ActorReader, name string) (*Profile, er
 	byName := func(l []*intel.Object) {
 		sort.Slice(l, func(i, j int) bool { return strings.ToLower(l[i].Name) < strings.ToLower(l[j].Name) })
 	}
+	p.Malware, p.Tools = sameNameOnce(p.Malware), sameNameOnce(p.Tools)
 	byName(p.Malware)
 	byName(p.Tools)
 	byName(p.Campaigns)
@@ -326,4 +327,24 @@ func locationCountry(o *intel.Object) string {
 		return ""
 	}
 	return strings.ToUpper(l.Country)
+}
+
+// sameNameOnce keeps one record per name: the same family from two
+// sources (OpenIOC's CHOPSTICK, ATT&CK's CHOPSTICK S0023) is listed once,
+// as the record with an ATT&CK id when one has it.
+func sameNameOnce(l []*intel.Object) []*intel.Object {
+	at := map[string]int{}
+	var out []*intel.Object
+	for _, o := range l {
+		n := NormName(o.Name)
+		i, dup := at[n]
+		switch {
+		case !dup:
+			at[n] = len(out)
+			out = append(out, o)
+		case out[i].AttackID() == "" && o.AttackID() != "":
+			out[i] = o
+		}
+	}
+	return out
 }

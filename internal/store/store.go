@@ -28,6 +28,7 @@ type Store interface {
 	ActorLinker
 	FindingWriter
 	FindingReader
+	SourceKeeper
 	Close() error
 }
 
@@ -110,6 +111,9 @@ type FindingWriter interface {
 	// campaign's Data must be JSON; they are kept byte for byte. Campaign
 	// ids must be unique within the run, ignoring case.
 	PutAnalysis(ctx context.Context, a Analysis) (Analysis, error)
+	// PutScan stores the summary of one scan and returns it as stored,
+	// with its Seq and At (the caller's, or now).
+	PutScan(ctx context.Context, r ScanRecord) (ScanRecord, error)
 }
 
 // FindingReader reads what FindingWriter stored.
@@ -134,6 +138,8 @@ type FindingReader interface {
 	// (ids compare ignoring case), oldest run first; ErrNotFound when no
 	// run has it.
 	CampaignVersions(ctx context.Context, campaignID string) ([]CampaignVersion, error)
+	// Scans lists the stored scan summaries, oldest first.
+	Scans(ctx context.Context) ([]ScanRecord, error)
 }
 
 // ImportResult reports what an import changed.

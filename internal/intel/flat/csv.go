@@ -1,6 +1,7 @@
 package flat
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ func (CSV) Sniff(head []byte, name string) bool {
 		t := trimSpace(l)
 		if len(t) == 0 {
 			continue
+		}
+		if zeekLogHeader(t) {
+			return false // a Zeek log's header: telemetry, not a feed
 		}
 		if t[0] == '#' {
 			if len(data) == 0 {
@@ -72,6 +76,13 @@ func (CSV) Sniff(head []byte, name string) bool {
 		}
 	}
 	return true
+}
+
+// zeekLogHeader reports whether line is one of the header lines only a
+// Zeek log (not a Zeek intel file, which ZeekIntel takes) starts with.
+func zeekLogHeader(line []byte) bool {
+	return bytes.HasPrefix(line, []byte("#separator ")) || bytes.HasPrefix(line, []byte("#path\t")) ||
+		bytes.HasPrefix(line, []byte("#open\t"))
 }
 
 // Column roles.

@@ -26,7 +26,7 @@ func (List) Name() string { return "list" }
 func (List) Sniff(head []byte, name string) bool {
 	n, ok := 0, 0
 	for _, l := range headLines(head) {
-		if bytes.IndexByte(l, 0) >= 0 {
+		if bytes.IndexByte(l, 0) >= 0 || zeekLogHeader(trimSpace(l)) {
 			return false
 		}
 		v, _ := splitListLine(trimSpace(l))

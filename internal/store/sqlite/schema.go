@@ -178,6 +178,22 @@ CREATE TABLE analysis_campaigns (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX analysis_campaigns_norm ON analysis_campaigns(norm, analysis_seq);
 `, upgrade: upgradeToV3},
+	// 4: the summary of every scan, for analyses run after it; and the
+	// stored sightings and detections with snake_case keys instead of
+	// Go's field names (upgrade4.go).
+	{sql: `
+CREATE TABLE scans (
+	seq        INTEGER PRIMARY KEY,
+	at         TEXT NOT NULL,
+	snapshot   TEXT NOT NULL,
+	files      INTEGER NOT NULL,
+	events     INTEGER NOT NULL,
+	bytes      INTEGER NOT NULL,
+	sightings  INTEGER NOT NULL,
+	new        INTEGER NOT NULL,
+	detections INTEGER NOT NULL
+);
+`, upgrade: upgradeToV4},
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

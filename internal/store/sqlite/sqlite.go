@@ -56,9 +56,16 @@ const cacheSizeKiB = -262144
 
 const timeFmt = "2006-01-02T15:04:05.000000000Z"
 
+// uriPath escapes the characters that end or escape the path part of an
+// SQLite URI filename, so that "case#2" or "a?b.db" open that very file
+// and never another one ("case", "a").
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+}
+
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
+	dsn := "file:" + uriPath(path) + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -216,7 +216,7 @@ func fillSightingColumns(ctx context.Context, tx *sql.Tx) error {
 				rows.Close()
 				return err
 			}
-			if err := json.Unmarshal(data, &r.sg); err != nil {
+			if err := decodeLegacySighting(data, &r.sg); err != nil {
 				rows.Close()
 				return fmt.Errorf("stored sighting %s: %w", r.key, err)
 			}

@@ -54,6 +54,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentPutSightings", concurrentPutSightings},
 		{"AnalysesVersionsAndHistory", analyses},
 		{"AnalysisRefusesBadInput", analysisRefusesBadInput},
+		{"SourceSummariesAgreeWithStats", sourceSummaries},
+		{"DeleteSourceKeepsWhatOthersAssert", deleteSourceKeepsShared},
+		{"DeleteSourceOfAList", deleteSourceOfAList},
+		{"ScansKept", scansKept},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
