@@ -100,6 +100,11 @@ campaigns and weighs which actor is most likely behind each.`,
 			level := slog.LevelInfo
 			if app.Quiet {
 				level = slog.LevelError
+				if !app.JSON {
+					// -q silences all but errors (the exit code answers);
+					// --json output was asked for and still comes
+					app.Stdout = io.Discard
+				}
 			}
 			app.Log = slog.New(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: level}))
 			if app.cpuProfile != "" {
@@ -128,10 +133,10 @@ campaigns and weighs which actor is most likely behind each.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&app.DBPath, "db", defaultDB, "path of the embedded database (env WHODUNIT_DB)")
 	pf.BoolVar(&app.JSON, "json", false, "machine-readable JSON output")
-	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print only results and errors")
+	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print nothing but errors (the exit code answers; --json output still comes)")
 	pf.StringVar(&app.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.SetFlagErrorFunc(flagError)
 	for _, c := range commands(app) {
 		root.AddCommand(c)
 	}
@@ -189,6 +194,12 @@ func (app *App) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// errorf prints an error that does not end the command (one file of
+// several) on stderr, with the prefix every error has; --quiet keeps it.
+func (app *App) errorf(format string, args ...any) {
+	fmt.Fprintf(app.Stderr, "whodunit: "+format+"\n", args...)
 }
 
 // infof prints a progress or summary line on stderr unless --quiet.

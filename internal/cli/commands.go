@@ -11,10 +11,12 @@ func commands(app *App) []*cobra.Command {
 		newIntelCmd(app),
 		newScanCmd(app),
 		newDetectionsCmd(app),
+		newSightingsCmd(app),
 		newAttributeCmd(app),
 		newReportCmd(app),
 		newGeoCmd(app),
 		newPatternCmd(app),
+		newExportCmd(app),
 		newVersionCmd(app),
 	}
 }

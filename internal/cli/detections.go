@@ -22,9 +22,10 @@ func newDetectionsCmd(app *App) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "detections",
 		Short: "List behavioural findings (beacons, long connections, DNS tunnels, DGA, strobes) by score, with their explanation",
-		Long: `List behavioural findings by score. --allowlist re-applies an allowlist (and the
-warninglists in the store) to the findings already stored, so allowlist
-changes take effect without rescanning.`,
+		Long: `List behavioural findings by score (above the threshold and not suppressed,
+unless --all). --allowlist re-applies an allowlist (and the warninglists in
+the store) to the findings already stored and stores the result, so
+allowlist changes take effect without rescanning.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

@@ -104,7 +104,7 @@ func printGeoTable(app *App, results []geoResult) error {
 	for _, r := range results {
 		switch {
 		case r.Error != "":
-			fmt.Fprintf(app.Stderr, "geo: %q is not an IP address\n", r.IP)
+			app.errorf("geo: %q is not an IP address", r.IP)
 		case r.Reserved != "":
 			fmt.Fprintf(tw, "%s\t--\t%s\t-\t-\n", r.IP, r.Reserved)
 		case !r.Found:

@@ -73,6 +73,10 @@ func TestJSONGolden(t *testing.T) {
 		{"pattern-validate", []string{"pattern", "validate", "[domain-name:value = 'msnhome.org'] FOLLOWEDBY [ipv4-addr:value = '58.246.20.7'] WITHIN 60 SECONDS"}, false},
 		{"intel-import", []string{"--db", scanDB, "intel", "import", "--actor", "APT1", apt1}, false},
 		{"scan", []string{"--db", scanDB, "scan", "--workers", "1", filepath.Join(examplesDir, "telemetry", "http.log.gz")}, true},
+		{"intel-sources", []string{"--db", db, "intel", "sources"}, false},
+		{"sightings-value", []string{"--db", db, "sightings", "--value", "msnhome.org", "--limit", "20"}, true},
+		{"sightings-campaign", []string{"--db", db, "sightings", "--campaign", "c-a2027174ea"}, true},
+		{"intel-delete", []string{"--db", scanDB, "intel", "delete", "--source", "apt1-certs.dat"}, false},
 	}
 	if _, err := os.Stat(pattern); err == nil {
 		cases = append(cases, struct {

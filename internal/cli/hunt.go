@@ -61,6 +61,30 @@ func newAttributeCmd(app *App) *cobra.Command {
 	return c
 }
 
+// attributionLine says who, how likely and how sure; for a campaign that
+// names no actor it says which hypothesis is on top, and the strongest
+// known actor apart.
+func attributionLine(a *report.Attribution) string {
+	if a.Named && strings.HasPrefix(a.Estimate, "roughly") {
+		return fmt.Sprintf("a %s (%.0f%%) that %s is behind this campaign; analytic confidence %s", a.Estimate, 100*a.Likelihood, a.Actor, a.Confidence)
+	}
+	if a.Named {
+		return fmt.Sprintf("%s is %s (%.0f%%) behind this campaign; analytic confidence %s", a.Actor, a.Estimate, 100*a.Likelihood, a.Confidence)
+	}
+	line := a.Estimate
+	if len(a.Hypotheses) > 0 {
+		top := a.Hypotheses[0]
+		line += fmt.Sprintf(" — most likely %s (%.0f%%)", top.Name, 100*top.Likelihood)
+	}
+	switch {
+	case a.Actor == "":
+		line += "; no actor in the intelligence is linked to this activity"
+	case len(a.Hypotheses) == 0 || a.Hypotheses[0].ID != a.ActorID:
+		line += fmt.Sprintf("; the strongest known actor is %s at %.0f%%", a.Actor, 100*a.Likelihood)
+	}
+	return line
+}
+
 // printAssessmentSummary prints, per campaign, who, how likely, how sure,
 // the alternative and the operators' time zone.
 func printAssessmentSummary(w io.Writer, doc *report.Document) {
@@ -70,14 +94,7 @@ func printAssessmentSummary(w io.Writer, doc *report.Document) {
 		a := c.Attribution
 		fmt.Fprintf(w, "\n%s  %s – %s  %d victim(s), %d infrastructure, %d sightings, %d detections\n", c.ID,
 			c.FirstSeen.Format("2006-01-02"), c.LastSeen.Format("2006-01-02"), len(c.Victims), len(c.Infrastructure), c.Sightings, c.Detections)
-		switch {
-		case a.Actor == "":
-			fmt.Fprintf(w, "  Attribution: %s (no actor in the intelligence is linked to this activity)\n", a.Estimate)
-		case a.Estimate == attribute.NotEnoughEvidence:
-			fmt.Fprintf(w, "  Attribution: %s — the leading hypothesis is %s at %.0f%%\n", a.Estimate, a.Actor, 100*a.Likelihood)
-		default:
-			fmt.Fprintf(w, "  Attribution: %s is %s (%.0f%%) behind this campaign; analytic confidence %s\n", a.Actor, a.Estimate, 100*a.Likelihood, a.Confidence)
-		}
+		fmt.Fprintf(w, "  Attribution: %s\n", attributionLine(&a))
 		if len(a.Alternatives) > 0 {
 			alt := a.Alternatives[0]
 			fmt.Fprintf(w, "  Alternative: %s (%.0f%%, %s)\n", alt.Actor, 100*alt.Likelihood, alt.Estimate)
@@ -143,9 +160,11 @@ func newHuntCmd(app *App) *cobra.Command {
 		Use:   "hunt --intel PATH... --logs PATH... [--out DIR]",
 		Short: "Import intelligence, scan telemetry, analyse, correlate and attribute in one go",
 		Long: `Import intelligence, scan telemetry, run the behaviour analytics, group the
-findings into campaigns and attribute each, into a fresh database (DIR/whodunit.db,
-or --db), then write the reports to DIR (report.html, report.md, report.json,
-report.stix.json, sightings.csv) and print a summary.`,
+findings into campaigns and attribute each, into DIR/whodunit.db (emptied
+first; with --db, into that database as it is), store the analysis run,
+then write five reports to DIR (report.html, report.md, report.json,
+report.stix.json, sightings.csv) and print a summary; with --json the
+report document on stdout and the import lines on stderr.`,
 		Example: `  whodunit hunt --intel ../shared/data/intel/attack/enterprise-attack.json.gz \
     --actor-intel APT1=../shared/data/intel/apt1 --logs /var/log/zeek --out case-42`,
 		Args: cobra.NoArgs,

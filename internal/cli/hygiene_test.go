@@ -21,6 +21,7 @@ func TestReadCommandsCreateNoStore(t *testing.T) {
 	for _, args := range [][]string{
 		{"intel", "stats"}, {"intel", "list"}, {"intel", "show", "APT1"}, {"intel", "check", "8.8.8.8"},
 		{"detections"}, {"attribute"}, {"report", "--format", "json"},
+		{"intel", "sources"}, {"intel", "delete", "--source", "x"}, {"sightings", "--value", "x"},
 	} {
 		dir := t.TempDir()
 		db := filepath.Join(dir, "sub", "none.db")
@@ -113,4 +114,62 @@ func csvCounts(t *testing.T, path, column string) map[string]int {
 		counts[r[col]]++
 	}
 	return counts
+}
+
+// The same malware family from two sources (OpenIOC's CHOPSTICK and
+// ATT&CK's CHOPSTICK, S0023) is one entry of the actor's profile, in intel
+// show and in the report's actor section.
+func TestSameMalwareListedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	dir, err := demoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := runMainArgs(&out, &errb, "--db", filepath.Join(dir, "whodunit.db"), "intel", "show", "Fancy Bear"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if n := strings.Count(out.String(), "CHOPSTICK"); n != 1 || !strings.Contains(out.String(), "CHOPSTICK (S0023)") {
+		t.Errorf("intel show lists CHOPSTICK %d times:\n%s", n, out.String())
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(md), "| CHOPSTICK |"); n != 1 {
+		t.Errorf("report.md has %d software rows for CHOPSTICK, want 1", n)
+	}
+}
+
+// -q silences all but errors: the exit code answers (as grep -q does).
+func TestQuietPrintsOnlyErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	dir, err := demoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "whodunit.db")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"intel", "check", "msnhome.org"}, 0},
+		{[]string{"intel", "check", "example.org"}, 1},
+		{[]string{"intel", "stats"}, 0},
+		{[]string{"detections"}, 0},
+	} {
+		var out, errb bytes.Buffer
+		code := runMainArgs(&out, &errb, append([]string{"-q", "--db", db}, tc.args...)...)
+		if code != tc.code || out.Len() != 0 || errb.Len() != 0 {
+			t.Errorf("-q %v: exit %d (want %d), stdout %q, stderr %q", tc.args, code, tc.code, out.String(), errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := runMainArgs(&out, &errb, "-q", "--db", filepath.Join(dir, "missing.db"), "intel", "stats"); code != 1 || errb.Len() == 0 {
+		t.Errorf("-q on an error: exit %d, stderr %q; want 1 and the error", code, errb.String())
+	}
 }

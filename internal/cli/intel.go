@@ -20,7 +20,7 @@ func newIntelCmd(app *App) *cobra.Command {
 		Short: "Import, inspect and search threat intelligence",
 	}
 	c.AddCommand(newIntelImportCmd(app), newIntelStatsCmd(app), newIntelShowCmd(app), newIntelListCmd(app),
-		newIntelMergeCmd(app), newIntelUnmergeCmd(app), newIntelCheckCmd(app))
+		newIntelMergeCmd(app), newIntelUnmergeCmd(app), newIntelCheckCmd(app), newIntelSourcesCmd(app), newIntelDeleteCmd(app))
 	return c
 }
 
@@ -76,7 +76,12 @@ func newIntelImportCmd(app *App) *cobra.Command {
 	var f importFlags
 	c := &cobra.Command{
 		Use:   "import PATH...",
-		Short: "Import intelligence files, directories (recursive), .gz, or - for stdin",
+		Short: "Import intelligence files, directories (recursive), .gz, or - for stdin, into the database",
+		Long: `Import intelligence into the database (created when it does not exist), one
+transaction per file. The format is sniffed from the content; telemetry
+(Zeek and EVE logs, pcap) and READMEs or licences are refused with what they
+look like, and --format forces a format. In a directory, files of no known
+format are ignored.`,
 		Example: `  whodunit intel import enterprise-attack.json.gz apt1.json
   whodunit intel import --type domain --actor APT1 --tlp green --reliability B c2-domains.txt`,
 		Args: cobra.MinimumNArgs(1),
@@ -95,7 +100,9 @@ func newIntelImportCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return app.reportImport(results)
+			err = app.reportImport(results)
+			app.suggestActors(ctx, db, results, opt)
+			return err
 		},
 	}
 	f.register(c)
@@ -144,7 +151,9 @@ func (app *App) reportImport(results []intel.FileResult) error {
 		}
 		switch {
 		case r.Err != nil:
-			fmt.Fprintf(app.Stderr, "error: %v (nothing imported from this file)\n", r.Err)
+			app.errorf("%v (nothing imported from this file)", r.Err)
+		case r.Ignored && r.LooksLike != "":
+			app.infof("%s: looks like %s, not intelligence; ignored", r.Path, r.LooksLike)
 		case r.Ignored:
 			app.infof("%s: not intelligence in a known format, ignored", r.Path)
 		case r.Already:

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,6 +50,25 @@ func parseReportFormat(s string) (string, error) {
 	return "", fmt.Errorf("unknown format %q (want %s)", s, strings.Join(report.Formats, ", "))
 }
 
+// checkOutputFile says, before anything is analysed, why path cannot be
+// written: a directory, or a directory that does not exist.
+func checkOutputFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("-o %s: is a directory; name a file in it", path)
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case os.IsNotExist(err):
+		return fmt.Errorf("-o %s: directory %s does not exist", path, dir)
+	case err != nil:
+		return fmt.Errorf("-o %s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("-o %s: %s is not a directory", path, dir)
+	}
+	return nil
+}
+
 func newReportCmd(app *App) *cobra.Command {
 	var (
 		af                                 attributeFlags
@@ -68,7 +89,9 @@ attribution, as 'whodunit attribute' does) and write the report in one format:
          marked with the --tlp level
   csv    every sighting, for spreadsheets
 
-Without -o, or with -o -, the report goes to standard output.`,
+Without -o, or with -o -, the report goes to standard output; -o FILE is
+written atomically (a failed run leaves no partial file). Nothing is stored:
+'whodunit attribute' stores an analysis run.`,
 		Example: `  whodunit report --format html -o report.html
   whodunit report --format stix --tlp green --org "Example SOC" -o case-42.stix.json
   whodunit report --format md --campaign c-7f3a9e`,
@@ -81,6 +104,11 @@ Without -o, or with -o -, the report goes to standard output.`,
 			level, err := parseReportTLP(tlp)
 			if err != nil {
 				return usagef("--tlp: %v", err)
+			}
+			if output != "" && output != "-" {
+				if err := checkOutputFile(output); err != nil {
+					return err
+				}
 			}
 			ctx := cmd.Context()
 			db, err := app.openStore(ctx)

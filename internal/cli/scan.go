@@ -60,7 +60,15 @@ func newScanCmd(app *App) *cobra.Command {
 	var f scanFlags
 	c := &cobra.Command{
 		Use:   "scan PATH...",
-		Short: "Match telemetry (Zeek, Suricata EVE, pcap, JSON lines, CSV) against every indicator and run the behaviour analytics",
+		Short: "Match telemetry (Zeek, Suricata EVE, pcap, JSON lines, CSV) against every indicator, run the behaviour analytics and store the findings",
+		Long: `Match telemetry against every indicator in the database and run the
+behaviour analytics; store the sightings (a rescan adds no duplicates), the
+detections and the scan's summary (events, bytes, files) in the database,
+which is created when it does not exist. 'whodunit attribute' and 'report'
+analyse what is stored.
+
+Output: a summary on stdout; with --json the sightings as JSON lines on
+stdout and the summary on stderr.`,
 		Example: `  whodunit scan /var/log/zeek/2024-03-24/
   whodunit scan --json capture.pcap > sightings.jsonl
   whodunit scan --format jsonl --mapping 'ts=timestamp,src_ip=client,query=qname' proxy.jsonl`,
@@ -159,7 +167,7 @@ func (app *App) printScanSummary(res *hunt.ScanResult) {
 	for _, f := range s.Files {
 		switch {
 		case f.Err != "":
-			fmt.Fprintf(app.Stderr, "error: %s\n", f.Err)
+			app.errorf("%s", f.Err)
 		case f.Skipped != "":
 			app.infof("%s: skipped (%s)", f.Path, f.Skipped)
 		}
