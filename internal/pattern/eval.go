@@ -2,9 +2,11 @@ package pattern
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -138,7 +140,7 @@ func compileComparison(c *Comparison) (*compiledComp, error) {
 		}
 		re, err := regexp.Compile(tr)
 		if err != nil {
-			return nil, c.Lit.Pos.errf("MATCHES %s: invalid regular expression: %v", clip(c.Lit.Text), strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			return nil, c.Lit.Pos.errf("MATCHES %s: invalid regular expression: %s", clip(c.Lit.Text), regexpProblem(err))
 		}
 		cc.re = re
 		cc.reBin = allLatin1(pat)
@@ -563,4 +565,14 @@ func (cc *compiledComp) evalOn(obj Object, r Resolver) (bool, error) {
 		return found != cc.not, nil
 	}
 	return walkPath(obj, cc.path, r, cc.test)
+}
+
+// regexpProblem is what is wrong with a regular expression, without the
+// regexp package's own prefix.
+func regexpProblem(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s: `%s`", se.Code, se.Expr)
+	}
+	return err.Error()
 }
