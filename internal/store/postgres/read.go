@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
+)
+
+// params numbers the arguments of a query as it is built.
+type params struct{ args []any }
+
+// add returns the placeholder of v.
+func (p *params) add(v any) string {
+	p.args = append(p.args, v)
+	return fmt.Sprintf("$%d", len(p.args))
+}
+
+// Object implements store.Store.
+func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
+	var data, raw []byte
+	err := s.pool.QueryRow(ctx, "SELECT data, raw FROM objects WHERE id = $1", id).Scan(&data, &raw)
+	if isNoRows(err) {
+		return nil, fmt.Errorf("%s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(data, raw)
+}
+
+// Versions implements store.Store.
+func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error) {
+	return s.objectList(ctx, `SELECT data, raw FROM (SELECT data, raw, modified FROM object_versions WHERE id = $1
+		UNION ALL SELECT data, raw, modified FROM objects WHERE id = $1) v ORDER BY modified`, id)
+}
+
+// objectList runs a query of (data, raw) rows.
+func (s *Store) objectList(ctx context.Context, q string, args ...any) ([]*intel.Object, error) {
+	var out []*intel.Object
+	err := s.eachObject(ctx, q, args, func(o *intel.Object) error {
+		out = append(out, o)
+		return nil
+	})
+	return out, err
+}
+
+// eachObject streams the objects of a query of (data, raw) rows to fn.
+func (s *Store) eachObject(ctx context.Context, q string, args []any, fn func(*intel.Object) error) error {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	var data, raw []byte
+	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
+		o, err := decodeObject(data, raw)
+		if err != nil {
+			return err
+		}
+		return fn(o)
+	})
+	return err
+}
+
+// FindByName implements store.Store.
+func (s *Store) FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error) {
+	norm := store.NormName(name)
+	if norm == "" {
+		return nil, nil
+	}
+	q := `SELECT o.data, o.raw FROM objects o WHERE o.id IN (SELECT object_id FROM names WHERE norm = $1)`
+	args := []any{norm}
+	if len(types) > 0 {
+		q += " AND o.type = ANY($2)"
+		args = append(args, types)
+	}
+	return s.objectList(ctx, q+" ORDER BY o.id", args...)
+}
+
+// Objects implements store.Store, in the order (type, name, id).
+func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel.Object) error) error {
+	var where []string
+	p := &params{}
+	if len(q.Types) > 0 {
+		where = append(where, "o.type = ANY("+p.add(q.Types)+")")
+	}
+	if q.Source != "" {
+		n := p.add(q.Source)
+		where = append(where, "(o.source_id IN (SELECT id FROM sources WHERE name = "+n+
+			") OR o.id IN (SELECT os.object_id FROM object_sources os JOIN sources s ON s.id = os.source_id WHERE NOT os.latent AND s.name = "+n+"))")
+	}
+	if q.ValueType != "" {
+		where = append(where, "o.id IN (SELECT indicator_id FROM indicator_values WHERE type = "+p.add(string(q.ValueType))+")")
+	}
+	if q.Actor != "" {
+		targets, err := s.actorTargets(ctx, q.Actor)
+		if err != nil || len(targets) == 0 {
+			return err
+		}
+		where = append(where, "o.id IN (SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref = ANY("+p.add(targets)+"))")
+	}
+	query := "SELECT o.data, o.raw FROM objects o"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY o.type, o.name, o.id"
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	return s.eachObject(ctx, query, p.args, fn)
+}
+
+// actorTargets resolves a name or id to the ids of every actor record
+// joined with it, and the threat-actors attributed to them, so that
+// indicators of a persona (APT1's Ugly Gorilla) count for the group.
+func (s *Store) actorTargets(ctx context.Context, nameOrID string) ([]string, error) {
+	var seeds []string
+	if o, err := s.Object(ctx, nameOrID); err == nil && intel.IsActorType(o.Type) {
+		seeds = append(seeds, o.ID)
+	} else {
+		objs, err := s.FindByName(ctx, nameOrID, intel.TypeIntrusionSet, intel.TypeThreatActor)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			seeds = append(seeds, o.ID)
+		}
+	}
+	if len(seeds) == 0 {
+		return nil, nil
+	}
+	links, err := s.ActorLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := store.Cluster(seeds, links)
+	rows, err := s.pool.Query(ctx, "SELECT DISTINCT target_ref FROM relationships WHERE type = 'attributed-to' AND source_ref = ANY($1) ORDER BY 1", ids)
+	if err != nil {
+		return nil, err
+	}
+	attributed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+	}
+	for _, t := range attributed {
+		if !seen[t] {
+			seen[t] = true
+			ids = append(ids, t)
+		}
+	}
+	return ids, nil
+}
+
+// Count implements store.Store.
+func (s *Store) Count(ctx context.Context, objType string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM objects WHERE type = $1", objType).Scan(&n)
+	return n, err
+}
+
+// Relationships implements store.Store.
+func (s *Store) Relationships(ctx context.Context, id string) ([]*intel.Object, error) {
+	return s.objectList(ctx, `SELECT o.data, o.raw FROM relationships r JOIN objects o ON o.id = r.id
+		WHERE r.source_ref = $1 OR r.target_ref = $1 ORDER BY r.type, r.id`, id)
+}
+
+const sourceCols = "s.id, s.name, s.path, s.format, s.imported_at, s.reliability, s.digest"
+
+// ObjectSources implements store.Store.
+func (s *Store) ObjectSources(ctx context.Context, id string) ([]intel.Source, error) {
+	return s.querySources(ctx, "SELECT "+sourceCols+` FROM sources s WHERE s.id IN (SELECT source_id FROM objects WHERE id = $1
+		UNION SELECT source_id FROM object_sources WHERE object_id = $1 AND NOT latent) ORDER BY s.id`, id)
+}
+
+// Sources implements store.Store.
+func (s *Store) Sources(ctx context.Context) ([]intel.Source, error) {
+	return s.querySources(ctx, "SELECT "+sourceCols+" FROM sources s ORDER BY s.id")
+}
+
+func (s *Store) querySources(ctx context.Context, q string, args ...any) ([]intel.Source, error) {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []intel.Source
+	var src intel.Source
+	var at, rel string
+	_, err = pgx.ForEachRow(rows, []any{&src.ID, &src.Name, &src.Path, &src.Format, &at, &rel, &src.SHA256}, func() error {
+		src.ImportedAt, src.Reliability = parseTime(at), 0
+		if rel != "" {
+			src.Reliability = intel.Reliability(rel[0])
+		}
+		out = append(out, src)
+		return nil
+	})
+	return out, err
+}
+
+// Names implements store.Store.
+func (s *Store) Names(ctx context.Context, id string) ([]store.NameRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT n.display, n.kind, s.name FROM names n JOIN sources s ON s.id = n.source_id
+		WHERE n.object_id = $1 ORDER BY CASE n.kind WHEN 'name' THEN 0 WHEN 'alias' THEN 1 ELSE 2 END, n.display, s.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.NameRecord, error) {
+		var n store.NameRecord
+		err := r.Scan(&n.Name, &n.Kind, &n.Source)
+		return n, err
+	})
+}
+
+// Warninglists implements store.Store.
+func (s *Store) Warninglists(ctx context.Context) ([]*intel.Warninglist, error) {
+	rows, err := s.pool.Query(ctx, "SELECT name, description, version, match_type, category, attributes, entries FROM warninglists ORDER BY name")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*intel.Warninglist, error) {
+		w := new(intel.Warninglist)
+		var attrs, entries string
+		if err := r.Scan(&w.Name, &w.Description, &w.Version, &w.MatchType, &w.Category, &attrs, &entries); err != nil {
+			return nil, err
+		}
+		if attrs != "" {
+			w.Attributes = strings.Split(attrs, "\n")
+		}
+		if entries != "" {
+			w.Entries = strings.Split(entries, "\n")
+		}
+		return w, nil
+	})
+}
