@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/whodunit-project/whodunit/internal/termsafe"
 )
 
 // Exit codes.
@@ -62,6 +64,9 @@ func (e *ExitCodeError) Unwrap() error { return e.Err }
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Diagnostics quote file content and names from intelligence: a
+	// control character in them is shown, never obeyed by the terminal.
+	stderr = termsafe.NewWriter(stderr)
 	app := &App{Stdout: stdout, Stderr: stderr, Stdin: stdin}
 	root := newRoot(app)
 	root.SetArgs(args)
@@ -97,6 +102,12 @@ campaigns and weighs which actor is most likely behind each.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if !app.JSON {
+				// text output prints names from telemetry and intel (a DNS
+				// query with \x1b[…): escaped here, once, for every command;
+				// JSON is escaped by its encoder
+				app.Stdout = termsafe.NewWriter(app.Stdout)
+			}
 			level := slog.LevelInfo
 			if app.Quiet {
 				level = slog.LevelError
@@ -131,7 +142,7 @@ campaigns and weighs which actor is most likely behind each.`,
 		defaultDB = "whodunit.db"
 	}
 	pf := root.PersistentFlags()
-	pf.StringVar(&app.DBPath, "db", defaultDB, "path of the embedded database (env WHODUNIT_DB)")
+	pf.StringVar(&app.DBPath, "db", defaultDB, "database: a file (embedded SQLite) or a PostgreSQL DSN, postgres://user@host/db (env WHODUNIT_DB)")
 	pf.BoolVar(&app.JSON, "json", false, "machine-readable JSON output")
 	pf.BoolVarP(&app.Quiet, "quiet", "q", false, "print nothing but errors (the exit code answers; --json output still comes)")
 	pf.StringVar(&app.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")

@@ -29,38 +29,55 @@ func newPatternValidateCmd(app *App) *cobra.Command {
 		Short: "Check a STIX 2.1 pattern; print valid, or the error and where it is",
 		Long: `Check a STIX 2.1 pattern against the grammar and the rules of the
 reference validator (duplicate qualifiers, hash values that do not fit
-their algorithm, non-positive WITHIN and REPEATS). Prints "valid" and exits
-0, or prints the error with its line and column on stderr and exits 1.
---strict also checks that the pattern can be evaluated (IN sets of one
-type, CIDR operands, regular expressions Go's RE2 can run, real dates).`,
+their algorithm, non-positive WITHIN and REPEATS), then compile it the way
+intel import and scan do (IN sets of one type, CIDR operands, regular
+expressions Go's RE2 can run, real dates). Prints "valid" and exits 0; a
+pattern that breaks the grammar prints the error with its line and column
+on stderr and exits 1; a valid pattern that cannot be evaluated here prints
+"valid, but not evaluable here: …" and exits 1 — import skips such an
+indicator and says why. --strict reports the latter as invalid.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := pattern.Parse(args[0])
-			if err == nil && strict {
-				_, err = pattern.Compile(p)
-			}
+			prog, err := pattern.Prepare(args[0], pattern.ParseOptions{})
 			if err != nil {
-				if app.JSON {
-					out := map[string]any{"valid": false, "error": err.Error()}
-					var pe *pattern.Error
-					if errors.As(err, &pe) {
-						out["line"], out["column"], out["message"] = pe.Line, pe.Column, pe.Msg
-					}
-					if jerr := app.printJSON(out); jerr != nil {
-						return jerr
-					}
-				}
-				return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("invalid pattern: %w", err)}
+				return app.patternInvalid(err, strict)
 			}
 			if app.JSON {
-				return app.printJSON(map[string]any{"valid": true, "canonical": p.String()})
+				return app.printJSON(map[string]any{"valid": true, "evaluable": true, "canonical": prog.Pattern().String()})
 			}
 			fmt.Fprintln(app.Stdout, "valid")
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&strict, "strict", false, "also check that the pattern can be evaluated")
+	cmd.Flags().BoolVar(&strict, "strict", false, "report a pattern that cannot be evaluated here as invalid")
 	return cmd
+}
+
+// patternInvalid reports a pattern Prepare refused: a grammar error, or
+// (unless strict) a valid pattern this evaluator cannot run.
+func (app *App) patternInvalid(err error, strict bool) error {
+	notEvaluable := errors.Is(err, pattern.ErrNotEvaluable) && !strict
+	if app.JSON {
+		out := map[string]any{"valid": notEvaluable, "evaluable": false, "error": err.Error()}
+		var pe *pattern.Error
+		if errors.As(err, &pe) {
+			out["line"], out["column"], out["message"] = pe.Line, pe.Column, pe.Msg
+		}
+		if jerr := app.printJSON(out); jerr != nil {
+			return jerr
+		}
+	}
+	if notEvaluable {
+		var pe *pattern.Error
+		if errors.As(err, &pe) {
+			err = pe // the position and message; "valid" is said already
+		}
+		if !app.JSON {
+			fmt.Fprintf(app.Stdout, "valid, but not evaluable here: %v\n", err)
+		}
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("pattern cannot be evaluated here: %w", err)}
+	}
+	return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("invalid pattern: %w", err)}
 }
 
 func newPatternMatchCmd(app *App) *cobra.Command {

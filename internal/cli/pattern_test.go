@@ -31,7 +31,11 @@ func TestPatternValidateCLI(t *testing.T) {
 		{"malformed hash", []string{"pattern", "validate", "[file:hashes.MD5 = 'f00']"}, 1, "", "line 1, column 20: 'f00' is not a valid MD5 hash"},
 		{"duplicate qualifier", []string{"pattern", "validate", "[a:b = 1] WITHIN 5 SECONDS WITHIN 6 SECONDS"}, 1, "", "duplicate WITHIN qualifier"},
 		{"strict catches mixed set", []string{"pattern", "validate", "--strict", "[a:b IN (1, true)]"}, 1, "", "IN set mixes"},
-		{"non-strict accepts mixed set", []string{"pattern", "validate", "[a:b IN (1, true)]"}, 0, "valid\n", ""},
+		{"strict reports not evaluable as invalid", []string{"pattern", "validate", "--strict", "[domain-name:value MATCHES '((a{100}){100}){100}']"}, 1, "", "invalid pattern: valid STIX, but not evaluable here: line 1, column 28"},
+		{"grammar accepts mixed set, evaluator does not", []string{"pattern", "validate", "[a:b IN (1, true)]"}, 1,
+			"valid, but not evaluable here: line 1, column 13: IN set mixes integer and boolean values: a set holds values of one type (integers and floats may mix)\n", "pattern cannot be evaluated here"},
+		{"nested repeats valid but not evaluable", []string{"pattern", "validate", "[domain-name:value MATCHES '((a{100}){100}){100}']"}, 1,
+			"valid, but not evaluable here: line 1, column 28: MATCHES '((a{100}){100}){100}': invalid regular expression: invalid repeat count: `{100}`\n", "pattern cannot be evaluated here"},
 		{"no argument", []string{"pattern", "validate"}, 2, "", "accepts 1 arg"},
 	}
 	for _, tt := range tests {

@@ -24,6 +24,10 @@ type Limits struct {
 	MaxBytes   int64
 	MaxRatio   int64
 	RatioFloor int64
+	// MaxStream bounds the raw bytes read from an input that is not a
+	// regular file (a pipe, a device, standard input), which has no size
+	// to stop at; 0 means no bound (a live tail into scan).
+	MaxStream int64
 }
 
 // DefaultLimits suit real logs (10–30× compression) and reject bombs (1000×).
@@ -31,6 +35,9 @@ var DefaultLimits = Limits{MaxBytes: 1 << 40, MaxRatio: 250, RatioFloor: 64 << 2
 
 // ErrBomb is returned when decompression passes the limits.
 var ErrBomb = errors.New("decompressed size exceeds the safety limit (gzip bomb?)")
+
+// ErrStreamTooLarge is returned when a stream passes Limits.MaxStream.
+var ErrStreamTooLarge = errors.New("stream exceeds the size limit")
 
 // Input is one opened input.
 type Input struct {
@@ -63,25 +70,29 @@ const HeadSize = 4096
 
 // Open opens path ("-" is standard input), detecting gzip by its magic bytes.
 func Open(path string, lim Limits) (*Input, error) {
-	var f *os.File
-	size := int64(-1)
-	if path == "-" {
-		f = os.Stdin
-	} else {
+	f := os.Stdin
+	if path != "-" {
 		var err error
-		f, err = os.Open(path)
-		if err != nil {
+		if f, err = os.Open(path); err != nil {
 			return nil, err
 		}
-		if st, err := f.Stat(); err == nil {
-			if st.IsDir() {
+	}
+	size := int64(-1)
+	var r io.Reader = f
+	if st, err := f.Stat(); err == nil {
+		switch {
+		case st.IsDir():
+			if path != "-" {
 				f.Close()
-				return nil, fmt.Errorf("%s: is a directory", path)
 			}
+			return nil, fmt.Errorf("%s: is a directory", path)
+		case st.Mode().IsRegular():
 			size = st.Size()
+		case lim.MaxStream > 0:
+			r = &streamLimit{r: f, left: lim.MaxStream, max: lim.MaxStream, name: path}
 		}
 	}
-	in, err := Wrap(f, path, lim)
+	in, err := Wrap(r, path, lim)
 	if err != nil {
 		if path != "-" {
 			f.Close()
@@ -131,6 +142,27 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	return n, err
+}
+
+// streamLimit fails a stream once it passes max bytes, so that /dev/zero
+// or an endless pipe ends with an error instead of running for ever.
+type streamLimit struct {
+	r    io.Reader
+	left int64
+	max  int64
+	name string
+}
+
+func (s *streamLimit) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, fmt.Errorf("%s: %w (%d bytes read; a pipe or device is read up to this bound)", s.name, ErrStreamTooLarge, s.max)
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
 	return n, err
 }
 

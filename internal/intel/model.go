@@ -182,6 +182,10 @@ type Source struct {
 	ImportedAt  time.Time   `json:"imported_at"`
 	Reliability Reliability `json:"reliability"`
 	SHA256      string      `json:"sha256"` // of the content, so re-imports are recognised
+	// Digest, when set, gives SHA256 once the import function has read the
+	// content (a stream is read once, hashed as it goes): the store takes
+	// it at commit and treats a known digest as the same content again.
+	Digest func() string `json:"-"`
 }
 
 // Reliability is the Admiralty-scale source grade.

@@ -2,8 +2,6 @@ package intel
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,6 +161,9 @@ func (s *ImportService) sortFirst(plan []planned) {
 // firstRank is the position of the file's sniffed format in First, or
 // len(First) when it is in none of them (or cannot be opened).
 func (s *ImportService) firstRank(path string) int {
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return len(s.First) // a pipe is read once, by its import
+	}
 	in, err := fileio.Open(path, s.Limits)
 	if err != nil {
 		return len(s.First)
@@ -229,67 +230,46 @@ func sourceName(opt Options, path string) string {
 	return filepath.Base(path)
 }
 
-// digest hashes a file's raw bytes so that re-importing it is recognised.
-func digest(path string, opt Options) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	// The labels given on the command line are part of what was asserted.
-	fmt.Fprintf(h, "\x00%s\x00%s\x00%d\x00%s\x00%c\x00%s", opt.Type, opt.Actor, opt.Confidence, opt.TLP, opt.Reliability, opt.Source)
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+// MaxStream bounds an input that is not a regular file (a pipe, a device,
+// standard input) when the service's Limits set no bound of their own.
+const MaxStream = 4 << 30
 
 func (s *ImportService) importFile(ctx context.Context, path, force string, opt Options) FileResult {
 	res := FileResult{Path: path}
 	src := Source{Name: sourceName(opt, path), Path: path, ImportedAt: time.Now().UTC(), Reliability: opt.Reliability}
-	if path != "-" {
-		d, err := digest(path, opt)
-		if err != nil {
-			res.Err = err
-			return res
-		}
-		src.SHA256 = d
-		if abs, err := filepath.Abs(path); err == nil {
-			src.Path = abs
-		}
+	if abs, err := filepath.Abs(path); err == nil && path != "-" {
+		src.Path = abs
 	}
-	in, err := fileio.Open(path, s.Limits)
+	lim := s.Limits
+	if lim.MaxStream == 0 {
+		lim.MaxStream = MaxStream
+	}
+	// The input is opened and read once: a pipe cannot be read twice, and
+	// the digest must be of the very bytes imported.
+	in, err := fileio.Open(path, lim)
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	defer in.Close()
-	var im Importer
-	if force != "" {
-		im, _ = s.byName(force)
-	} else {
-		if what := LooksLike(in.Head, path); what != "" {
-			res.LooksLike = what
-			res.Err = fmt.Errorf("%s: looks like %s, %w; --format forces a format", path, what, ErrNotIntelligence)
-			return res
-		}
-		for _, c := range s.Importers {
-			if c.Sniff(in.Head, path) {
-				im = c
-				break
-			}
-		}
-		if im == nil {
-			res.Err = fmt.Errorf("%s: %w", path, errNotRecognised)
-			return res
-		}
+	im, err := s.pick(in.Head, path, force, &res)
+	if err != nil {
+		res.Err = err
+		return res
 	}
-	res.Format = im.Name()
-	src.Format = im.Name()
+	res.Format, src.Format = im.Name(), im.Name()
+	h := fileio.NewContentHash()
+	r := io.TeeReader(in.R, h)
+	src.Digest = func() string { return digestOf(h, opt) }
 	already, err := s.Tx(ctx, src, func(sink Sink) error {
-		st, err := im.Import(ctx, in.R, path, opt, sink)
+		st, err := im.Import(ctx, r, path, opt, sink)
 		res.Stats = st
+		if err != nil {
+			return err
+		}
+		// what the importer left unread (after a JSON document's end, say)
+		// is content too
+		_, err = io.Copy(io.Discard, r)
 		return err
 	})
 	res.Already = already
@@ -300,6 +280,32 @@ func (s *ImportService) importFile(ctx context.Context, path, force string, opt 
 		res.Err = err
 	}
 	return res
+}
+
+// pick is the importer for a file: the forced one, or the first whose
+// sniff takes head. Telemetry and prose are refused (res.LooksLike says
+// what they look like).
+func (s *ImportService) pick(head []byte, path, force string, res *FileResult) (Importer, error) {
+	if force != "" {
+		return s.byName(force)
+	}
+	if what := LooksLike(head, path); what != "" {
+		res.LooksLike = what
+		return nil, fmt.Errorf("%s: looks like %s, %w; --format forces a format", path, what, ErrNotIntelligence)
+	}
+	for _, c := range s.Importers {
+		if c.Sniff(head, path) {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", path, errNotRecognised)
+}
+
+// digestOf is the content's identity with the labels given on the command
+// line, which are part of what was asserted.
+func digestOf(h *fileio.ContentHash, opt Options) string {
+	h.Extra(fmt.Sprintf("%s\x00%s\x00%d\x00%s\x00%c\x00%s", opt.Type, opt.Actor, opt.Confidence, opt.TLP, opt.Reliability, opt.Source))
+	return h.Sum()
 }
 
 func containsPath(msg, path string) bool {

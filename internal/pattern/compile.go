@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"time"
 )
@@ -82,6 +84,28 @@ func (n *compNode) eval(res func(int) bool) bool {
 		return n.left.eval(res) && n.right.eval(res)
 	}
 	return n.left.eval(res) || n.right.eval(res)
+}
+
+// ErrNotEvaluable is wrapped by Prepare's error for a pattern that is
+// valid STIX but that this evaluator cannot run (a regular expression RE2
+// refuses, an IN set of mixed types, a date that does not exist).
+var ErrNotEvaluable = errors.New("valid STIX, but not evaluable here")
+
+// Prepare parses src with opts and compiles it: the one path by which
+// pattern validate, the importers and the scan accept a pattern, so that
+// a pattern one of them takes is never dropped by another. A grammar
+// error is a *Error; a pattern that parses but does not compile wraps
+// ErrNotEvaluable (and its *Error, with the position).
+func Prepare(src string, opts ParseOptions) (*Program, error) {
+	p, err := ParseWith(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotEvaluable, err)
+	}
+	return prog, nil
 }
 
 // Compile prepares a pattern for evaluation, checking what the grammar

@@ -45,11 +45,7 @@ func compile(o *intel.Object) (*pattern.Program, error) {
 	if o.Indicator.PatternType != "stix" {
 		return nil, fmt.Errorf("pattern type %q is not STIX", o.Indicator.PatternType)
 	}
-	p, err := pattern.ParseWith(o.Indicator.Pattern, pattern.Lenient)
-	if err != nil {
-		return nil, err
-	}
-	return pattern.Compile(p)
+	return pattern.Prepare(o.Indicator.Pattern, pattern.Lenient)
 }
 
 type patternSet struct{ ix *pattern.Index }

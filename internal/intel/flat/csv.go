@@ -333,7 +333,6 @@ func (s *csvSplitter) fields() []string {
 // csvFile is the per-file state of a CSV import.
 type csvFile struct {
 	e           *emitter
-	src         *lineSource
 	delim       byte
 	started     bool // delimiter chosen, header decided
 	header      []string
@@ -343,6 +342,7 @@ type csvFile struct {
 	fixedCol    int  // headerless: the column holding the value, -1 until found
 	lastComment []byte
 	raw         rawJSON
+	sp          csvSplitter
 }
 
 // Import reads a CSV file. A record that holds no usable value is skipped
@@ -352,19 +352,42 @@ func (CSV) Import(ctx context.Context, r io.Reader, name string, opt intel.Optio
 	if err != nil {
 		return intel.Stats{}, err
 	}
-	f := &csvFile{e: e, src: newLineSource(ctx, r, name), fixedCol: -1}
-	var sp csvSplitter
-	pending := false
-	var recLine int64
+	f := &csvFile{e: e, fixedCol: -1}
+	rd := &csvLines{src: newLineSource(ctx, r, name), skip: e.skip, name: name}
 	for {
-		line, err := f.src.next(e.skip)
+		fields, line, err := f.nextRecord(rd)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return e.result(), err
 		}
-		if !pending {
+		if err := f.record(fields, line); err != nil {
+			return e.result(), err
+		}
+	}
+	return e.finish()
+}
+
+// nextRecord assembles the next record from physical lines and returns its
+// fields and first line; io.EOF at the end. A record too long, or with a
+// quote never closed, is skipped and reported here.
+func (f *csvFile) nextRecord(rd *csvLines) ([]string, int64, error) {
+	sp := &f.sp
+	pending, recLine := false, int64(0)
+	for {
+		line, n, err := rd.next()
+		if err == io.EOF && pending {
+			rd.badQuote(recLine, "the file ends first")
+			pending = false
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if pending {
+			rd.hold(line, n)
+		} else {
 			t := trimSpace(line)
 			if len(t) == 0 {
 				continue
@@ -379,25 +402,68 @@ func (CSV) Import(ctx context.Context, r io.Reader, name string, opt intel.Optio
 				f.delim = chooseDelim(line)
 			}
 			sp.reset(f.delim)
-			pending, recLine = true, f.src.line()
+			pending, recLine = true, n
 		}
 		if !sp.feed(line) {
+			if len(rd.held) >= maxQuotedLines || sp.size > MaxLineBytes {
+				rd.badQuote(recLine, fmt.Sprintf("not within %d lines or %d bytes", maxQuotedLines, MaxLineBytes))
+				pending = false
+			}
 			continue
 		}
-		pending = false
+		pending, rd.held = false, rd.held[:0]
 		if sp.discard {
-			e.skip(&intel.RecordError{File: name, Line: recLine,
+			rd.skip(&intel.RecordError{File: rd.name, Line: recLine,
 				Err: fmt.Errorf("record longer than %d bytes, skipped", MaxLineBytes)})
 			continue
 		}
-		if err := f.record(sp.fields(), recLine); err != nil {
-			return e.result(), err
-		}
+		return sp.fields(), recLine, nil
 	}
-	if pending {
-		e.skip(&intel.RecordError{File: name, Line: recLine, Err: fmt.Errorf("quoted field never closed before the end of the file")})
+}
+
+// maxQuotedLines bounds how many lines one quoted field may span. A quote
+// opened by mistake would otherwise swallow the rest of the file as one
+// bad record.
+const maxQuotedLines = 256
+
+// csvLines gives the physical lines of a CSV file with their numbers. The
+// lines after the first of a record whose quote never closes are given
+// again, so that reading resumes on the line after the stray quote.
+type csvLines struct {
+	src    *lineSource
+	skip   func(*intel.RecordError)
+	name   string
+	held   []numberedLine // the lines after the first of the open record
+	replay []numberedLine // lines to give again before reading on
+}
+
+type numberedLine struct {
+	text []byte
+	n    int64
+}
+
+func (c *csvLines) next() ([]byte, int64, error) {
+	if len(c.replay) > 0 {
+		l := c.replay[0]
+		c.replay = c.replay[1:]
+		return l.text, l.n, nil
 	}
-	return e.finish()
+	line, err := c.src.next(c.skip)
+	return line, c.src.line(), err
+}
+
+// hold keeps a line of the open record (a copy: the reader reuses its own).
+func (c *csvLines) hold(line []byte, n int64) {
+	c.held = append(c.held, numberedLine{text: append([]byte(nil), line...), n: n})
+}
+
+// badQuote reports the open record, which began on line, as a bad record
+// and gives its later lines again.
+func (c *csvLines) badQuote(line int64, why string) {
+	c.skip(&intel.RecordError{File: c.name, Line: line,
+		Err: fmt.Errorf("quoted field opened on this line is not closed (%s): record skipped, reading resumes on the next line", why)})
+	c.replay = append(c.held, c.replay...)
+	c.held = nil
 }
 
 // record handles one record: the header decision for the first, an

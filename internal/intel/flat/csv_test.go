@@ -1,6 +1,8 @@
 package flat_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -115,8 +117,8 @@ func TestCSVBadInput(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unterminated quote", "indicator,description\nopen.bad.example,\"never closes\nnext.bad.example,x\n",
-			"x.csv: no indicator read, 1 bad records (first: x.csv:2: quoted field never closed"},
+		{"unterminated quote, nothing after", "indicator,description\nopen.bad.example,\"never closes\n",
+			"x.csv: no indicator read, 1 bad records (first: x.csv:2: quoted field opened on this line is not closed (the file ends first)"},
 		{"binary", "indicator\n\x1f\x8b\x08\x00\x00\x00\x00\x00garbage\n", "x.csv:2 (byte offset 13): NUL byte"},
 		{"nothing usable", "indicator,description\nfoo,bar\nbaz,qux\n", "x.csv: no indicator read, 2 bad records"},
 	}
@@ -136,11 +138,8 @@ func TestCSVOverlongRecord(t *testing.T) {
 	// skipped as one record, and the rows after it still import
 	var b strings.Builder
 	b.WriteString("indicator,description\nfirst.bad.example,\"")
-	line := strings.Repeat("x", 1000) + "\n"
-	for b.Len() < flat.MaxLineBytes+10000 {
-		b.WriteString(line)
-	}
-	b.WriteString("\"\nlast.bad.example,ok\n")
+	line := strings.Repeat("x", flat.MaxLineBytes*6/10) + "\n"
+	b.WriteString(line + line[:len(line)-1] + "\"\nlast.bad.example,ok\n") // closes on line 3, over the bound
 	var c intel.Collector
 	st, err := flat.CSV{}.Import(t.Context(), strings.NewReader(b.String()), "big.csv", intel.DefaultOptions(), &c)
 	if err != nil {
@@ -170,4 +169,59 @@ func TestCSVForcedType(t *testing.T) {
 	if d := cmp.Diff([]int64{3}, errLines(st)); d != "" {
 		t.Errorf("skipped (-want +got):\n%s", d)
 	}
+}
+
+// A stray quote in a real feed is one bad record with its line; the lines
+// after it are read as records again.
+func TestCSVStrayQuoteResumes(t *testing.T) {
+	data, err := os.ReadFile("testdata/indicators.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Replace(string(data), ",md5,Dropper,", ",md5,\"Dropper,", 1) // line 5
+	var c intel.Collector
+	st, err := flat.CSV{}.Import(t.Context(), strings.NewReader(in), "stray.csv", intel.DefaultOptions(), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]int64{5, 6}, errLines(st)); d != "" {
+		t.Errorf("bad records (-want +got):\n%s", d)
+	}
+	if !strings.Contains(st.Errors[0].Error(), "stray.csv:5: quoted field opened on this line is not closed") {
+		t.Errorf("first error %v", st.Errors[0])
+	}
+	got := byValue(t, &c)
+	if _, ok := got["5d41402abc4b2a76b9719d911017c592"]; ok || len(got) != 3 {
+		t.Errorf("indicators %v, want the three rows without the stray quote", keys(got))
+	}
+}
+
+// A stray quote far from the end does not swallow the rows after it: the
+// bound on a quoted field's lines gives them back.
+func TestCSVStrayQuoteBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("indicator,type,description\nfirst.bad.example,domain,\"stray\n")
+	const rows = 3 * 256
+	for i := range rows {
+		fmt.Fprintf(&b, "host-%d.bad.example,domain,row %d\n", i, i)
+	}
+	var c intel.Collector
+	st, err := flat.CSV{}.Import(t.Context(), strings.NewReader(b.String()), "long.csv", intel.DefaultOptions(), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]int64{2}, errLines(st)); d != "" {
+		t.Errorf("bad records (-want +got):\n%s", d)
+	}
+	if got := byValue(t, &c); len(got) != rows || got["host-0.bad.example"] == nil || got[fmt.Sprintf("host-%d.bad.example", rows-1)] == nil {
+		t.Errorf("%d indicators, want %d", len(got), rows)
+	}
+}
+
+func keys(m map[string]*intel.Object) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

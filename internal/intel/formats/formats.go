@@ -53,11 +53,13 @@ func Service(tx intel.Transactor) *intel.ImportService {
 
 // STIXObservables extracts the simple observables of a STIX pattern so the
 // matcher's lookup tables can hold them; other patterns go to the evaluator.
+// A pattern the evaluator cannot run is an error (the indicator is skipped
+// with the reason), not an indicator the scan would drop.
 func STIXObservables(p string) ([]intel.Observable, bool, error) {
-	pat, err := pattern.Parse(p)
+	prog, err := pattern.Prepare(p, pattern.ParseOptions{})
 	if err != nil {
 		return nil, false, err
 	}
-	obs, ok := pat.Observables()
+	obs, ok := prog.Pattern().Observables()
 	return obs, ok, nil
 }

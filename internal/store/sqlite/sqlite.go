@@ -182,8 +182,12 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 			return res, err
 		}
 	}
+	digest := src.SHA256
+	if src.Digest != nil {
+		digest = pendingDigest // replaced before commit, by recordDigest
+	}
 	r, err := tx.ExecContext(ctx, "INSERT INTO sources(name, path, format, imported_at, reliability, digest) VALUES (?,?,?,?,?,?)",
-		src.Name, src.Path, src.Format, fmtTime(src.ImportedAt), src.Reliability.String(), src.SHA256)
+		src.Name, src.Path, src.Format, fmtTime(src.ImportedAt), src.Reliability.String(), digest)
 	if err != nil {
 		return res, err
 	}
@@ -200,6 +204,15 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err := w.flush(ctx); err != nil {
 		return res, err
 	}
+	if src.Digest != nil {
+		// the digest of what fn read, known only now: the same content
+		// imported before changes nothing (the deferred rollback drops it)
+		if dup, err := recordDigest(ctx, tx, &src, src.Digest()); err != nil || dup != 0 {
+			res.Already, res.Source.ID = dup != 0, dup
+			return res, err
+		}
+		res.Source.SHA256 = src.SHA256
+	}
 	if err := w.linkActors(ctx); err != nil {
 		return res, fmt.Errorf("resolving actors: %w", err)
 	}
@@ -209,6 +222,26 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	s.forgetShapes()
 	res.New = w.added
 	return res, nil
+}
+
+// pendingDigest marks a source whose digest is known only at commit; no
+// committed row keeps it.
+const pendingDigest = "pending"
+
+// recordDigest stores digest on the new source src, unless a source of
+// the same name already has it: then it returns that source's id.
+func recordDigest(ctx context.Context, tx *sql.Tx, src *intel.Source, digest string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM sources WHERE name = ? AND digest = ? AND id <> ?", src.Name, digest, src.ID).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	src.SHA256 = digest
+	_, err = tx.ExecContext(ctx, "UPDATE sources SET digest = ? WHERE id = ?", digest, src.ID)
+	return 0, err
 }
 
 // encodeObject returns the model fields as JSON (Raw is stored apart).
