@@ -5,6 +5,7 @@
 # outside CI).
 #   - headless Chromium and its driver render the HTML reports in the
 #     browser tests (internal/report, internal/cli);
+#   - Suricata, which loads the exported rules (suricata -T);
 #   - PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) and NATS with
 #     JetStream on 127.0.0.1:4222, started here only when nothing answers.
 # .ci/run exports WHODUNIT_TEST_POSTGRES and WHODUNIT_TEST_NATS to match.
@@ -96,7 +97,22 @@ setup_nats() {
 	fi
 }
 
+# Suricata loads the rules `whodunit export --format suricata` writes
+# (suricata -T). Debian bookworm has it only in bookworm-backports, so that
+# suite is added (signed by the archive key the system already trusts).
+setup_suricata() {
+	command -v suricata >/dev/null && return
+	local list=/etc/apt/sources.list.d/whodunit-backports.sources
+	. /etc/os-release 2>/dev/null
+	if [ "${VERSION_CODENAME:-}" = bookworm ] && [ ! -e "$list" ] && [ "$(id -u)" = 0 ]; then
+		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$list"
+		updated=
+	fi
+	apt_install suricata || warn "suricata could not be installed; the export test that loads its rules will fail under CI=true"
+}
+
 setup_chromium
+setup_suricata
 setup_postgres
 setup_nats
 echo "setup: WHODUNIT_TEST_POSTGRES=${WHODUNIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"

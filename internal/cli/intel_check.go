@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -110,13 +111,8 @@ func printCheck(w io.Writer, results []hunt.CheckResult) {
 		if len(r.Indicators) == 0 {
 			fmt.Fprintln(w, "  indicators: none")
 		}
-		for _, h := range r.Indicators {
-			actors := "no actor"
-			if len(h.Actors) > 0 {
-				actors = strings.Join(h.Actors, ", ")
-			}
-			fmt.Fprintf(w, "  indicator %s %s  (%s %s)\n", h.Type, h.Value, h.Indicator, h.Name)
-			fmt.Fprintf(w, "    actors: %s; sources: %s; sighted %d×\n", actors, strings.Join(h.Sources, ", "), h.Sightings)
+		for _, f := range checkFacts(r.Indicators) {
+			printCheckFact(w, f)
 		}
 		if len(r.Warninglists) == 0 {
 			fmt.Fprintln(w, "  warninglists: none")
@@ -124,5 +120,51 @@ func printCheck(w io.Writer, results []hunt.CheckResult) {
 		for _, l := range r.Warninglists {
 			fmt.Fprintf(w, "  warninglist: %s\n", l)
 		}
+	}
+}
+
+// checkFact is one indicator value with every indicator record that
+// states it: the same fact from two feeds is one entry.
+type checkFact struct {
+	typ, value      string
+	records         []hunt.CheckHit
+	actors, sources []string
+}
+
+func checkFacts(hits []hunt.CheckHit) []*checkFact {
+	var facts []*checkFact
+	at := map[string]*checkFact{}
+	for _, h := range hits {
+		k := h.Type + "\x00" + h.Value
+		f := at[k]
+		if f == nil {
+			f = &checkFact{typ: h.Type, value: h.Value}
+			at[k] = f
+			facts = append(facts, f)
+		}
+		f.records = append(f.records, h)
+		f.actors = appendNew(f.actors, h.Actors...)
+		f.sources = appendNew(f.sources, h.Sources...)
+	}
+	return facts
+}
+
+func appendNew(list []string, more ...string) []string {
+	for _, m := range more {
+		if !slices.Contains(list, m) {
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+func printCheckFact(w io.Writer, f *checkFact) {
+	actors := "no actor"
+	if len(f.actors) > 0 {
+		actors = strings.Join(f.actors, ", ")
+	}
+	fmt.Fprintf(w, "  indicator %s %s\n    actors: %s; sources: %s\n", f.typ, f.value, actors, strings.Join(f.sources, ", "))
+	for _, h := range f.records {
+		fmt.Fprintf(w, "    record %s %q (%s): sighted %d×\n", h.Indicator, h.Name, strings.Join(h.Sources, ", "), h.Sightings)
 	}
 }
