@@ -150,8 +150,13 @@ func keyFindings(v *view, doc *Document) []string {
 			unnamed = append(unnamed, fmt.Sprintf("%s (leading: %s)", c.ID, orDash(cv.Leading)))
 			continue
 		}
-		out = append(out, fmt.Sprintf("Campaign %s is %s (%s) the work of %s, with %s confidence; active since %s against %s.",
-			c.ID, cv.Estimate, cv.Likelihood, cv.SummaryActor, cv.Confidence, cv.First, victimsPhrase(&c)))
+		// ICD 203 words read "is likely the work of", but "it is a
+		// roughly even chance that … is the work of"
+		format := "Campaign %[1]s is %[2]s (%[3]s) the work of %[4]s, with %[5]s confidence; active since %[6]s against %[7]s."
+		if strings.HasPrefix(cv.Estimate, "roughly") {
+			format = "It is a %[2]s (%[3]s) that campaign %[1]s is the work of %[4]s, with %[5]s confidence; active since %[6]s against %[7]s."
+		}
+		out = append(out, fmt.Sprintf(format, c.ID, cv.Estimate, cv.Likelihood, cv.SummaryActor, cv.Confidence, cv.First, victimsPhrase(&c)))
 	}
 	if len(unnamed) > 0 {
 		out = append(out, fmt.Sprintf("%d campaign(s) could not be attributed: %s.", len(unnamed), strings.Join(unnamed, ", ")))

@@ -74,7 +74,11 @@ func setCampaignJudgment(cv *campView, c *Campaign, a *Attribution) {
 	switch {
 	case cv.Named:
 		cv.Title = "Campaign " + c.ID + ": " + a.Actor
-		cv.Judgment = fmt.Sprintf("We assess that it is %s (%s) that campaign %s is the work of %s, with %s confidence.", a.Estimate, cv.Likelihood, c.ID, who, a.Confidence)
+		words := a.Estimate
+		if strings.HasPrefix(words, "roughly") {
+			words = "a " + words // "it is a roughly even chance that"
+		}
+		cv.Judgment = fmt.Sprintf("We assess that it is %s (%s) that campaign %s is the work of %s, with %s confidence.", words, cv.Likelihood, c.ID, who, a.Confidence)
 	case a.Actor != "":
 		cv.Title = "Campaign " + c.ID + ": not attributed"
 		cv.Judgment = fmt.Sprintf("There is not enough evidence to name an actor for campaign %s. The leading hypothesis is %s (%s); the most likely known actor, %s, reaches only %s.",
