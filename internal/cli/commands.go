@@ -17,6 +17,7 @@ func commands(app *App) []*cobra.Command {
 		newGeoCmd(app),
 		newPatternCmd(app),
 		newExportCmd(app),
+		newDBCmd(app),
 		newVersionCmd(app),
 	}
 }
