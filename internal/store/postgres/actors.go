@@ -77,7 +77,7 @@ func actorNames(ctx context.Context, q querier, id string) (*actorjoin.Names, er
 	if err != nil {
 		return nil, err
 	}
-	o, err := decodeObject(data, nil)
+	o, err := store.DecodeObject(data, nil)
 	if err != nil {
 		return nil, fmt.Errorf("actor %s: %w", id, err)
 	}

@@ -202,7 +202,7 @@ func (w *writer) queue(b *pgx.Batch, o *intel.Object, cur map[string]string) err
 	if mod == "" {
 		mod = fmtTime(time.Unix(0, 0))
 	}
-	data, err := encodeObject(o)
+	data, err := store.EncodeObject(o)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -22,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
@@ -171,24 +169,6 @@ func parseTime(s string) time.Time {
 	}
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
-}
-
-// encodeObject returns the model fields as JSON (Raw is stored apart).
-func encodeObject(o *intel.Object) ([]byte, error) {
-	c := *o
-	c.Raw = nil
-	return json.Marshal(&c)
-}
-
-func decodeObject(data, raw []byte) (*intel.Object, error) {
-	o := new(intel.Object)
-	if err := json.Unmarshal(data, o); err != nil {
-		return nil, fmt.Errorf("stored object: %w", err)
-	}
-	if len(raw) > 0 {
-		o.Raw = json.RawMessage(raw)
-	}
-	return o, nil
 }
 
 // isNoRows reports a QueryRow that found nothing.

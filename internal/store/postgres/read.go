@@ -30,7 +30,7 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(data, raw)
+	return store.DecodeObject(data, raw)
 }
 
 // Versions implements store.Store.
@@ -57,7 +57,7 @@ func (s *Store) eachObject(ctx context.Context, q string, args []any, fn func(*i
 	}
 	var data, raw []byte
 	_, err = pgx.ForEachRow(rows, []any{&data, &raw}, func() error {
-		o, err := decodeObject(data, raw)
+		o, err := store.DecodeObject(data, raw)
 		if err != nil {
 			return err
 		}
@@ -118,26 +118,10 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 // joined with it, and the threat-actors attributed to them, so that
 // indicators of a persona (APT1's Ugly Gorilla) count for the group.
 func (s *Store) actorTargets(ctx context.Context, nameOrID string) ([]string, error) {
-	var seeds []string
-	if o, err := s.Object(ctx, nameOrID); err == nil && intel.IsActorType(o.Type) {
-		seeds = append(seeds, o.ID)
-	} else {
-		objs, err := s.FindByName(ctx, nameOrID, intel.TypeIntrusionSet, intel.TypeThreatActor)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range objs {
-			seeds = append(seeds, o.ID)
-		}
-	}
-	if len(seeds) == 0 {
-		return nil, nil
-	}
-	links, err := s.ActorLinks(ctx)
-	if err != nil {
+	ids, err := store.ActorCluster(ctx, s, nameOrID)
+	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	ids := store.Cluster(seeds, links)
 	rows, err := s.pool.Query(ctx, "SELECT DISTINCT target_ref FROM relationships WHERE type = 'attributed-to' AND source_ref = ANY($1) ORDER BY 1", ids)
 	if err != nil {
 		return nil, err

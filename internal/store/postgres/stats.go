@@ -95,26 +95,18 @@ func (s *Store) countMarkings(ctx context.Context, out map[string]int) error {
 // indicatorsByActor follows "indicates" to actors, resolved through actor
 // links, and counts the indicators of each.
 func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error {
-	links, err := s.ActorLinks(ctx)
+	actorName, err := store.CanonicalActorNames(ctx, s)
 	if err != nil {
 		return err
 	}
-	actors := map[string]*intel.Object{}
-	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeIntrusionSet, intel.TypeThreatActor}}, func(o *intel.Object) error {
-		actors[o.ID] = o
-		return nil
-	}); err != nil {
-		return err
-	}
-	canon := store.Canonical(actors, links)
 	perTarget := map[string]int{}
 	if err := s.countInto(ctx, `SELECT target_ref, count(DISTINCT source_ref) FROM relationships WHERE type = 'indicates' GROUP BY target_ref`,
 		perTarget); err != nil {
 		return err
 	}
 	for target, n := range perTarget {
-		if c, ok := canon[target]; ok {
-			out[actors[c].Name] += n
+		if name, ok := actorName(target); ok {
+			out[name] += n
 		}
 	}
 	return nil

@@ -244,24 +244,6 @@ func recordDigest(ctx context.Context, tx *sql.Tx, src *intel.Source, digest str
 	return 0, err
 }
 
-// encodeObject returns the model fields as JSON (Raw is stored apart).
-func encodeObject(o *intel.Object) ([]byte, error) {
-	c := *o
-	c.Raw = nil
-	return json.Marshal(&c)
-}
-
-func decodeObject(data, raw []byte) (*intel.Object, error) {
-	o := new(intel.Object)
-	if err := json.Unmarshal(data, o); err != nil {
-		return nil, fmt.Errorf("stored object: %w", err)
-	}
-	if len(raw) > 0 {
-		o.Raw = json.RawMessage(raw)
-	}
-	return o, nil
-}
-
 // Object implements store.Store.
 func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	var data, raw []byte
@@ -279,7 +261,7 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeObject(data, raw)
+	return store.DecodeObject(data, raw)
 }
 
 // Versions implements store.Store.
@@ -298,7 +280,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error
 		if err := rows.Scan(&data, &raw, &mod); err != nil {
 			return nil, err
 		}
-		o, err := decodeObject(data, raw)
+		o, err := store.DecodeObject(data, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -339,7 +321,7 @@ func (s *Store) FindByName(ctx context.Context, name string, types ...string) ([
 		if err := rows.Scan(&data, &raw); err != nil {
 			return nil, err
 		}
-		o, err := decodeObject(data, raw)
+		o, err := store.DecodeObject(data, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -384,7 +366,7 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 		shapedArgs = append(shapedArgs, string(q.ValueType))
 	}
 	if q.Actor != "" {
-		ids, err := s.actorCluster(ctx, q.Actor)
+		ids, err := store.ActorCluster(ctx, s, q.Actor)
 		if err != nil {
 			return err
 		}
@@ -445,7 +427,7 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 		}
 		var o *intel.Object
 		if shapeID == 0 {
-			if o, err = decodeObject(data, raw); err != nil {
+			if o, err = store.DecodeObject(data, raw); err != nil {
 				return err
 			}
 		} else {
@@ -474,30 +456,6 @@ func whereClause(conds []string) string {
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-// actorCluster resolves a name or id to the ids of every actor record joined with it.
-func (s *Store) actorCluster(ctx context.Context, nameOrID string) ([]string, error) {
-	var seeds []string
-	if o, err := s.Object(ctx, nameOrID); err == nil && intel.IsActorType(o.Type) {
-		seeds = append(seeds, o.ID)
-	} else {
-		objs, err := s.FindByName(ctx, nameOrID, intel.TypeIntrusionSet, intel.TypeThreatActor)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range objs {
-			seeds = append(seeds, o.ID)
-		}
-	}
-	if len(seeds) == 0 {
-		return nil, nil
-	}
-	links, err := s.ActorLinks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return store.Cluster(seeds, links), nil
 }
 
 // reachableTargets adds to actor ids the threat-actors attributed to them, so
@@ -665,7 +623,7 @@ func (s *Store) Relationships(ctx context.Context, id string) ([]*intel.Object, 
 		if err := rows.Scan(&data, &raw); err != nil {
 			return nil, err
 		}
-		o, err := decodeObject(data, raw)
+		o, err := store.DecodeObject(data, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -989,18 +947,10 @@ func (s *Store) shapedStats(ctx context.Context, st *store.IntelStats) (map[stri
 }
 
 func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error {
-	links, err := s.ActorLinks(ctx)
+	actorName, err := store.CanonicalActorNames(ctx, s)
 	if err != nil {
 		return err
 	}
-	actors := map[string]*intel.Object{}
-	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeIntrusionSet, intel.TypeThreatActor}}, func(o *intel.Object) error {
-		actors[o.ID] = o
-		return nil
-	}); err != nil {
-		return err
-	}
-	canon := store.Canonical(actors, links)
 	rows, err := s.db.QueryContext(ctx, `SELECT target_ref, count(DISTINCT source_ref) FROM relationships WHERE type = 'indicates' GROUP BY target_ref
 		UNION ALL SELECT sh.indicates, count(*) FROM list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape WHERE sh.indicates <> '' GROUP BY sh.indicates`)
 	if err != nil {
@@ -1013,8 +963,8 @@ func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error
 		if err := rows.Scan(&target, &n); err != nil {
 			return err
 		}
-		if c, ok := canon[target]; ok {
-			out[actors[c].Name] += n
+		if name, ok := actorName(target); ok {
+			out[name] += n
 		}
 	}
 	return rows.Err()

@@ -13,12 +13,13 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // Schema 3 renamed the keys of stored objects: intel.Object's fields had
 // no names in their tags, so their Go names were in the database. The
 // upgrade reads each stored document with the keys renamed from Go names
-// to the tags' names and writes it again as encodeObject does.
+// to the tags' names and writes it again as store.EncodeObject does.
 
 // keyMap renames the keys of one JSON object: old (Go) name to new (tag)
 // name, and the map of what each new key holds, when it is a struct.
@@ -100,7 +101,7 @@ func (km *keyMap) rename(v any) any {
 }
 
 // upgradeLegacyObject reads data written with Go names and returns it as
-// encodeObject writes it now, with the object.
+// store.EncodeObject writes it now, with the object.
 func upgradeLegacyObject(data []byte) ([]byte, *intel.Object, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber() // numbers pass through unchanged
@@ -116,7 +117,7 @@ func upgradeLegacyObject(data []byte) ([]byte, *intel.Object, error) {
 	if err := json.Unmarshal(renamed, o); err != nil {
 		return nil, nil, err
 	}
-	out, err := encodeObject(o)
+	out, err := store.EncodeObject(o)
 	return out, o, err
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // Indicator flags in match_indicators.flags.
@@ -237,7 +238,7 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 	if mod == "" {
 		mod = fmtTime(time.Unix(0, 0))
 	}
-	data, err := encodeObject(o)
+	data, err := store.EncodeObject(o)
 	if err != nil {
 		return err
 	}
@@ -452,7 +453,7 @@ func (w *writer) actorNames(ctx context.Context, id string) (*actorjoin.Names, e
 	if err != nil {
 		return nil, err
 	}
-	o, err := decodeObject(data, nil)
+	o, err := store.DecodeObject(data, nil)
 	if err != nil {
 		return nil, fmt.Errorf("actor %s: %w", id, err)
 	}

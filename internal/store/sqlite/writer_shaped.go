@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // shapedChunk is how many shaped indicators one INSERT writes: one
@@ -106,7 +107,7 @@ func (w *writer) shapeOf(ctx context.Context, r *shapedRow) (*shape, error) {
 	if mod == "" {
 		mod = fmtTime(epoch)
 	}
-	data, err := encodeObject(&d.tmpl)
+	data, err := store.EncodeObject(&d.tmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -375,7 +376,7 @@ func (w *writer) storedShaped(ctx context.Context, id string) (*shape, intel.Obs
 
 // keepShapedVersion stores o as a superseded version.
 func (w *writer) keepShapedVersion(ctx context.Context, o *intel.Object, modified string) error {
-	data, err := encodeObject(o)
+	data, err := store.EncodeObject(o)
 	if err != nil {
 		return err
 	}
