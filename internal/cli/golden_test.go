@@ -34,6 +34,20 @@ var demoStore = sync.OnceValues(func() (string, error) {
 	return dir, nil
 })
 
+// demoDB skips in -short mode, else returns the demo's output directory and
+// its database, failing the test when the demo did not run.
+func demoDB(t *testing.T) (dir, db string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the demo")
+	}
+	dir, err := demoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, filepath.Join(dir, "whodunit.db")
+}
+
 type demoError struct {
 	code   int
 	stderr string
@@ -47,14 +61,7 @@ func (e *demoError) Error() string { return "demo failed: " + e.stderr }
 // output must be JSON (one document, or JSON lines for scan) and nothing
 // else.
 func TestJSONGolden(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "whodunit.db")
+	dir, db := demoDB(t)
 	scanDB := filepath.Join(t.TempDir(), "scan.db")
 	apt1 := filepath.Join(examplesDir, "intel", "actors", "APT1")
 	pattern := filepath.Join("..", "..", "..", "shared", "data", "intel", "stix", "poisonivy.json")
@@ -102,13 +109,7 @@ func TestJSONGolden(t *testing.T) {
 // campaign, hypothesis, likelihood or piece of evidence shows as a diff
 // (refresh deliberately with -update).
 func TestDemoReportGolden(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := demoDB(t)
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)

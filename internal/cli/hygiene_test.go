@@ -53,14 +53,7 @@ func TestMistypedCommandSuggests(t *testing.T) {
 // intel check exits 0 on a hit and 1 on none, reads values from stdin
 // with "-", and names each hit's actor, source and sighting count.
 func TestIntelCheckExitCodesAndStdin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "whodunit.db")
+	dir, db := demoDB(t)
 	var out, errb bytes.Buffer
 	if code := runMainArgs(&out, &errb, "--db", db, "intel", "check", "example.org"); code != 1 {
 		t.Errorf("no hit: exit %d, want 1 (%s)", code, errb.String())
@@ -120,13 +113,7 @@ func csvCounts(t *testing.T, path, column string) map[string]int {
 // ATT&CK's CHOPSTICK, S0023) is one entry of the actor's profile, in intel
 // show and in the report's actor section.
 func TestSameMalwareListedOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := demoDB(t)
 	var out, errb bytes.Buffer
 	if code := runMainArgs(&out, &errb, "--db", filepath.Join(dir, "whodunit.db"), "intel", "show", "Fancy Bear"); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -145,14 +132,7 @@ func TestSameMalwareListedOnce(t *testing.T) {
 
 // -q silences all but errors: the exit code answers (as grep -q does).
 func TestQuietPrintsOnlyErrors(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "whodunit.db")
+	dir, db := demoDB(t)
 	for _, tc := range []struct {
 		args []string
 		code int

@@ -161,14 +161,7 @@ func indicatorsOf(t *testing.T, db, actor string) int {
 // TestSightingsPivot checks the pivots on the demo's store against the
 // report it wrote: each campaign's sightings are the report's count.
 func TestSightingsPivot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "whodunit.db")
+	dir, db := demoDB(t)
 	var doc report.Document
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil || json.Unmarshal(data, &doc) != nil {
@@ -256,14 +249,7 @@ func TestReportAfterScanCountsEvents(t *testing.T) {
 // TestReportOutputErrors: -o on a directory or under a missing one names
 // the path and leaves no file behind.
 func TestReportOutputErrors(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the demo")
-	}
-	dir, err := demoStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "whodunit.db")
+	_, db := demoDB(t)
 	target := t.TempDir()
 	for out, want := range map[string]string{
 		target: "whodunit: -o " + target + ": is a directory",
