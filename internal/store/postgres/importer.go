@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -13,12 +12,6 @@ import (
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
 	"github.com/whodunit-project/whodunit/internal/store"
-)
-
-// Indicator flags in match_indicators.flags.
-const (
-	flagHostOnly = 1
-	flagContext  = 2
 )
 
 // Import implements store.Store.
@@ -274,25 +267,17 @@ func (w *writer) queueCurrent(b *pgx.Batch, o *intel.Object, mod string, fresh b
 	if !fresh {
 		b.Queue("DELETE FROM indicator_values WHERE indicator_id = $1", o.ID)
 	}
-	var vals strings.Builder
 	for _, ob := range ind.Observables {
 		b.Queue(`INSERT INTO indicator_values(indicator_id, type, value, port, issuer) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
 			o.ID, string(ob.Type), ob.Value, ob.Port, ob.Issuer)
-		vals.WriteString(string(ob.Type) + "\t" + ob.Value + "\t" + strconv.Itoa(ob.Port) + "\t" + ob.Issuer + "\n")
 	}
-	flags := 0
-	if ind.HostOnly {
-		flags |= flagHostOnly
-	}
-	if ind.Context {
-		flags |= flagContext
-	}
+	flags, lists, vals := store.MatchFields(ind)
 	b.Queue(`INSERT INTO match_indicators(id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, revoked = excluded.revoked,
 		valid_from = excluded.valid_from, valid_until = excluded.valid_until, flags = excluded.flags, pattern_type = excluded.pattern_type,
 		pattern = excluded.pattern, lists = excluded.lists, vals = excluded.vals`,
 		o.ID, mod, o.Revoked, fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), flags,
-		ind.PatternType, ind.Pattern, strings.Join(ind.Warninglists, "\n"), vals.String())
+		ind.PatternType, ind.Pattern, lists, vals)
 }
 
 // queueNames indexes the names by which an analyst looks objects up:

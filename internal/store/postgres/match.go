@@ -3,12 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // matchFetch is how many indicator rows one FETCH brings: enough to keep
@@ -56,23 +55,7 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 
 // matchObject rebuilds the lean indicator of one match_indicators row.
 func matchObject(id, mod string, revoked bool, from, until string, flags int, ptype, pat, lists, vals string) (*intel.Object, error) {
-	o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: parseTime(mod), Revoked: revoked, Confidence: -1,
-		Indicator: &intel.IndicatorSpec{ValidFrom: parseTime(from), ValidUntil: parseTime(until),
-			HostOnly: flags&flagHostOnly != 0, Context: flags&flagContext != 0, PatternType: ptype, Pattern: pat}}
-	if lists != "" {
-		o.Indicator.Warninglists = strings.Split(lists, "\n")
-	}
-	for vals != "" {
-		line, rest, _ := strings.Cut(vals, "\n")
-		vals = rest
-		typ, rest, ok1 := strings.Cut(line, "\t")
-		value, rest, ok2 := strings.Cut(rest, "\t")
-		portText, issuer, ok3 := strings.Cut(rest, "\t")
-		if !ok1 || !ok2 || !ok3 {
-			return nil, fmt.Errorf("stored indicator %s: malformed observable %q", id, line)
-		}
-		port, _ := strconv.Atoi(portText)
-		o.Indicator.Observables = append(o.Indicator.Observables, intel.Observable{Type: intel.ValueType(typ), Value: value, Port: port, Issuer: issuer})
-	}
-	return o, nil
+	row := store.MatchRow{ID: id, Modified: parseTime(mod), Revoked: revoked, ValidFrom: parseTime(from), ValidUntil: parseTime(until),
+		Flags: flags, PatternType: ptype, Pattern: pat, Lists: lists, Vals: vals}
+	return row.Indicator()
 }

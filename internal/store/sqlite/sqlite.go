@@ -533,23 +533,11 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 		if err := rows.Scan(&id, &mod, &revoked, &from, &until, &flags, &ptype, &pat, &lists, &vals); err != nil {
 			return err
 		}
-		o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: parseTime(mod), Revoked: revoked, Confidence: -1,
-			Indicator: &intel.IndicatorSpec{ValidFrom: parseTime(from), ValidUntil: parseTime(until),
-				HostOnly: flags&flagHostOnly != 0, Context: flags&flagContext != 0, PatternType: ptype, Pattern: pat}}
-		if lists != "" {
-			o.Indicator.Warninglists = strings.Split(lists, "\n")
-		}
-		for vals != "" {
-			line, rest, _ := strings.Cut(vals, "\n")
-			vals = rest
-			typ, rest, ok1 := strings.Cut(line, "\t")
-			value, rest, ok2 := strings.Cut(rest, "\t")
-			portText, issuer, ok3 := strings.Cut(rest, "\t")
-			if !ok1 || !ok2 || !ok3 {
-				return fmt.Errorf("stored indicator %s: malformed observable %q", id, line)
-			}
-			port, _ := strconv.Atoi(portText)
-			o.Indicator.Observables = append(o.Indicator.Observables, intel.Observable{Type: intel.ValueType(typ), Value: value, Port: port, Issuer: issuer})
+		row := store.MatchRow{ID: id, Modified: parseTime(mod), Revoked: revoked, ValidFrom: parseTime(from), ValidUntil: parseTime(until),
+			Flags: flags, PatternType: ptype, Pattern: pat, Lists: lists, Vals: vals}
+		o, err := row.Indicator()
+		if err != nil {
+			return err
 		}
 		if err := fn(o); err != nil {
 			return err

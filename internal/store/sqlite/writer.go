@@ -6,19 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
 	"github.com/whodunit-project/whodunit/internal/store"
-)
-
-// Indicator flags in match_indicators.flags.
-const (
-	flagHostOnly = 1
-	flagContext  = 2
 )
 
 // writer is the intel.Sink of one import transaction.
@@ -303,22 +296,14 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 			}
 		}
 		ind := o.Indicator
-		var vals strings.Builder
 		for _, ob := range ind.Observables {
 			if _, err := w.insertValue.ExecContext(ctx, o.ID, string(ob.Type), ob.Value, ob.Port, ob.Issuer); err != nil {
 				return err
 			}
-			vals.WriteString(string(ob.Type) + "\t" + ob.Value + "\t" + strconv.Itoa(ob.Port) + "\t" + ob.Issuer + "\n")
 		}
-		flags := 0
-		if ind.HostOnly {
-			flags |= flagHostOnly
-		}
-		if ind.Context {
-			flags |= flagContext
-		}
+		flags, lists, vals := store.MatchFields(ind)
 		if _, err := w.putMatch.ExecContext(ctx, o.ID, mod, o.Revoked, fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), flags,
-			ind.PatternType, ind.Pattern, strings.Join(ind.Warninglists, "\n"), vals.String()); err != nil {
+			ind.PatternType, ind.Pattern, lists, vals); err != nil {
 			return err
 		}
 	}
