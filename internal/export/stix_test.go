@@ -3,55 +3,19 @@ package export_test
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/whodunit-project/whodunit/internal/export"
+	"github.com/whodunit-project/whodunit/internal/stixschema"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
 
-var schemaDir = filepath.Join("..", "..", "..", "shared", "data", "conformance", "stix-schemas", "schemas")
-
-// stixSchemas compiles the OASIS schemas from disk, each under its own
-// $id so that $refs resolve locally; the result is by STIX type.
 func stixSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 	t.Helper()
-	need(t, schemaDir)
-	c := jsonschema.NewCompiler()
-	ids := map[string]string{}
-	err := filepath.WalkDir(schemaDir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".json") {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		ids[strings.TrimSuffix(filepath.Base(path), ".json")] = id
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(typ string) *jsonschema.Schema {
-		s, err := c.Compile(ids[typ])
-		if err != nil {
-			t.Fatalf("schema for %s: %v", typ, err)
-		}
-		return s
-	}
+	return stixschema.Load(t, stixschema.Dir)
 }
 
 // TestSTIXBundle exports the demo's intelligence, validates the bundle and

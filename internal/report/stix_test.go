@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,59 +14,12 @@ import (
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/stix"
 	"github.com/whodunit-project/whodunit/internal/report"
+	"github.com/whodunit-project/whodunit/internal/stixschema"
 )
 
-// schemaDir holds the OASIS STIX 2.1 JSON schemas (draft 2020-12).
-var schemaDir = filepath.Join("..", "..", "..", "shared", "data", "conformance", "stix-schemas", "schemas")
-
-// stixSchemas compiles every schema from disk, each registered under its
-// own $id so that relative $refs resolve to local files, never the network.
 func stixSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 	t.Helper()
-	if _, err := os.Stat(schemaDir); err != nil {
-		t.Skipf("STIX schemas not available at %s: %v", schemaDir, err)
-	}
-	c := jsonschema.NewCompiler()
-	ids := map[string]string{} // schema file stem → $id
-	err := filepath.WalkDir(schemaDir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".json") {
-			return err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		doc, err := jsonschema.UnmarshalJSON(f)
-		if err != nil {
-			return err
-		}
-		id, _ := doc.(map[string]any)["$id"].(string)
-		if id == "" {
-			t.Fatalf("%s has no $id", path)
-		}
-		ids[strings.TrimSuffix(filepath.Base(path), ".json")] = id
-		return c.AddResource(id, doc)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := map[string]*jsonschema.Schema{}
-	return func(typ string) *jsonschema.Schema {
-		if s, ok := cache[typ]; ok {
-			return s
-		}
-		id, ok := ids[typ]
-		if !ok {
-			t.Fatalf("no schema for STIX type %q", typ)
-		}
-		s, err := c.Compile(id)
-		if err != nil {
-			t.Fatalf("compiling %s: %v", id, err)
-		}
-		cache[typ] = s
-		return s
-	}
+	return stixschema.Load(t, stixschema.Dir)
 }
 
 func renderSTIX(t *testing.T, d *report.Data) []byte {
