@@ -190,9 +190,27 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 }
 
 // Expand turns paths into a sorted list of files: directories are walked
-// recursively, hidden files and directories skipped. "-" passes through.
+// recursively, hidden files and directories skipped, symbolic links
+// followed. "-" passes through. What it cannot use is dropped; callers that
+// must say so use ExpandReport.
 func Expand(paths []string) ([]string, error) {
+	files, _, err := ExpandReport(paths)
+	return files, err
+}
+
+// Skipped is an entry of a walked directory that is not read, and why.
+type Skipped struct {
+	Path   string
+	Reason string
+}
+
+// ExpandReport is Expand that also lists what it skipped inside walked
+// directories (broken links, links that loop back, sockets, devices), so
+// that no file is left out without a word. Hidden entries are skipped on
+// purpose and not listed.
+func ExpandReport(paths []string) ([]string, []Skipped, error) {
 	var out []string
+	var skipped []Skipped
 	for _, p := range paths {
 		if p == "-" {
 			out = append(out, p)
@@ -200,36 +218,75 @@ func Expand(paths []string) ([]string, error) {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !st.IsDir() {
 			out = append(out, p)
 			continue
 		}
-		var files []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			name := d.Name()
-			if path != p && strings.HasPrefix(name, ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.Type().IsRegular() {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+		w := walker{seen: map[string]bool{}}
+		if err := w.walk(p); err != nil {
+			return nil, nil, err
 		}
-		sort.Strings(files)
-		out = append(out, files...)
+		sort.Strings(w.files)
+		out = append(out, w.files...)
+		skipped = append(skipped, w.skipped...)
 	}
-	return out, nil
+	return out, skipped, nil
+}
+
+// walker walks a directory tree following symbolic links; seen holds the
+// real paths of directories entered, so a link back up is not a loop.
+type walker struct {
+	seen    map[string]bool
+	files   []string
+	skipped []Skipped
+}
+
+func (w *walker) walk(dir string) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if w.seen[real] {
+		w.skipped = append(w.skipped, Skipped{dir, "a link to a directory already walked"})
+		return nil
+	}
+	w.seen[real] = true
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if err := w.entry(filepath.Join(dir, e.Name()), e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) entry(path string, e fs.DirEntry) error {
+	mode := e.Type()
+	if mode&fs.ModeSymlink != 0 {
+		st, err := os.Stat(path)
+		if err != nil {
+			w.skipped = append(w.skipped, Skipped{path, "a broken symbolic link"})
+			return nil
+		}
+		mode = st.Mode().Type()
+	}
+	switch {
+	case mode.IsDir():
+		return w.walk(path)
+	case mode.IsRegular():
+		w.files = append(w.files, path)
+	default:
+		w.skipped = append(w.skipped, Skipped{path, "not a regular file (" + mode.String() + ")"})
+	}
+	return nil
 }
 
 // Slices is an io.Reader over byte slices already in memory, read one

@@ -120,3 +120,36 @@ func TestLooksLikeEVE(t *testing.T) {
 		t.Errorf("eve.json looks like %q", got)
 	}
 }
+
+// TestLooksLikeHeaderlessZeek: every real Zeek TSV log with its # header
+// cut off is still refused as telemetry, not taken for a CSV feed whose
+// address column becomes indicators.
+func TestLooksLikeHeaderlessZeek(t *testing.T) {
+	n := 0
+	for _, f := range sharedFiles(t, "telemetry/zeek") {
+		if !strings.HasPrefix(looksLike(t, f), "a Zeek ") || strings.HasSuffix(looksLike(t, f), "(JSON)") {
+			continue
+		}
+		in, err := fileio.Open(f, fileio.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body []string
+		for _, l := range strings.Split(string(in.Head), "\n") {
+			if !strings.HasPrefix(l, "#") {
+				body = append(body, l)
+			}
+		}
+		in.Close()
+		if len(body) < 3 || body[0] == "" || body[0][0] < '0' || body[0][0] > '9' {
+			continue // (almost) no records, or no time column (loaded_scripts)
+		}
+		if got := intel.LooksLike([]byte(strings.Join(body, "\n")), "records.tsv"); got != "a Zeek log without its header" {
+			t.Errorf("%s without its header looks like %q", f, got)
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("only %d headerless logs checked", n)
+	}
+}

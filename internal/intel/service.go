@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func (s *ImportService) plan(paths []string) []planned {
 				}
 			}
 		}
-		files, err := fileio.Expand([]string{p})
+		files, skipped, err := fileio.ExpandReport([]string{p})
 		if err != nil {
 			plan = append(plan, planned{path: p, err: err})
 			continue
@@ -131,6 +132,9 @@ func (s *ImportService) plan(paths []string) []planned {
 		fromDir := len(files) != 1 || files[0] != p
 		for _, f := range files {
 			plan = append(plan, planned{path: f, fromDir: fromDir})
+		}
+		for _, sk := range skipped {
+			plan = append(plan, planned{path: sk.Path, err: fmt.Errorf("%s: not read: %s", sk.Path, sk.Reason)})
 		}
 	}
 	return plan
@@ -323,6 +327,9 @@ func LooksLike(head []byte, name string) string {
 	if what := zeekLogKind(head); what != "" {
 		return what
 	}
+	if zeekRecords(head) {
+		return "a Zeek log without its header"
+	}
 	if what := jsonLogKind(head, name); what != "" {
 		return what
 	}
@@ -350,6 +357,26 @@ func headLines(head []byte) []string {
 	}
 	return lines
 }
+
+// zeekRecords recognises Zeek TSV records whose header was cut off: most
+// lines are tab-separated columns, the first a time in seconds to the
+// microsecond, as Zeek writes it. No intelligence feed has that shape.
+func zeekRecords(head []byte) bool {
+	lines, hits := 0, 0
+	for _, l := range headLines(head) {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		lines++
+		cols := strings.SplitN(l, "\t", 2)
+		if len(cols) == 2 && zeekTime.MatchString(cols[0]) {
+			hits++
+		}
+	}
+	return lines > 0 && hits*10 >= lines*9
+}
+
+var zeekTime = regexp.MustCompile(`^[0-9]{1,10}\.[0-9]{6}$`)
 
 // zeekLogKind recognises Zeek's TSV header: a #path other than intel, or
 // a #separator / #fields header whose fields are no intel file's.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
 )
 
 // MISP writes numbers and booleans as JSON strings in some versions and as
@@ -211,7 +213,7 @@ func (p *parser) fail(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		err = errors.New("unexpected end of input (truncated JSON?)")
 	}
-	return fmt.Errorf("offset %d: %w", p.dec.InputOffset(), err)
+	return fmt.Errorf("offset %d: %w", intel.JSONErrorOffset(p.dec, err), err)
 }
 
 func (p *parser) delim(want json.Delim) error {

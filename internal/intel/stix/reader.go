@@ -78,7 +78,7 @@ func (imp Importer) Import(ctx context.Context, r io.Reader, name string, opt in
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			err = errors.New("unexpected end of input (truncated JSON?)")
 		}
-		return st, fmt.Errorf("stix %s: offset %d: %w", name, dec.InputOffset(), err)
+		return st, fmt.Errorf("stix %s: offset %d: %w", name, intel.JSONErrorOffset(dec, err), err)
 	}
 	handle := func(raw json.RawMessage, bundleSpec string, offset int64) error {
 		lr.n = 0

@@ -97,6 +97,10 @@ var fieldNames = map[string]field{
 	"label": fLabel, "detailed_label": fDetailedLabel,
 }
 
+// fieldAliases are other names users reach for, mapped to the field's
+// name: Zeek calls the time "ts".
+var fieldAliases = map[string]string{"ts": "time"}
+
 // FieldNames lists the event field names a mapping may use, sorted.
 func FieldNames() []string {
 	out := make([]string, 0, len(fieldNames))
@@ -167,6 +171,9 @@ func ParseMapping(s string) (Mapping, error) {
 			name, src = strings.TrimSpace(name), strings.TrimSpace(src)
 			if !ok || name == "" || src == "" {
 				return Mapping{}, fmt.Errorf("mapping line %d: %q is not field=source", ln+1, part)
+			}
+			if canon, ok := fieldAliases[name]; ok {
+				name = canon
 			}
 			id, known := fieldNames[name]
 			if !known {

@@ -85,7 +85,7 @@ type jsonReader struct {
 	arena   textval.Arena
 	keyBuf  []byte
 	// inferred is set once the log name was guessed from the columns of
-	// the first line without _path (files without a telling name).
+	// the first line without _path.
 	inferred bool
 }
 
@@ -255,11 +255,15 @@ func (r *jsonReader) table(path []byte, line []byte) *table {
 		}
 		log = string(path)
 	} else {
-		if r.nameLog == "" && !r.inferred {
+		if !r.inferred {
+			// The columns outrank the file name: a dns log saved as
+			// conn.json is still a dns log.
 			r.inferred = true
-			r.nameLog = logFromFields(func(f string) bool {
+			if l := logFromFields(func(f string) bool {
 				return bytes.Contains(line, []byte(`"`+f+`"`))
-			})
+			}); l != "" {
+				r.nameLog = l
+			}
 		}
 		log = r.nameLog
 		if r.last != nil && r.last.log == log {
