@@ -35,6 +35,7 @@ type App struct {
 	Log            *slog.Logger
 	cpuProfile     string
 	stopProfile    func()
+	diskHinted     bool // diskHint said its piece
 }
 
 // UsageError marks a command-line mistake (exit code 2).
@@ -81,10 +82,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if errors.As(err, &ce) {
 		if ce.Err != nil {
 			fmt.Fprintln(stderr, "whodunit:", ce.Err)
+			app.diskHint(ce.Err)
 		}
 		return ce.Code
 	}
 	fmt.Fprintln(stderr, "whodunit:", err)
+	app.diskHint(err)
 	var ue *UsageError
 	if errors.As(err, &ue) {
 		return ExitUsage

@@ -152,6 +152,7 @@ func (app *App) reportImport(results []intel.FileResult) error {
 		switch {
 		case r.Err != nil:
 			app.errorf("%v (nothing imported from this file)", r.Err)
+			app.diskHint(r.Err)
 		case r.Ignored && r.LooksLike != "":
 			app.infof("%s: looks like %s, not intelligence; ignored", r.Path, r.LooksLike)
 		case r.Ignored:

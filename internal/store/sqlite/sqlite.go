@@ -64,8 +64,23 @@ func uriPath(path string) string {
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
+// On a full disk SQLite cannot size the WAL's shared-memory file, which
+// every connection needs, so nothing could be read; when the database was
+// closed cleanly (its WAL is empty) Open then opens it read-only as an
+// immutable file, which needs no shared memory. Writes then fail as
+// read-only (see ReadOnly) and reads work.
 func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + uriPath(path) + "?_pragma=page_size(16384)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
+	s, err := open(ctx, path, "_pragma=journal_mode(WAL)")
+	if err != nil && diskTrouble(err) && walEmpty(path) {
+		if s2, err2 := open(ctx, path, "mode=ro&immutable=1"); err2 == nil {
+			return s2, nil
+		}
+	}
+	return s, err
+}
+
+func open(ctx context.Context, path, mode string) (*Store, error) {
+	dsn := "file:" + uriPath(path) + "?" + mode + "&_pragma=page_size(16384)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
