@@ -76,6 +76,7 @@ const (
 // first packet, unless that packet looks like a server's answer.
 type flow struct {
 	key     flowKey
+	holding bool // queued in the reader's reassembly account
 	flipped bool // originator is key.b
 	seq     uint64
 	uid     string

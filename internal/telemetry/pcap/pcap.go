@@ -33,6 +33,11 @@ type Options struct {
 	// out-of-order segments and for one message being assembled (default
 	// 64 KiB; certificate chains larger than this are cut).
 	MaxStreamBuffer int
+	// MaxReassembly bounds the out-of-order bytes buffered by all flows
+	// together (default 128 MiB): past it, the flows that started
+	// waiting first give up their holes, so many flows with holes cannot
+	// hold MaxFlows × MaxStreamBuffer.
+	MaxReassembly int
 }
 
 // Defaults.
@@ -40,6 +45,7 @@ const (
 	DefaultIdleTimeout     = 5 * time.Minute
 	DefaultMaxFlows        = 100_000
 	DefaultMaxStreamBuffer = 64 << 10
+	DefaultMaxReassembly   = 128 << 20
 )
 
 func (o Options) withDefaults() Options {
@@ -54,6 +60,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxStreamBuffer < 4096 {
 		o.MaxStreamBuffer = 4096
+	}
+	if o.MaxReassembly <= 0 {
+		o.MaxReassembly = DefaultMaxReassembly
+	}
+	if o.MaxReassembly < o.MaxStreamBuffer {
+		o.MaxReassembly = o.MaxStreamBuffer
 	}
 	return o
 }
@@ -99,6 +111,8 @@ type Reader struct {
 
 	frags   map[fragKey]*fragDatagram
 	fragSeq uint64
+
+	reasm reassembly
 
 	queue []telemetry.Event
 	qhead int

@@ -22,6 +22,7 @@ type stream struct {
 	maxEnd  uint32 // highest sequence number seen, for byte counts
 	ooo     []segment
 	oooSize int
+	total   *int // the reader's count of buffered bytes, once s buffers
 }
 
 // seqLess reports a < b in sequence space (wrapping).
@@ -31,7 +32,12 @@ func (s *stream) begin(seq uint32) {
 	s.started, s.isn, s.next, s.maxEnd = true, seq, seq, seq
 }
 
-func (s *stream) release() { s.ooo, s.oooSize = nil, 0 }
+func (s *stream) release() {
+	if s.total != nil {
+		*s.total -= s.oooSize
+	}
+	s.ooo, s.oooSize = nil, 0
+}
 
 // tcpPacket updates the TCP state of f and feeds the payload to the stream.
 func (r *Reader) tcpPacket(f *flow, dir int, pi *packetInfo) {
@@ -86,18 +92,24 @@ func (f *flow) streamsFed(dir int) bool {
 func (r *Reader) segmentIn(f *flow, dir int, seq uint32, data []byte, wire int) {
 	s := &f.streams[dir]
 	if seqLess(s.next, seq) {
-		max := r.opts.MaxStreamBuffer
+		limit := r.opts.MaxStreamBuffer
 		// No room to wait for the missing bytes: give up the oldest hole.
-		for len(s.ooo) > 0 && !f.appDone && (len(s.ooo) >= maxSegments || s.oooSize+len(data) > max) {
+		for len(s.ooo) > 0 && !f.appDone && (len(s.ooo) >= maxSegments || s.oooSize+len(data) > limit) {
 			r.skipToBuffered(f, dir)
+		}
+		for r.reasm.bytes+len(data) > r.opts.MaxReassembly && r.evictOldestHole() {
 		}
 		if f.appDone {
 			return
 		}
 		if seqLess(s.next, seq) {
-			if len(data) <= max {
+			if len(data) <= limit {
+				r.reasm.hold(f)
+				s.total = &r.reasm.bytes
 				s.ooo = append(s.ooo, segment{seq: seq, data: append([]byte(nil), data...), wire: wire})
 				s.oooSize += len(data)
+				r.reasm.bytes += len(data)
+				r.reasm.peak = max(r.reasm.peak, r.reasm.bytes)
 				slices.SortStableFunc(s.ooo, func(a, b segment) int {
 					switch {
 					case seqLess(a.seq, b.seq):
@@ -141,6 +153,7 @@ func (r *Reader) drain(f *flow, dir int) {
 		seg := s.ooo[0]
 		s.ooo = s.ooo[1:]
 		s.oooSize -= len(seg.data)
+		*s.total -= len(seg.data)
 		r.deliverSegment(f, dir, seg.seq, seg.data, seg.wire)
 	}
 	if len(s.ooo) == 0 {
