@@ -326,7 +326,7 @@ func (b *Builder) Add(o *intel.Object) {
 		}
 		b.pending = append(b.pending, o)
 		b.pendIdx = append(b.pendIdx, idx)
-		b.s.patternText[idx] = spec.Pattern
+		b.s.patternText[idx] = patternExcerpt(spec.Pattern)
 		dig = append(append(dig, "pattern\x00"...), spec.Pattern...)
 	} else {
 		b.skip("no-observable")

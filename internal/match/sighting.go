@@ -13,7 +13,7 @@ type Sighting struct {
 	IndicatorID string          `json:"indicator_id"`
 	Snapshot    string          `json:"snapshot"`  // version id of the matcher snapshot that produced it
 	Type        intel.ValueType `json:"type"`      // type of the indicator value that matched
-	Indicator   string          `json:"indicator"` // the indicator's value (evil.com), or its pattern
+	Indicator   string          `json:"indicator"` // the indicator's value (evil.com), or its pattern (cut to MaxPatternExcerpt bytes)
 	Field       string          `json:"field"`     // the event field that matched: "dns.query", "conn.dst_ip", "tls.sni", …
 	Value       string          `json:"value"`     // the value seen (a.b.evil.com)
 	Direction   string          `json:"direction"` // "src" or "dst" for IP matches, "" otherwise

@@ -98,3 +98,38 @@ func TestPatternAcrossChunksAndWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestLongPatternSightingsBounded: a sighting of a 30 KB pattern carries
+// an excerpt, not the pattern: the audit's 200,000 such sightings made a
+// 6.7 GB database. The indicator id still names the whole.
+func TestLongPatternSightingsBounded(t *testing.T) {
+	path := filepath.Join("..", "..", "..", "shared", "data", "telemetry", "zeek", "stratosphere", "005-zeek-scenario-malicious", "dns.log")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("shared data not available: %v", err)
+	}
+	pattern := "[domain-name:value = 'puzybep.com'"
+	for i := 0; len(pattern) < 30000; i++ {
+		pattern += fmt.Sprintf(" OR domain-name:value = 'never-seen-%05d.example'", i)
+	}
+	pattern += "]"
+	inds := []*intel.Object{{ID: "indicator--long", Type: intel.TypeIndicator,
+		Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: pattern}}}
+	snap, err := match.Compile(inds, match.Options{Patterns: patternmatch.Compiler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []match.Sighting
+	_, err = scan.Run(context.Background(), scan.Config{Paths: []string{path}, Registry: formats.Default(formats.Options{}),
+		Snapshot: snap, Workers: 1, OnSighting: func(s match.Sighting) { got = append(got, s) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 {
+		t.Fatal("the pattern matched nothing; the test checks nothing")
+	}
+	for _, s := range got {
+		if s.IndicatorID != "indicator--long" || len(s.Indicator) > match.MaxPatternExcerpt+len("…") || s.Indicator != pattern[:match.MaxPatternExcerpt]+"…" {
+			t.Fatalf("sighting carries %d bytes of the pattern (want an excerpt of %d): %.80q", len(s.Indicator), match.MaxPatternExcerpt, s.Indicator)
+		}
+	}
+}
