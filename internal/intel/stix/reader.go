@@ -125,80 +125,12 @@ func (imp Importer) Import(ctx context.Context, r io.Reader, name string, opt in
 			return fail(err)
 		}
 	case json.Delim('{'):
-		// Either a bundle or a single object: collect top-level members,
-		// streaming "objects" as it comes.
-		top := map[string]json.RawMessage{}
-		var pendingObjects []json.RawMessage // objects seen before spec_version (2.0 bundles)
-		var pendingOffsets []int64
-		sawObjects := false
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return fail(err)
+		t := topLevel{dec: dec, lr: lr, handle: handle, top: map[string]json.RawMessage{}}
+		if err := t.read(); err != nil {
+			if errors.Is(err, errHandled) {
+				return st, t.err
 			}
-			key, _ := kt.(string)
-			if key == "objects" {
-				sawObjects = true
-				t, err := dec.Token()
-				if err != nil {
-					return fail(err)
-				}
-				if t != json.Delim('[') {
-					return fail(errors.New(`"objects" is not an array`))
-				}
-				isBundle := jsonString(top["type"]) == "bundle"
-				for dec.More() {
-					off := dec.InputOffset()
-					var raw json.RawMessage
-					if err := dec.Decode(&raw); err != nil {
-						return fail(err)
-					}
-					if isBundle {
-						if err := handle(raw, jsonString(top["spec_version"]), off); err != nil {
-							return st, err
-						}
-					} else {
-						// "type" not seen yet: keep until the bundle is known.
-						pendingObjects = append(pendingObjects, raw)
-						pendingOffsets = append(pendingOffsets, off)
-					}
-				}
-				if _, err := dec.Token(); err != nil {
-					return fail(err)
-				}
-				continue
-			}
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				return fail(err)
-			}
-			lr.n = 0
-			top[key] = v
-		}
-		if _, err := dec.Token(); err != nil {
 			return fail(err)
-		}
-		typ := jsonString(top["type"])
-		switch {
-		case typ == "bundle":
-			for i, raw := range pendingObjects {
-				if err := handle(raw, jsonString(top["spec_version"]), pendingOffsets[i]); err != nil {
-					return st, err
-				}
-			}
-		case sawObjects && typ != "observed-data":
-			return fail(fmt.Errorf("top-level object of type %q holds \"objects\"; want a bundle", typ))
-		case typ != "":
-			// one object on its own: re-assemble it
-			raw, err := json.Marshal(top)
-			if err != nil {
-				return fail(err)
-			}
-			if err := handle(raw, "", 0); err != nil {
-				return st, err
-			}
-		default:
-			return fail(errors.New("not a STIX bundle or object: no \"type\""))
 		}
 	default:
 		return fail(fmt.Errorf("not a STIX document: starts with %v", tok))
@@ -443,4 +375,132 @@ func applyOptions(o *intel.Object, opt intel.Options) {
 	if opt.Confidence >= 0 && o.Confidence < 0 {
 		o.Confidence = opt.Confidence
 	}
+}
+
+// errHandled marks an error of the sink or the context, returned as it is
+// rather than as a syntax error at an offset.
+var errHandled = errors.New("handled")
+
+// topLevel reads a document that starts with '{': a bundle, whose
+// "objects" it streams, or a single object. Of a bundle it keeps only the
+// members it needs, so that large custom members are not held; a bundle
+// whose keys are sorted ("objects" before "type") is recognised by its
+// "objects" array and streamed all the same.
+type topLevel struct {
+	dec      *json.Decoder
+	lr       *limitReader
+	handle   func(raw json.RawMessage, bundleSpec string, offset int64) error
+	top      map[string]json.RawMessage
+	held     int  // bytes of the members kept in top
+	streamed bool // "objects" was streamed as a bundle's
+	err      error
+}
+
+// bundleMembers are what a bundle's own members are needed for.
+var bundleMembers = map[string]bool{"type": true, "id": true, "spec_version": true}
+
+func (t *topLevel) read() error {
+	for t.dec.More() {
+		kt, err := t.dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := kt.(string)
+		if key == "objects" {
+			if err := t.objects(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := t.member(key); err != nil {
+			return err
+		}
+	}
+	if _, err := t.dec.Token(); err != nil {
+		return err
+	}
+	return t.finish()
+}
+
+// bundle reports whether the document is, or is taken for, a bundle.
+func (t *topLevel) bundle() bool {
+	if typ := jsonString(t.top["type"]); typ != "" {
+		return typ == "bundle"
+	}
+	id := jsonString(t.top["id"])
+	return id == "" || strings.HasPrefix(id, "bundle--")
+}
+
+func (t *topLevel) member(key string) error {
+	var v json.RawMessage
+	if err := t.dec.Decode(&v); err != nil {
+		return err
+	}
+	t.lr.n = 0
+	if (t.streamed || jsonString(t.top["type"]) == "bundle") && !bundleMembers[key] {
+		return nil // a bundle's own custom member
+	}
+	t.top[key] = v
+	t.held += len(v)
+	if t.held > MaxObjectSize {
+		return errObjectTooLarge
+	}
+	if t.streamed || jsonString(t.top["type"]) == "bundle" {
+		for k, m := range t.top { // kept before the type said bundle
+			if !bundleMembers[k] {
+				t.held -= len(m)
+				delete(t.top, k)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *topLevel) objects() error {
+	tok, err := t.dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != json.Delim('[') {
+		return errors.New(`"objects" is not an array`)
+	}
+	if !t.bundle() {
+		return fmt.Errorf("top-level object of type %q holds \"objects\"; want a bundle", jsonString(t.top["type"]))
+	}
+	t.streamed = true
+	for t.dec.More() {
+		off := t.dec.InputOffset()
+		var raw json.RawMessage
+		if err := t.dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := t.handle(raw, jsonString(t.top["spec_version"]), off); err != nil {
+			t.err = err
+			return errHandled
+		}
+	}
+	_, err = t.dec.Token()
+	return err
+}
+
+// finish checks what the members said and handles a single object.
+func (t *topLevel) finish() error {
+	typ := jsonString(t.top["type"])
+	switch {
+	case typ == "bundle":
+		return nil
+	case t.streamed:
+		return fmt.Errorf("top-level object of type %q holds \"objects\"; want a bundle", typ)
+	case typ == "":
+		return errors.New("not a STIX bundle or object: no \"type\"")
+	}
+	raw, err := json.Marshal(t.top)
+	if err != nil {
+		return err
+	}
+	if err := t.handle(raw, "", 0); err != nil {
+		t.err = err
+		return errHandled
+	}
+	return nil
 }
