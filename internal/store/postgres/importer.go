@@ -49,7 +49,12 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 		return res, err
 	}
 	res.Source = src
-	w := &writer{tx: tx, source: src.ID, actors: map[string]bool{}}
+	// under the import lock, held to commit: see nextObjectAdded
+	addedAt, err := nextObjectAdded(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	w := &writer{tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}}
 	if err := fn(w); err != nil {
 		return res, err
 	}
@@ -100,15 +105,22 @@ func recordDigest(ctx context.Context, tx pgx.Tx, src *intel.Source, digest stri
 // are stored already, and every write of the batch goes to the server in
 // one pipelined round trip.
 type writer struct {
-	tx      pgx.Tx
-	source  int64
-	added   int
-	actors  map[string]bool // intrusion sets touched by this import
-	pending []*intel.Object
+	tx     pgx.Tx
+	source int64
+	// addedBase is the added time of the first version this import
+	// stores; each next one gets a nanosecond more (stamp), so that no two
+	// versions share one and a TAXII client resuming by added_after after
+	// the last it saw misses none.
+	addedBase time.Time
+	addedN    int64
+	added     int
+	actors    map[string]bool // intrusion sets touched by this import
+	pending   []*intel.Object
 }
 
-// writeBatch is how many objects a batch holds.
-const writeBatch = 2000
+// writeBatch is how many objects a batch holds: large, so that a COPY
+// carries many rows per round trip.
+const writeBatch = 10000
 
 // Put implements intel.Sink.
 func (w *writer) Put(ctx context.Context, o *intel.Object) error {
@@ -155,16 +167,46 @@ func (w *writer) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b := &pgx.Batch{}
-	for _, o := range pending {
-		if err := w.queue(b, o, cur); err != nil {
-			return fmt.Errorf("%s: %w", o.ID, err)
-		}
+	b, err := w.copyBatch(ctx, pending, cur)
+	if err != nil {
+		return err
 	}
 	if err := w.tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("storing objects %s … %s: %w", pending[0].ID, pending[len(pending)-1].ID, err)
 	}
 	return nil
+}
+
+// copyBatch writes the objects of pending new to the store by COPY (see
+// copy.go) and returns the statements of the rest of the batch.
+func (w *writer) copyBatch(ctx context.Context, pending []*intel.Object, cur map[string]string) (*pgx.Batch, error) {
+	fresh, err := splitFresh(pending, cur)
+	if err != nil {
+		return nil, err
+	}
+	copied, err := w.copyFresh(ctx, fresh)
+	if err != nil {
+		return nil, err
+	}
+	b := &pgx.Batch{}
+	done := map[*intel.Object]bool{} // copied: only their names are left
+	if copied {
+		w.added += len(fresh)
+		for _, f := range fresh {
+			cur[f.o.ID] = f.mod
+			done[f.o] = true
+			w.queueNames(b, f.o)
+		}
+	}
+	for _, o := range pending {
+		if done[o] {
+			continue
+		}
+		if err := w.queue(b, o, cur); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.ID, err)
+		}
+	}
+	return b, nil
 }
 
 // storedModified maps the ids of objs that are stored to the modified
@@ -191,10 +233,7 @@ func (w *writer) storedModified(ctx context.Context, objs []*intel.Object) (map[
 // current, older and superseded versions are kept as history, and the
 // source is always recorded. cur is updated as the batch will leave it.
 func (w *writer) queue(b *pgx.Batch, o *intel.Object, cur map[string]string) error {
-	mod := fmtTime(o.Modified)
-	if mod == "" {
-		mod = fmtTime(time.Unix(0, 0))
-	}
+	mod := modifiedText(o)
 	data, err := store.EncodeObject(o)
 	if err != nil {
 		return err
@@ -208,20 +247,20 @@ func (w *writer) queue(b *pgx.Batch, o *intel.Object, cur map[string]string) err
 	current, fresh := false, false
 	switch {
 	case !stored:
-		b.Queue(`INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw, markings) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-			o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw, marks)
+		b.Queue(`INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw, markings, added) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+			o.ID, o.Type, o.Name, mod, o.Revoked, w.source, data, raw, marks, w.stamp())
 		w.added++
 		current, fresh = true, true
 	case mod > prev:
-		b.Queue(`INSERT INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = $1
+		b.Queue(`INSERT INTO object_versions(id, modified, data, raw, added) SELECT id, modified, data, raw, added FROM objects WHERE id = $1
 			ON CONFLICT DO NOTHING`, o.ID)
-		b.Queue(`UPDATE objects SET type = $1, name = $2, modified = $3, revoked = $4, data = $5, raw = $6, markings = $7 WHERE id = $8`,
-			o.Type, o.Name, mod, o.Revoked, data, raw, marks, o.ID)
+		b.Queue(`UPDATE objects SET type = $1, name = $2, modified = $3, revoked = $4, data = $5, raw = $6, markings = $7, added = $8 WHERE id = $9`,
+			o.Type, o.Name, mod, o.Revoked, data, raw, marks, w.stamp(), o.ID)
 		w.added++
 		current = true
 	case mod < prev:
-		b.Queue(`INSERT INTO object_versions(id, modified, data, raw) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
-			o.ID, mod, data, raw).Exec(func(ct pgconn.CommandTag) error {
+		b.Queue(`INSERT INTO object_versions(id, modified, data, raw, added) VALUES ($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING`,
+			o.ID, mod, data, raw, w.stamp()).Exec(func(ct pgconn.CommandTag) error {
 			w.added += int(ct.RowsAffected())
 			return nil
 		})

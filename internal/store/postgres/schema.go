@@ -168,6 +168,63 @@ CREATE TABLE scans (
 	detections integer NOT NULL
 );
 `,
+	// 2: what a TAXII server needs (server.go). Every stored version has
+	// the time the store added it (rows stored before get an import time
+	// of their object's sources), indexed in paging order so that a page is one range
+	// scan; API keys, the audit trail, status resources, subscriptions.
+	`
+ALTER TABLE objects ADD COLUMN added ctext NOT NULL DEFAULT '';
+ALTER TABLE object_versions ADD COLUMN added ctext NOT NULL DEFAULT '';
+-- Rows stored before do not know which import added them: a current
+-- version takes the latest import of any source of its object, a
+-- superseded one the earliest.
+CREATE TEMP TABLE object_imports ON COMMIT DROP AS
+	SELECT x.id, min(s.imported_at) AS first, max(s.imported_at) AS last
+	FROM (SELECT id, source_id FROM objects UNION ALL SELECT object_id, source_id FROM object_sources) x
+	JOIN sources s ON s.id = x.source_id GROUP BY x.id;
+UPDATE objects o SET added = i.last FROM object_imports i WHERE i.id = o.id;
+UPDATE object_versions v SET added = i.first FROM object_imports i WHERE i.id = v.id;
+CREATE INDEX objects_added ON objects(added, id);
+CREATE INDEX objects_type_added ON objects(type, added, id);
+CREATE INDEX object_versions_added ON object_versions(added, id, modified);
+CREATE TABLE api_keys (
+	id       ctext PRIMARY KEY,
+	name     ctext NOT NULL,
+	hash     bytea NOT NULL,
+	tlp_max  ctext NOT NULL,
+	internal boolean NOT NULL,
+	admin    boolean NOT NULL,
+	read     ctext NOT NULL, -- collections, newline-separated
+	write    ctext NOT NULL,
+	created  ctext NOT NULL,
+	revoked  ctext NOT NULL DEFAULT '' -- '' while valid
+);
+CREATE UNIQUE INDEX api_keys_valid_name ON api_keys(name) WHERE revoked = '';
+CREATE TABLE audit (
+	seq     bigserial PRIMARY KEY,
+	at      ctext NOT NULL,
+	key     ctext NOT NULL,
+	remote  ctext NOT NULL,
+	method  ctext NOT NULL,
+	path    ctext NOT NULL,
+	status  integer NOT NULL,
+	objects integer NOT NULL,
+	took_ns bigint NOT NULL
+);
+CREATE TABLE taxii_status (
+	id      ctext PRIMARY KEY,
+	doc     bytea NOT NULL,
+	expires ctext NOT NULL
+);
+CREATE INDEX taxii_status_expires ON taxii_status(expires);
+CREATE TABLE subscriptions (
+	name        ctext PRIMARY KEY,
+	url         ctext NOT NULL,
+	collection  ctext NOT NULL,
+	added_after ctext NOT NULL,
+	updated     ctext NOT NULL
+);
+`,
 }
 
 // migrationSQL is migration i with ctext spelled out.

@@ -65,11 +65,7 @@ func TestFullDisk(t *testing.T) {
 	if st.Objects["indicator"] != before.Objects["indicator"] || st.Objects["indicator"] == 0 {
 		t.Errorf("full disk: %d indicators, want %d", st.Objects["indicator"], before.Objects["indicator"])
 	}
-	sightings := make([]match.Sighting, 2000)
-	for i := range sightings {
-		v := fmt.Sprintf("host%d.example.com", i)
-		sightings[i] = match.Sighting{IndicatorID: "indicator--x", Field: "dns.query", Value: v, File: "dns.log", Line: int64(i)}
-	}
+	sightings := manySightings(2000)
 	if _, err := s.PutSightings(ctx, sightings); !sqlite.ReadOnly(err) {
 		t.Errorf("writing sightings on a full disk: %v, want a read-only error", err)
 	}
@@ -105,11 +101,7 @@ func TestDiskFillsDuringWrite(t *testing.T) {
 	}
 	importAPT1(t, s)
 	filler := faultfs.Fill(t, dir)
-	sightings := make([]match.Sighting, 5000)
-	for i := range sightings {
-		v := fmt.Sprintf("host%d.example.com", i)
-		sightings[i] = match.Sighting{IndicatorID: "indicator--x", Field: "dns.query", Value: v, File: "dns.log", Line: int64(i)}
-	}
+	sightings := manySightings(5000)
 	if _, err := s.PutSightings(ctx, sightings); !sqlite.DiskFull(err) {
 		t.Fatalf("writing sightings as the disk fills: %v, want a disk-full error", err)
 	}
@@ -142,4 +134,14 @@ func TestDiskFillsDuringWrite(t *testing.T) {
 	if n, err := s.PutSightings(ctx, sightings); err != nil || n != len(sightings) {
 		t.Errorf("after freeing space: %d stored, %v", n, err)
 	}
+}
+
+// manySightings are n distinct sightings of one indicator.
+func manySightings(n int) []match.Sighting {
+	out := make([]match.Sighting, n)
+	for i := range out {
+		v := fmt.Sprintf("host%d.example.com", i)
+		out[i] = match.Sighting{IndicatorID: "indicator--x", Field: "dns.query", Value: v, File: "dns.log", Line: int64(i)}
+	}
+	return out
 }

@@ -194,6 +194,70 @@ CREATE TABLE scans (
 	detections INTEGER NOT NULL
 );
 `, upgrade: upgradeToV4},
+	// 5: what a TAXII server needs (server.go). Every stored version has
+	// the time the store added it (rows stored before get an import time
+	// of their object's sources), indexed in paging order so that a page is one range
+	// scan; API keys, the audit trail, status resources, subscriptions.
+	{sql: `
+ALTER TABLE objects ADD COLUMN added TEXT NOT NULL DEFAULT '';
+ALTER TABLE object_versions ADD COLUMN added TEXT NOT NULL DEFAULT '';
+ALTER TABLE list_indicators ADD COLUMN added TEXT NOT NULL DEFAULT '';
+ALTER TABLE indicator_shapes ADD COLUMN added TEXT NOT NULL DEFAULT '';
+-- Rows stored before do not know which import added them: a current
+-- version takes the latest import of any source of its object, a
+-- superseded one the earliest; a list row, its shape's.
+UPDATE objects SET added = coalesce((SELECT max(s.imported_at) FROM sources s WHERE s.id = objects.source_id
+	OR s.id IN (SELECT source_id FROM object_sources WHERE object_id = objects.id)), '');
+UPDATE indicator_shapes SET added = coalesce((SELECT imported_at FROM sources s WHERE s.id = indicator_shapes.source_id), '');
+UPDATE list_indicators SET added = coalesce((SELECT added FROM indicator_shapes sh WHERE sh.id = list_indicators.shape), '');
+UPDATE object_versions SET added = coalesce((SELECT min(s.imported_at) FROM sources s WHERE s.id IN (
+	SELECT source_id FROM objects WHERE id = object_versions.id
+	UNION ALL SELECT sh.source_id FROM list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape WHERE l.id = object_versions.id
+	UNION ALL SELECT source_id FROM object_sources WHERE object_id = object_versions.id)), '');
+CREATE INDEX objects_added ON objects(added, id);
+CREATE INDEX objects_type_added ON objects(type, added, id);
+CREATE INDEX object_versions_added ON object_versions(added, id, modified);
+CREATE INDEX list_indicators_added ON list_indicators(added, id);
+CREATE TABLE api_keys (
+	id       TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	hash     BLOB NOT NULL,
+	tlp_max  TEXT NOT NULL,
+	internal INTEGER NOT NULL,
+	admin    INTEGER NOT NULL,
+	read     TEXT NOT NULL, -- collections, newline-separated
+	write    TEXT NOT NULL,
+	created  TEXT NOT NULL,
+	revoked  TEXT NOT NULL DEFAULT '' -- '' while valid
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX api_keys_valid_name ON api_keys(name) WHERE revoked = '';
+CREATE TABLE audit (
+	seq     INTEGER PRIMARY KEY,
+	at      TEXT NOT NULL,
+	key     TEXT NOT NULL,
+	remote  TEXT NOT NULL,
+	method  TEXT NOT NULL,
+	path    TEXT NOT NULL,
+	status  INTEGER NOT NULL,
+	objects INTEGER NOT NULL,
+	took_ns INTEGER NOT NULL
+);
+CREATE TABLE taxii_status (
+	id      TEXT PRIMARY KEY,
+	doc     BLOB NOT NULL,
+	expires TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX taxii_status_expires ON taxii_status(expires);
+CREATE TABLE subscriptions (
+	name        TEXT PRIMARY KEY,
+	url         TEXT NOT NULL,
+	collection  TEXT NOT NULL,
+	added_after TEXT NOT NULL,
+	updated     TEXT NOT NULL
+) WITHOUT ROWID;
+`},
+	// 6: objects and object_versions as rowid tables (upgrade6.go).
+	migration6,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

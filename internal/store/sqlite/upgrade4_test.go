@@ -79,7 +79,7 @@ func storeAtSchema3(t *testing.T) string {
 	if _, err := db.Exec("UPDATE detections SET data = ?", legacyJSON(t, legacyDetection())); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP TABLE scans", "PRAGMA user_version = 3"} {
+	for _, q := range append(undoSchema5, "DROP TABLE scans", "PRAGMA user_version = 3") {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -16,11 +16,19 @@ import (
 
 // writer is the intel.Sink of one import transaction.
 type writer struct {
-	tx      *sql.Tx
-	source  int64
-	added   int
-	actors  map[string]bool // actor ids touched by this import
-	pending []*intel.Object // full indicators waiting to be written in id order
+	tx     *sql.Tx
+	source int64
+	// addedBase is the added time of the first version this writer
+	// stores; each next one gets a nanosecond more (stamp), so that no two
+	// versions share one and a client resuming after the last it saw
+	// misses none (server_added.go).
+	addedBase    time.Time
+	addedN       int64
+	keepAdded    string // when set, stamp gives this (a version moved, not new)
+	added        int
+	actors       map[string]bool // actor ids touched by this import
+	pending      []*intel.Object // full indicators waiting to be written in id order
+	pendingBytes int             // about what pending holds (heldBytes)
 
 	// shaped indicators (shape.go) waiting to be written in id order, and
 	// the shapes of this import
@@ -51,30 +59,34 @@ type writer struct {
 func newWriter(ctx context.Context, tx *sql.Tx, source int64) (*writer, error) {
 	w := &writer{tx: tx, source: source, actors: map[string]bool{}, counting: true,
 		drafts: map[string]*shapeDraft{}, shapeIDs: map[shapeRef]*shape{}, shapes: map[int64]*shape{}}
+	var err error
+	if w.addedBase, err = nextObjectAdded(ctx, tx); err != nil {
+		return nil, err
+	}
 	prep := []struct {
 		dst *(*sql.Stmt)
 		q   string
 	}{
 		{&w.getModified, "SELECT modified FROM objects WHERE id = ?"},
-		{&w.insertShape, "INSERT INTO indicator_shapes(source_id, modified, pattern, raw, indicates, template) VALUES (?,?,?,?,?,?)"},
-		{&w.insertShaped, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES (?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
-		{&w.insertShapedChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
-		{&w.insertPlainChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,0,'',NULL),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
+		{&w.insertShape, "INSERT INTO indicator_shapes(source_id, modified, pattern, raw, indicates, template, added) VALUES (?,?,?,?,?,?,?)"},
+		{&w.insertShaped, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw, added) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
+		{&w.insertShapedChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw, added) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
+		{&w.insertPlainChunk, "INSERT INTO list_indicators(id, shape, type, value, port, lists, raw, added) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?,?,?,?,0,'',NULL,?),", shapedChunk), ",") + " ON CONFLICT(id) DO NOTHING"},
 		{&w.getShaped, "SELECT shape, type, value, port, lists, raw FROM list_indicators WHERE id = ?"},
-		{&w.updateShaped, "UPDATE list_indicators SET shape = ?, type = ?, value = ?, port = ?, lists = ?, raw = ? WHERE id = ?"},
+		{&w.updateShaped, "UPDATE list_indicators SET shape = ?, type = ?, value = ?, port = ?, lists = ?, raw = ?, added = ? WHERE id = ?"},
 		{&w.deleteShaped, "DELETE FROM list_indicators WHERE id = ?"},
 		{&w.getShape, "SELECT " + shapeCols + " FROM indicator_shapes WHERE id = ?"},
 		{&w.addSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) VALUES (?,?)"},
-		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw, markings) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
-		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ?, markings = ? WHERE id = ?"},
+		{&w.insertObject, "INSERT INTO objects(id, type, name, modified, revoked, source_id, data, raw, markings, added) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING"},
+		{&w.replaceObject, "UPDATE objects SET type = ?, name = ?, modified = ?, revoked = ?, data = ?, raw = ?, markings = ?, added = ? WHERE id = ?"},
 		{&w.putMatch, `INSERT INTO match_indicators(id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals)
 			VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET modified = excluded.modified, revoked = excluded.revoked,
 			valid_from = excluded.valid_from, valid_until = excluded.valid_until, flags = excluded.flags, pattern_type = excluded.pattern_type,
 			pattern = excluded.pattern, lists = excluded.lists, vals = excluded.vals`},
-		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) VALUES (?,?,?,?)"},
-		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw) SELECT id, modified, data, raw FROM objects WHERE id = ?"},
+		{&w.keepVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw, added) VALUES (?,?,?,?,?)"},
+		{&w.saveCurrentAsVersion, "INSERT OR IGNORE INTO object_versions(id, modified, data, raw, added) SELECT id, modified, data, raw, added FROM objects WHERE id = ?"},
 		{&w.insertSource, "INSERT OR IGNORE INTO object_sources(object_id, source_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM objects WHERE id = ?1 AND source_id = ?2)"},
 		{&w.insertName, "INSERT OR IGNORE INTO names(norm, object_id, kind, display, source_id) VALUES (?,?,?,?,?)"},
 		{&w.insertRel, "INSERT INTO relationships(id, type, source_ref, target_ref) VALUES (?,?,?,?) ON CONFLICT(id) DO UPDATE SET type = excluded.type, source_ref = excluded.source_ref, target_ref = excluded.target_ref"},
@@ -121,6 +133,20 @@ func (w *writer) close() {
 // which is what makes large lists affordable.
 const sortBatch = 100_000
 
+// sortBatchBytes bounds the same buffer by what it holds: 100,000
+// indicators with 100 KB descriptions would be 10 GB (the audit's 5,000
+// such indicators peaked at 1.9 GB).
+const sortBatchBytes = 32 << 20
+
+// heldBytes is about what a buffered indicator keeps in memory.
+func heldBytes(o *intel.Object) int {
+	n := 256 + len(o.Raw) + len(o.Description) + len(o.Name)
+	if o.Indicator != nil {
+		n += len(o.Indicator.Pattern)
+	}
+	return n
+}
+
 // Put implements intel.Sink. Indicators are buffered and written in id
 // order (the same id keeps its order of arrival); everything else is
 // written at once, except an "indicates" relationship that its shaped
@@ -130,7 +156,7 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 	case intel.TypeIndicator:
 		// flush before, not after, adding: the relationship that follows
 		// an indicator must still find it buffered
-		if len(w.pending)+len(w.shaped) >= sortBatch {
+		if len(w.pending)+len(w.shaped) >= sortBatch || w.pendingBytes >= sortBatchBytes {
 			if err := w.flushBehind(ctx); err != nil {
 				return err
 			}
@@ -142,6 +168,7 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 		}
 		cp := *o
 		w.pending = append(w.pending, &cp)
+		w.pendingBytes += heldBytes(o)
 		return nil
 	case intel.TypeRelationship:
 		if n := len(w.shaped); n > 0 {
@@ -164,7 +191,7 @@ func (w *writer) flush(ctx context.Context) error {
 		return err
 	}
 	err := w.writeBatch(ctx, w.pending, w.shaped)
-	w.pending, w.shaped = nil, nil
+	w.pending, w.shaped, w.pendingBytes = nil, nil, 0
 	return err
 }
 
@@ -175,7 +202,7 @@ func (w *writer) flushBehind(ctx context.Context) error {
 		return err
 	}
 	pending, shaped := w.pending, w.shaped
-	w.pending, w.shaped = nil, make([]shapedRow, 0, len(shaped))
+	w.pending, w.shaped, w.pendingBytes = nil, make([]shapedRow, 0, len(shaped)), 0
 	done := make(chan struct{})
 	w.inflight = done
 	go func() {
@@ -241,7 +268,7 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 	}
 	marks := strings.Join(o.Markings, "\n")
 	// The common case, a new object, costs one insert.
-	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, src, data, raw, marks)
+	r, err := w.insertObject.ExecContext(ctx, o.ID, o.Type, o.Name, mod, o.Revoked, src, data, raw, marks, w.stamp())
 	if err != nil {
 		return err
 	}
@@ -259,13 +286,13 @@ func (w *writer) put(ctx context.Context, o *intel.Object, src int64) error {
 			if _, err := w.saveCurrentAsVersion.ExecContext(ctx, o.ID); err != nil {
 				return err
 			}
-			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, marks, o.ID); err != nil {
+			if _, err := w.replaceObject.ExecContext(ctx, o.Type, o.Name, mod, o.Revoked, data, raw, marks, w.stamp(), o.ID); err != nil {
 				return err
 			}
 			w.count(1)
 			current = true
 		case mod < cur:
-			r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw)
+			r, err := w.keepVersion.ExecContext(ctx, o.ID, mod, data, raw, w.stamp())
 			if err != nil {
 				return err
 			}

@@ -111,7 +111,7 @@ func (w *writer) shapeOf(ctx context.Context, r *shapedRow) (*shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := w.insertShape.ExecContext(ctx, w.source, mod, d.pattern, d.raw, r.indicates, data)
+	res, err := w.insertShape.ExecContext(ctx, w.source, mod, d.pattern, d.raw, r.indicates, data, w.stamp())
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +189,9 @@ func (w *writer) flushShaped(ctx context.Context, rows []shapedRow) error {
 				return err
 			}
 			if plain {
-				args = append(args, r.id, sh.id, string(r.ob.Type), r.ob.Value)
+				args = append(args, r.id, sh.id, string(r.ob.Type), r.ob.Value, w.stamp())
 			} else {
-				args = append(args, r.id, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw))
+				args = append(args, r.id, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw), w.stamp())
 			}
 			if r.indicates != "" {
 				folded++
@@ -299,7 +299,7 @@ func (w *writer) putShaped(ctx context.Context, r *shapedRow) error {
 	if err != nil {
 		return err
 	}
-	res, err := w.insertShaped.ExecContext(ctx, r.id, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw))
+	res, err := w.insertShaped.ExecContext(ctx, r.id, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw), w.stamp())
 	if err != nil {
 		return err
 	}
@@ -323,10 +323,14 @@ func (w *writer) putShaped(ctx context.Context, r *shapedRow) error {
 	current := ex
 	switch {
 	case sh.modified > ex.modified:
-		if err := w.keepShapedVersion(ctx, stored, ex.modified); err != nil {
+		exAdded, err := w.shapedAdded(ctx, r.id)
+		if err != nil {
 			return err
 		}
-		if _, err := w.updateShaped.ExecContext(ctx, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw), r.id); err != nil {
+		if err := w.keepShapedVersion(ctx, stored, ex.modified, exAdded); err != nil {
+			return err
+		}
+		if _, err := w.updateShaped.ExecContext(ctx, sh.id, string(r.ob.Type), r.ob.Value, r.ob.Port, r.lists, nullBytes(r.raw), w.stamp(), r.id); err != nil {
 			return err
 		}
 		w.count(1)
@@ -343,7 +347,7 @@ func (w *writer) putShaped(ctx context.Context, r *shapedRow) error {
 			}
 		}
 	case sh.modified < ex.modified:
-		if err := w.keepShapedVersion(ctx, mine, sh.modified); err != nil {
+		if err := w.keepShapedVersion(ctx, mine, sh.modified, w.stamp()); err != nil {
 			return err
 		}
 		fallthrough
@@ -374,13 +378,13 @@ func (w *writer) storedShaped(ctx context.Context, id string) (*shape, intel.Obs
 	return sh, ob, lists, raw, err
 }
 
-// keepShapedVersion stores o as a superseded version.
-func (w *writer) keepShapedVersion(ctx context.Context, o *intel.Object, modified string) error {
+// keepShapedVersion stores o as a superseded version added at added.
+func (w *writer) keepShapedVersion(ctx context.Context, o *intel.Object, modified, added string) error {
 	data, err := store.EncodeObject(o)
 	if err != nil {
 		return err
 	}
-	res, err := w.keepVersion.ExecContext(ctx, o.ID, modified, data, nullBytes(o.Raw))
+	res, err := w.keepVersion.ExecContext(ctx, o.ID, modified, data, nullBytes(o.Raw), added)
 	if err != nil {
 		return err
 	}
@@ -416,6 +420,10 @@ func (w *writer) unshape(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	added, err := w.shapedAdded(ctx, id)
+	if err != nil {
+		return err
+	}
 	if _, err := w.deleteShaped.ExecContext(ctx, id); err != nil {
 		return err
 	}
@@ -423,7 +431,10 @@ func (w *writer) unshape(ctx context.Context, id string) error {
 	was := w.counting
 	w.counting = false // nothing new: the same facts in another form
 	defer func() { w.counting = was }()
-	if err := w.put(ctx, o, ex.sourceID); err != nil {
+	w.keepAdded = added // the same version: it keeps its added time
+	err = w.put(ctx, o, ex.sourceID)
+	w.keepAdded = ""
+	if err != nil {
 		return err
 	}
 	if ex.indicates != "" {

@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
+)
+
+// The bulk path of an import. An object whose id is not stored yet (and
+// appears first in its batch) writes only new rows: its objects row, its
+// relationship, its indicator values and its matcher row. Those go in by
+// COPY, which is many times faster than one INSERT each and is what makes
+// a million-line list import in seconds. Every other object (a new
+// version, an older one, a second source) takes the statement path of
+// queue, after the COPY, so it sees the rows the COPY wrote.
+//
+// COPY has no ON CONFLICT. It is safe because the import lock keeps other
+// imports out and every table written holds rows only of stored objects
+// (DeleteSource removes them with the object). Should that ever not hold,
+// the COPY fails on the unique key inside a savepoint, which is rolled
+// back, and the batch takes the statement path instead: the stored result
+// is the same either way.
+
+// freshObject is an object of the batch stored by COPY, encoded once.
+type freshObject struct {
+	o         *intel.Object
+	mod       string
+	data, raw []byte
+}
+
+// splitFresh returns the objects of pending whose id neither is stored
+// (cur) nor appeared earlier in the batch, encoded.
+func splitFresh(pending []*intel.Object, cur map[string]string) ([]freshObject, error) {
+	seen := make(map[string]bool, len(pending))
+	var fresh []freshObject
+	for _, o := range pending {
+		if _, stored := cur[o.ID]; stored || seen[o.ID] {
+			continue
+		}
+		seen[o.ID] = true
+		data, err := store.EncodeObject(o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.ID, err)
+		}
+		f := freshObject{o: o, mod: modifiedText(o), data: data}
+		if len(o.Raw) > 0 {
+			f.raw = []byte(o.Raw)
+		}
+		fresh = append(fresh, f)
+	}
+	return fresh, nil
+}
+
+// modifiedText is o's modified time as the objects table keeps it; the
+// epoch when it has none.
+func modifiedText(o *intel.Object) string {
+	if mod := fmtTime(o.Modified); mod != "" {
+		return mod
+	}
+	return fmtTime(time.Unix(0, 0))
+}
+
+// copyFresh writes the rows of fresh by COPY in a savepoint. It reports
+// false, with the savepoint rolled back, when a row was stored already.
+func (w *writer) copyFresh(ctx context.Context, fresh []freshObject) (bool, error) {
+	if len(fresh) == 0 {
+		return true, nil
+	}
+	sp, err := w.tx.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	err = w.copyRows(ctx, sp, fresh)
+	if err == nil {
+		return true, sp.Commit(ctx)
+	}
+	if rbErr := sp.Rollback(ctx); rbErr != nil {
+		return false, errors.Join(err, rbErr)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return false, nil
+	}
+	return false, fmt.Errorf("copying objects %s … %s: %w", fresh[0].o.ID, fresh[len(fresh)-1].o.ID, err)
+}
+
+// copyRows runs the COPY of each table written for fresh objects.
+func (w *writer) copyRows(ctx context.Context, tx pgx.Tx, fresh []freshObject) error {
+	objects, rels, values, matches := w.freshRows(fresh)
+	for _, c := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"objects", []string{"id", "type", "name", "modified", "revoked", "source_id", "data", "raw", "markings", "added"}, objects},
+		{"relationships", []string{"id", "type", "source_ref", "target_ref"}, rels},
+		{"indicator_values", []string{"indicator_id", "type", "value", "port", "issuer"}, values},
+		{"match_indicators", []string{"id", "modified", "revoked", "valid_from", "valid_until", "flags", "pattern_type", "pattern", "lists", "vals"}, matches},
+	} {
+		if len(c.rows) == 0 {
+			continue
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
+			return fmt.Errorf("%s: %w", c.table, err)
+		}
+	}
+	return nil
+}
+
+// freshRows lays out the rows of fresh objects, table by table, as queue
+// would write them one statement at a time.
+func (w *writer) freshRows(fresh []freshObject) (objects, rels, values, matches [][]any) {
+	objects = make([][]any, 0, len(fresh))
+	for _, f := range fresh {
+		o := f.o
+		objects = append(objects, []any{o.ID, o.Type, o.Name, f.mod, o.Revoked, w.source, f.data, f.raw, strings.Join(o.Markings, "\n"), w.stamp()})
+		if r := o.Relationship; r != nil {
+			rels = append(rels, []any{o.ID, r.Type, r.SourceRef, r.TargetRef})
+		}
+		ind := o.Indicator
+		if ind == nil {
+			continue
+		}
+		values = appendValues(values, o.ID, ind.Observables)
+		flags, lists, vals := store.MatchFields(ind)
+		matches = append(matches, []any{o.ID, f.mod, o.Revoked, fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), flags,
+			ind.PatternType, ind.Pattern, lists, vals})
+	}
+	return objects, rels, values, matches
+}
+
+// appendValues adds the indicator_values rows of one indicator, each
+// observable once (the statement path's ON CONFLICT DO NOTHING).
+func appendValues(rows [][]any, id string, obs []intel.Observable) [][]any {
+	var seen map[intel.Observable]bool // only for the rare indicator of many
+	if len(obs) > 1 {
+		seen = make(map[intel.Observable]bool, len(obs))
+	}
+	for _, ob := range obs {
+		if seen != nil {
+			if seen[ob] {
+				continue
+			}
+			seen[ob] = true
+		}
+		rows = append(rows, []any{id, string(ob.Type), ob.Value, ob.Port, ob.Issuer})
+	}
+	return rows
+}

@@ -1,0 +1,70 @@
+package sqlite_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/intel/stix"
+	"github.com/whodunit-project/whodunit/internal/store/sqlite"
+)
+
+// BenchmarkImportLargeDescriptions is the audit's memory case: a STIX
+// bundle of 2,000 indicators with 100 KB descriptions (200 MB). The
+// import's buffer is bounded by bytes as well as by count, so the peak
+// RSS stays near the bound, not near the bundle (5,000 such indicators
+// peaked at 1.9 GB before).
+func BenchmarkImportLargeDescriptions(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "large.json")
+	writeLargeBundle(b, path, 2000, 100<<10)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("s%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		in, err := fileio.Open(path, fileio.DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = s.Import(ctx, intel.Source{Name: "large", Format: "stix", SHA256: "x"}, func(sink intel.Sink) error {
+			_, err := stix.Importer{}.Import(ctx, in.R, path, intel.DefaultOptions(), sink)
+			return err
+		})
+		in.Close()
+		s.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+}
+
+func writeLargeBundle(b *testing.B, path string, n, descBytes int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	desc := strings.Repeat("lorem ipsum ", descBytes/12)
+	fmt.Fprint(w, `{"type":"bundle","id":"bundle--0b1c3f3e-8f9c-4b8e-9d77-b2a0d6f3a001","objects":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			w.WriteString(",")
+		}
+		fmt.Fprintf(w, `{"type":"indicator","spec_version":"2.1","id":"indicator--0b1c3f3e-8f9c-4b8e-9d77-%012d","created":"2020-01-01T00:00:00Z","modified":"2020-01-01T00:00:00Z","pattern":"[domain-name:value = 'h%d.example.com']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z","description":"%s"}`, i, i, desc)
+	}
+	w.WriteString("]}")
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+}
