@@ -24,15 +24,27 @@ func Assess(c *correlate.Campaign, sightings []match.Sighting, detections []beha
 	s.add(s.techniqueEvidence()...)
 	s.a.InfraCountries = s.infraCountries()
 	s.add(s.geographyEvidence()...)
-	human := s.humanTimes()
-	s.a.TimeZone = InferTimeZoneWith(human, cfg.TimeZone.Model)
-	s.season = medianTime(human)
+	s.fitTimeZone(s.humanTimes())
 	s.add(s.timeZoneEvidence()...)
 	s.add(s.unexplainedEvidence()...)
-	s.score()
-	s.a.judge(cfg)
-	s.a.Sensitivity, s.a.WouldChange = s.sensitivity(), s.wouldChange()
+	s.finish()
 	return s.a
+}
+
+// fitTimeZone infers the operators' time zone from the human-driven
+// events and keeps them, so that a report can carry them.
+func (s *assessor) fitTimeZone(human []time.Time) {
+	s.a.HumanTimes = human
+	s.a.TimeZone = InferTimeZoneWith(human, s.cfg.TimeZone.Model)
+	s.season = medianTime(human)
+}
+
+// finish scores the evidence, judges it and finds what it rests on.
+func (s *assessor) finish() {
+	s.score()
+	s.a.judge(s.cfg)
+	w := s.withouts()
+	s.a.Sensitivity, s.a.Diagnosticity, s.a.WouldChange = s.sensitivity(w), s.diagnosticity(w), s.wouldChange()
 }
 
 // assessor is one campaign's assessment while it is built.
@@ -74,8 +86,8 @@ func (s *assessor) hyp(id string) *Hypothesis {
 // of analysis is one group, its own origin.
 func (s *assessor) add(es ...Evidence) {
 	for _, e := range es {
-		if e.group == "" {
-			e.group = e.Kind + "|" + e.Source
+		if e.Group == "" {
+			e.Group = e.Kind + "|" + e.Source
 		}
 		if e.Origin == "" {
 			e.Origin = e.Source

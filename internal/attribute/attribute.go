@@ -97,8 +97,34 @@ type Evidence struct {
 	Origin string `json:"origin,omitempty"`
 	// Indicators are the ids of every indicator behind the item.
 	Indicators []string `json:"indicators,omitempty"`
-	group      string
-	cred       float64 // the credibility its origin vouches for; 0 outside the intelligence
+	// Group is the independence group the item scores in (an origin, or
+	// a kind of analysis); Credibility is what its origin vouches for (0
+	// outside the intelligence). Both are carried so that a reader can
+	// redo the scoring from the report alone.
+	Group       string  `json:"group"`
+	Credibility float64 `json:"credibility,omitempty"`
+	// Factors are the numbers Weight is computed from (see Factors).
+	Factors *Factors `json:"factors,omitempty"`
+}
+
+// Factors are what an item's weight is computed from, by kind:
+// indicator items and warninglisted ones weigh specificity × confidence ×
+// age × reliability × share / actors; stale ones the weight lost to age ×
+// Config's share; multi-claimed ones (actors − 1)/actors of the best
+// assertion; operator-timezone gain × fit × events × Credibility of the
+// country claim; technique min(cap, bonus × Techniques).
+type Factors struct {
+	Specificity float64 `json:"specificity,omitempty"`
+	Confidence  float64 `json:"confidence,omitempty"`
+	Age         float64 `json:"age,omitempty"`
+	Reliability float64 `json:"reliability,omitempty"`
+	// Share is the warninglist share the actors keep (1 when not listed).
+	Share float64 `json:"share,omitempty"`
+	// Actors is how many actors the fact leads to.
+	Actors int `json:"actors,omitempty"`
+	// CountryCredibility is the credibility of the actor's country claim.
+	CountryCredibility float64 `json:"country_credibility,omitempty"`
+	Techniques         int     `json:"techniques,omitempty"`
 }
 
 // Sensitivity says what one evidence item does to the conclusion: would
@@ -113,13 +139,33 @@ type Sensitivity struct {
 	WithoutWords string `json:"without_words"`
 }
 
+// Diagnosticity is how far one evidence item separates the hypotheses:
+// the total variation distance between the likelihoods with and without
+// it, from 0 (every hypothesis explains it alike) to 1.
+type Diagnosticity struct {
+	Evidence int     `json:"evidence"` // index into Assessment.Evidence
+	Detail   string  `json:"detail"`
+	Value    float64 `json:"value"`
+	// Favours is the hypothesis that loses most likelihood without it.
+	Favours string `json:"favours,omitempty"`
+}
+
 // SightingRef points at the record behind a piece of evidence.
 type SightingRef struct {
-	File  string    `json:"file"`
-	Line  int64     `json:"line"`
-	Field string    `json:"field"`
-	Value string    `json:"value"`
-	Time  time.Time `json:"time"`
+	File string `json:"file"`
+	Line int64  `json:"line"`
+	// Offset is the record's byte offset in the file's (decompressed)
+	// content; FileSHA256 hashes the file as it is on disk, and Record
+	// is the record's raw bytes (one line, without its end), so that a
+	// reader can check the citation against the original logs.
+	Offset     int64  `json:"offset"`
+	FileSHA256 string `json:"file_sha256,omitempty"`
+	Record     string `json:"record,omitempty"`
+	// RecordNote says why Record is missing (binary capture, file gone).
+	RecordNote string    `json:"record_note,omitempty"`
+	Field      string    `json:"field"`
+	Value      string    `json:"value"`
+	Time       time.Time `json:"time"`
 }
 
 // Hypothesis is one candidate explanation, scored.
@@ -161,6 +207,11 @@ type Assessment struct {
 	// says what evidence would change the assessment.
 	Sensitivity []Sensitivity
 	WouldChange []string
+	// Diagnosticity says, for every item, how far it separates the
+	// hypotheses.
+	Diagnosticity []Diagnosticity
+	// HumanTimes are the human-driven events the time zone is fitted to.
+	HumanTimes []time.Time
 }
 
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -34,7 +34,7 @@ func (s *assessor) techniqueEvidence() []Evidence {
 		}
 		sort.Strings(match)
 		w := math.Min(s.cfg.Techniques.Cap, s.cfg.Techniques.Bonus*float64(len(match)))
-		out = append(out, Evidence{Kind: "technique", Supports: h.ID, Weight: round(w), Source: "behaviour analytics",
+		out = append(out, Evidence{Kind: "technique", Supports: h.ID, Weight: round(w), Source: "behaviour analytics", Factors: &Factors{Techniques: len(match)},
 			Detail: fmt.Sprintf("observed behaviour matches techniques %s uses: %s (weak: common to many actors)", h.Name, strings.Join(match, ", "))})
 	}
 	return out
@@ -63,7 +63,7 @@ func (s *assessor) geographyEvidence() []Evidence {
 	}
 	matchOrigins := map[string]map[string]bool{} // actor -> origins of its matches here
 	for _, e := range s.ev {
-		if e.cred > 0 && !e.Against {
+		if e.Credibility > 0 && !e.Against {
 			if matchOrigins[e.Supports] == nil {
 				matchOrigins[e.Supports] = map[string]bool{}
 			}
@@ -96,7 +96,7 @@ func (s *assessor) geographyEvidence() []Evidence {
 		}
 		sort.Strings(origins)
 		out = append(out, Evidence{Kind: "infrastructure-geography", Supports: h.ID, Weight: s.cfg.GeographyBonus, Source: "geolocation",
-			Origin: origins[0], group: "origin|" + origins[0],
+			Origin: origins[0], Group: "origin|" + origins[0],
 			Detail: fmt.Sprintf("infrastructure in %s, where %s's other known infrastructure is according to %s (weak: servers can be rented anywhere)",
 				strings.Join(common, ", "), h.Name, strings.Join(origins, ", "))})
 	}
@@ -128,10 +128,10 @@ func (s *assessor) timeZoneEvidence() []Evidence {
 		where := fmt.Sprintf("%s in %s (UTC%s on %s; country from %s, credibility %.2f)", h.Name, h.Country, fmtOffset(off), s.season.Format("2006-01-02"), claim, credit)
 		switch {
 		case dist <= cfg.ConsistentHours:
-			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Weight: w, Source: "activity times",
+			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Weight: w, Source: "activity times", Factors: &Factors{CountryCredibility: credit},
 				Detail: fmt.Sprintf("operators work at %s, consistent with %s", tzText, where)})
 		case dist >= cfg.InconsistentHours:
-			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Against: true, Weight: w, Source: "activity times",
+			out = append(out, Evidence{Kind: "operator-timezone", Supports: h.ID, Against: true, Weight: w, Source: "activity times", Factors: &Factors{CountryCredibility: credit},
 				Detail: fmt.Sprintf("operators work at %s, %s hours from %s", tzText, hours(dist), where)})
 		}
 	}

@@ -66,7 +66,7 @@ func (s *assessor) factEvidence(f *fact) []Evidence {
 			fmt.Sprintf("%s is claimed by %d actors (%s): it proves none of them alone", best.iw.what, len(actors), joinSorted(names))))
 	}
 	for _, actorID := range actors {
-		out = append(out, s.actorItem(f, as, actorID, float64(len(actors))))
+		out = append(out, s.actorItem(f, as, actorID, float64(len(actors)), all.suppressed))
 	}
 	return out
 }
@@ -95,7 +95,7 @@ func unionActors(as []assertion) []string {
 // actorItem is the fact's one item for an actor: the best assertion that
 // leads to it, 1/n of its weight when the fact leads to n actors, with
 // every source and indicator behind it.
-func (s *assessor) actorItem(f *fact, as []assertion, actorID string, n float64) Evidence {
+func (s *assessor) actorItem(f *fact, as []assertion, actorID string, n float64, suppressed bool) Evidence {
 	var mine []assertion
 	for _, a := range as {
 		if _, ok := a.actors[actorID]; ok {
@@ -110,7 +110,8 @@ func (s *assessor) actorItem(f *fact, as []assertion, actorID string, n float64)
 	}
 	iw := best.iw
 	e := Evidence{Kind: kind, Supports: actorID, Weight: round(best.w / n), Source: iw.source, Reliability: iw.grade,
-		Origin: iw.origin, Sources: sourcesOf(mine), Indicators: idsOf(mine), group: "origin|" + iw.origin, cred: best.credibility()}
+		Origin: iw.origin, Sources: sourcesOf(mine), Indicators: idsOf(mine), Group: "origin|" + iw.origin, Credibility: best.credibility(),
+		Factors: s.factorsOf(iw, suppressed, int(n))}
 	e.Detail = fmt.Sprintf("%s %s (specificity %.2f, confidence %.2f, age %.2f, reliability %.2f); %s; asserted by %s (origin: %s)",
 		iw.what, t.seenText(), iw.spec, iw.conf, iw.age, iw.rel, path.Via, strings.Join(e.Sources, ", "), iw.origin)
 	t.fill(&e)
@@ -122,9 +123,18 @@ func (s *assessor) coincidenceItem(f *fact, as []assertion, all tally, kind stri
 	iw := as[0].iw
 	e := Evidence{Kind: kind, Supports: Coincidence, Weight: round(w), Source: iw.source, Reliability: iw.grade,
 		Origin: iw.origin, Sources: sourcesOf(as), Indicators: idsOf(as), Detail: detail + " (" + all.seenText() + ")",
-		group: kind + "|" + iw.origin}
+		Group: kind + "|" + iw.origin, Factors: s.factorsOf(iw, all.suppressed, len(unionActors(as)))}
 	all.fill(&e)
 	return e
+}
+
+// factorsOf are the numbers an indicator item's weight comes from.
+func (s *assessor) factorsOf(iw indicatorWeight, suppressed bool, actors int) *Factors {
+	f := &Factors{Specificity: iw.spec, Confidence: iw.conf, Age: iw.age, Reliability: iw.rel, Share: 1, Actors: actors}
+	if suppressed {
+		f.Share = s.cfg.Indicators.WarninglistShare
+	}
+	return f
 }
 
 func indicatorSet(as []assertion) map[string]bool {

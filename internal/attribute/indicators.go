@@ -88,7 +88,7 @@ func (s *assessor) tallyOf(f *fact, inds map[string]bool) tally {
 			t.last = sg.Time
 		}
 		if len(t.refs) < s.cfg.Indicators.MaxSightings {
-			t.refs = append(t.refs, SightingRef{File: sg.File, Line: sg.Line, Field: sg.Field, Value: sg.Value, Time: sg.Time})
+			t.refs = append(t.refs, SightingRef{File: sg.File, Line: sg.Line, Offset: sg.Offset, Field: sg.Field, Value: sg.Value, Time: sg.Time})
 		}
 		if sg.Suppressed {
 			t.suppressed, t.list = true, sg.Warninglist

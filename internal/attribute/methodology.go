@@ -42,7 +42,8 @@ func Methodology(cfg Config) []Rule {
 		{"Estimative words (ICD 203)", wordsRule(cfg)},
 		{"Analytic confidence", confidenceRule(cfg.Confidence)},
 		{"Leading hypothesis and alternative", "The leading hypothesis is the named actor, or, when none is named, the most likely hypothesis; the alternative is the most likely other hypothesis, never the leading one."},
-		{"Sensitivity", "Each item is dropped in turn and the assessment redone; the items whose absence would change the most likely actor or its estimative words are listed. What would change the assessment is found the same way: the weakest indicator (value class × default confidence × grade A–E) from a new independent origin that would change the top actor's words, or make the strongest other actor the most likely."},
+		{"Sensitivity", "Each item is dropped in turn and the assessment redone; the items whose absence would change the most likely actor or its estimative words are listed. What would change the assessment is found the same way: the weakest indicator (value class × default confidence × grade A–E) from a new independent origin that would change the top actor's words, or make the strongest other actor the most likely. " +
+			"Diagnosticity: each item's total variation distance between the likelihoods with and without it (½ Σ |Δ likelihood| over the hypotheses), from 0 (every hypothesis explains it alike) to 1, with the hypothesis that loses most without it."},
 	}
 }
 

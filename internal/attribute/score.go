@@ -120,9 +120,9 @@ func scoreHypotheses(hyps map[string]*Hypothesis, ev []Evidence, cfg Config) {
 		if groups[e.Supports] == nil {
 			groups[e.Supports] = map[string][]float64{}
 		}
-		groups[e.Supports][e.group] = append(groups[e.Supports][e.group], e.Weight)
-		if k := e.Supports + "|" + e.group; e.cred > 0 {
-			caps[k] = math.Max(caps[k], e.cred)
+		groups[e.Supports][e.Group] = append(groups[e.Supports][e.Group], e.Weight)
+		if k := e.Supports + "|" + e.Group; e.Credibility > 0 {
+			caps[k] = math.Max(caps[k], e.Credibility)
 		}
 	}
 	for id, h := range hyps {
@@ -196,7 +196,7 @@ func (a *Assessment) support(w IndicatorWeights) support {
 	for _, e := range a.Evidence {
 		if e.Supports == a.Top.ID && !e.Against {
 			sup.kinds[e.Kind] = true
-			if e.cred > 0 {
+			if e.Credibility > 0 {
 				sup.origins[e.Origin] = true
 			}
 			sup.meanReliability += w.reliability(e.Reliability)

@@ -2,25 +2,63 @@ package attribute
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
 // sensitivity drops each item in turn and concludes again: the items
 // whose absence would change the top actor or its estimative words are
 // the ones the assessment rests on. Only those are listed.
-func (s *assessor) sensitivity() []Sensitivity {
+func (s *assessor) sensitivity(withouts []*Assessment) []Sensitivity {
 	base := s.a
 	var out []Sensitivity
 	for i, e := range base.Evidence {
-		without := make([]Evidence, 0, len(base.Evidence)-1)
-		without = append(without, base.Evidence[:i]...)
-		without = append(without, base.Evidence[i+1:]...)
-		r := s.conclude(without)
+		r := withouts[i]
 		st := Sensitivity{Evidence: i, Detail: e.Detail, ChangesTop: topID(r) != topID(base), ChangesWords: r.Estimate != base.Estimate,
 			WithoutTop: topName(r), WithoutWords: r.Estimate}
 		if st.ChangesTop || st.ChangesWords {
 			out = append(out, st)
 		}
+	}
+	return out
+}
+
+// withouts concludes once without each item in turn.
+func (s *assessor) withouts() []*Assessment {
+	ev := s.a.Evidence
+	out := make([]*Assessment, len(ev))
+	for i := range ev {
+		without := make([]Evidence, 0, len(ev)-1)
+		without = append(without, ev[:i]...)
+		without = append(without, ev[i+1:]...)
+		out[i] = s.conclude(without)
+	}
+	return out
+}
+
+// diagnosticity says for every item how far it separates the hypotheses:
+// the total variation distance between the likelihoods with and without
+// it (½ Σ |Δ likelihood|). An item every hypothesis explains equally
+// moves nothing, however strong it looks; Favours is the hypothesis that
+// loses most without it.
+func (s *assessor) diagnosticity(withouts []*Assessment) []Diagnosticity {
+	out := make([]Diagnosticity, 0, len(s.a.Evidence))
+	for i, e := range s.a.Evidence {
+		without := map[string]float64{}
+		for _, h := range withouts[i].Hypotheses {
+			without[h.ID] = h.Likelihood
+		}
+		d := Diagnosticity{Evidence: i, Detail: e.Detail}
+		total, most := 0.0, 0.0
+		for _, h := range s.a.Hypotheses {
+			delta := h.Likelihood - without[h.ID]
+			total += math.Abs(delta)
+			if delta > most {
+				most, d.Favours = delta, h.ID
+			}
+		}
+		d.Value = round(total / 2)
+		out = append(out, d)
 	}
 	return out
 }
@@ -63,7 +101,7 @@ func (s *assessor) candidates() []candidate {
 // withNew concludes with one more item for actor from an origin not yet seen.
 func (s *assessor) withNew(actor string, c candidate) *Assessment {
 	ev := append(append([]Evidence(nil), s.a.Evidence...), Evidence{Kind: "indicator-match", Supports: actor, Weight: c.weight,
-		Origin: "a new origin", group: "origin|\x00hypothetical", cred: c.cred})
+		Origin: "a new origin", Group: "origin|\x00hypothetical", Credibility: c.cred})
 	return s.conclude(ev)
 }
 

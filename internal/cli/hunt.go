@@ -152,6 +152,7 @@ type huntFlags struct {
 	scan scanFlags
 	tlp  string
 	org  string
+	sign string // private key signing report.json and the STIX bundle
 }
 
 func newHuntCmd(app *App) *cobra.Command {
@@ -183,8 +184,9 @@ report document on stdout and the import lines on stderr.`,
 	fl.StringArrayVar(&f.actorIntel, "actor-intel", nil, "ACTOR=PATH: intelligence whose indicators all belong to ACTOR (repeatable)")
 	fl.StringArrayVar(&f.logs, "logs", nil, "telemetry file or directory (repeatable)")
 	fl.StringVar(&f.out, "out", "whodunit-hunt", "directory for the database and the reports")
-	fl.StringVar(&f.tlp, "tlp", "amber", "TLP level of the reports")
+	fl.StringVar(&f.tlp, "tlp", "amber", "TLP level of the reports, which leave out what it does not cover: "+strings.Join(reportTLPLevels, ", "))
 	fl.StringVar(&f.org, "org", "whodunit", "reporting organisation named in the STIX report")
+	fl.StringVar(&f.sign, "sign", "", "private key (whodunit keygen) to sign report.json and report.stix.json with (writes FILE.sig)")
 	fl.StringVar(&f.scan.allowlist, "allowlist", "", "file of known-good addresses and names for the analytics")
 	fl.IntVar(&f.scan.workers, "workers", 0, "parallel scan workers (default: one per CPU)")
 	f.register(c)
@@ -228,7 +230,14 @@ func (app *App) freshStore(dir string, dbGiven bool) error {
 }
 
 func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
+	if _, err := parseReportTLP(f.tlp); err != nil {
+		return usagef("--tlp: %v", err)
+	}
 	plan, err := f.importPlan(app)
+	if err != nil {
+		return err
+	}
+	sg, err := loadSigner(f.sign)
 	if err != nil {
 		return err
 	}
@@ -249,6 +258,7 @@ func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
 		return err
 	}
 	defer closeGeo()
+	an.Signature = sg.info()
 	res, err := hunt.Run(ctx, db, hunt.Options{Intel: plan, Scan: scanOpt, Analyse: an, OutDir: f.out})
 	if res != nil && res.Imports != nil {
 		if ierr := app.withoutJSON(func() error { return app.reportImport(res.Imports) }); ierr != nil && err == nil {
@@ -260,6 +270,13 @@ func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
 	}
 	if err != nil {
 		return err
+	}
+	if sg != nil {
+		sigs, err := sg.signFiles(filepath.Join(f.out, hunt.ReportName("json", res.Data)), filepath.Join(f.out, hunt.ReportName("stix", res.Data)))
+		res.Written = append(res.Written, sigs...)
+		if err != nil {
+			return err
+		}
 	}
 	return app.printHunt(ctx, db, res)
 }

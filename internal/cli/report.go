@@ -11,29 +11,20 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/hunt"
-	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/report"
 )
 
-// reportTLPLevels are the TLP 2.0 levels --tlp takes ("white" is read as
-// its TLP 2.0 name, clear).
-var reportTLPLevels = []string{"clear", "green", "amber", "amber+strict", "red"}
+// reportTLPLevels are the levels --tlp takes ("white" is read as its TLP
+// 2.0 name, clear); red is not one: what is marked red never leaves.
+var reportTLPLevels = []string{"clear", "green", "amber", "amber+strict"}
 
 // parseReportTLP normalises a --tlp value.
 func parseReportTLP(s string) (string, error) {
-	l := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tlp:")
-	if l == "white" {
-		l = "clear"
+	c, err := report.ParseTLP(s)
+	if err != nil {
+		return "", err
 	}
-	for _, ok := range reportTLPLevels {
-		if l == ok {
-			if _, err := intel.TLPMarking(l); err != nil {
-				return "", err
-			}
-			return l, nil
-		}
-	}
-	return "", fmt.Errorf("unknown level %q (want %s)", s, strings.Join(reportTLPLevels, ", "))
+	return c.Max.String(), nil
 }
 
 // parseReportFormat normalises a --format value.
@@ -73,6 +64,7 @@ func newReportCmd(app *App) *cobra.Command {
 	var (
 		af                                 attributeFlags
 		format, campaign, tlp, org, output string
+		signKey                            string
 	)
 	c := &cobra.Command{
 		Use:   "report --format html|md|json|stix|csv [-o FILE]",
@@ -110,6 +102,13 @@ written atomically (a failed run leaves no partial file). Nothing is stored:
 					return err
 				}
 			}
+			sg, err := loadSigner(signKey)
+			if err != nil {
+				return err
+			}
+			if sg != nil && (f != "json" && f != "stix" || output == "" || output == "-") {
+				return usagef("--sign signs a json or stix report written with -o FILE")
+			}
 			ctx := cmd.Context()
 			db, err := app.openStore(ctx)
 			if err != nil {
@@ -121,10 +120,23 @@ written atomically (a failed run leaves no partial file). Nothing is stored:
 				return err
 			}
 			data.Org, data.TLP = org, level
+			data.Doc.Signature = sg.info()
 			if campaign != "" {
 				if data, err = data.OnlyCampaign(campaign); err != nil {
 					return usagef("--campaign: %v", err)
 				}
+			}
+			defs, err := report.MarkingDefinitions(ctx, db)
+			if err != nil {
+				return err
+			}
+			withheld, err := data.LimitToMarking(defs)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if n := withheld.Total(); n > 0 {
+				app.infof("report: left out what TLP:%s does not cover: %d indicator(s), %d sighting(s), %d evidence item(s), %d actor profile(s), %d profile indicator(s)",
+					strings.ToUpper(level), withheld.Indicators, withheld.Sightings, withheld.Evidence, withheld.ActorProfiles, withheld.ProfileIndicators)
 			}
 			render := func(w io.Writer) error { return report.Render(f, w, data) }
 			if output == "" || output == "-" {
@@ -132,6 +144,11 @@ written atomically (a failed run leaves no partial file). Nothing is stored:
 			}
 			if err := fileio.WriteAtomic(output, render); err != nil {
 				return err
+			}
+			if sg != nil {
+				if _, err := sg.signFiles(output); err != nil {
+					return err
+				}
 			}
 			if !app.Quiet {
 				fmt.Fprintf(app.Stderr, "wrote %s (%s, %d campaign(s), %s)\n", output, f, len(data.Doc.Campaigns), "TLP:"+strings.ToUpper(level))
@@ -142,9 +159,10 @@ written atomically (a failed run leaves no partial file). Nothing is stored:
 	fl := c.Flags()
 	fl.StringVar(&format, "format", "html", "output format: "+strings.Join(report.Formats, ", "))
 	fl.StringVar(&campaign, "campaign", "", "report only the campaign with this id")
-	fl.StringVar(&tlp, "tlp", report.DefaultTLP, "TLP 2.0 level of the report: "+strings.Join(reportTLPLevels, ", "))
+	fl.StringVar(&tlp, "tlp", report.DefaultTLP, "TLP 2.0 level of the report; what it does not cover is left out: "+strings.Join(reportTLPLevels, ", "))
 	fl.StringVar(&org, "org", "whodunit", "reporting organisation, named in the report and as the STIX identity")
 	fl.StringVarP(&output, "output", "o", "", "file to write (default or -: standard output)")
+	fl.StringVar(&signKey, "sign", "", "private key (whodunit keygen) to sign the json or stix report with (writes FILE.sig)")
 	af.register(c)
 	return c
 }

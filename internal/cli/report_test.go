@@ -39,10 +39,13 @@ func TestReportFlags(t *testing.T) {
 }
 
 func TestParseReportTLP(t *testing.T) {
-	for in, want := range map[string]string{"clear": "clear", "WHITE": "clear", "tlp:green": "green", " Amber+Strict ": "amber+strict", "red": "red"} {
+	for in, want := range map[string]string{"clear": "clear", "WHITE": "clear", "tlp:green": "green", " Amber+Strict ": "amber+strict"} {
 		got, err := parseReportTLP(in)
 		if err != nil || got != want {
 			t.Errorf("parseReportTLP(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+	if got, err := parseReportTLP("red"); err == nil {
+		t.Errorf("parseReportTLP(red) = %q: red never leaves", got)
 	}
 }

@@ -27,6 +27,9 @@ type scanFlags struct {
 	mapping     string
 	summaryJSON string // the run's figures, for make bench
 	sourceName  string
+	// nats, when set, runs the scan through workers (see worker.go)
+	nats          natsFlags
+	sharedStorage bool
 }
 
 // scanOptions turns the flags into the library's options: the mapping
@@ -84,6 +87,8 @@ stdout and the summary on stderr.`,
 	fl.StringVar(&f.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
 	fl.StringVar(&f.summaryJSON, "summary-json", "", "write the run's figures (events, bytes, CPU, peak RSS) as JSON to this file")
 	fl.StringVar(&f.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
+	f.nats.add(c, "run the scan through 'whodunit worker' processes on this NATS JetStream server (see docs/workers.md)")
+	fl.BoolVar(&f.sharedStorage, "shared-storage", false, "with --nats: the workers read the files at the same paths (shared storage) instead of through the object store")
 	fl.StringVar(&f.sourceName, "source-name", "", "name of the logical source (sensor, case) the files come from; sightings are keyed by it and each file's path under its root")
 	return c
 }
@@ -103,7 +108,12 @@ func (app *App) scan(ctx context.Context, paths []string, f *scanFlags) error {
 		enc.SetEscapeHTML(false)
 		opt.OnSighting = func(s match.Sighting) { _ = enc.Encode(s) }
 	}
-	res, err := hunt.Scan(ctx, db, opt)
+	var res *hunt.ScanResult
+	if f.nats.url != "" {
+		res, err = app.scanNATS(ctx, db, opt, f)
+	} else {
+		res, err = hunt.Scan(ctx, db, opt)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,9 @@
 // and rules, a MISP event, a STIX 2.1 bundle and CSV. It streams: the
 // indicators pass one at a time from the store to the writer, and only a
 // compact index of their actors and sources is held (labelIndex). TLP is
-// enforced here, once for every format: an indicator marked above the
-// highest level allowed to leave is withheld and counted.
+// enforced here, once for every format, by package tlp's rules: an
+// indicator marked above the highest level allowed to leave (or red) is
+// withheld and counted.
 package export
 
 import (
@@ -15,13 +16,15 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/tlp"
 )
 
 // Options select and limit what leaves.
 type Options struct {
 	Actor  string // only indicators of this actor (any alias), as store.ObjectQuery.Actor
 	Source string // only indicators asserted by this source name
-	// MaxTLP is the most restrictive marking that may leave ("" = amber).
+	// MaxTLP is the most restrictive marking that may leave ("" = amber;
+	// amber+strict at most: red never leaves).
 	MaxTLP string
 	// IncludeWarninglisted exports indicators on a warninglist too.
 	IncludeWarninglisted bool
@@ -44,7 +47,11 @@ type Indicator struct {
 	*intel.Object
 	Actors  []Actor  // sorted by name
 	Sources []string // source names, sorted
-	TLP     string   // the most restrictive TLP marking on it, "" when unmarked
+	// Level governs whether it leaves (tlp.Of with the store's marking
+	// definitions: an unknown marking counts as amber); TLP is its name,
+	// "" when unmarked, which the writers mark the output with.
+	Level tlp.Level
+	TLP   string
 }
 
 // Writer is one output format. Write returns "" when it wrote the
@@ -80,13 +87,9 @@ func (s *Summary) WithheldTotal() int {
 
 // Export streams the current indicators of db that opt selects into w.
 func Export(ctx context.Context, db store.ActorReader, w Writer, opt Options) (*Summary, error) {
-	maxTLP := "amber"
-	if opt.MaxTLP != "" {
-		l, err := ParseTLP(opt.MaxTLP)
-		if err != nil {
-			return nil, err
-		}
-		maxTLP = l
+	ceiling, err := parseCeiling(opt.MaxTLP)
+	if err != nil {
+		return nil, err
 	}
 	now := opt.Now
 	if now.IsZero() {
@@ -97,6 +100,7 @@ func Export(ctx context.Context, db store.ActorReader, w Writer, opt Options) (*
 		return nil, fmt.Errorf("export: reading actors and sources: %w", err)
 	}
 	sum := &Summary{Withheld: map[string]int{}, Unexpressible: map[string]int{}}
+	marking := tlp.Unmarked
 	q := store.ObjectQuery{Types: []string{intel.TypeIndicator}, Actor: opt.Actor, Source: opt.Source}
 	err = db.Objects(ctx, q, func(o *intel.Object) error {
 		ind := lb.indicator(o)
@@ -107,7 +111,7 @@ func Export(ctx context.Context, db store.ActorReader, w Writer, opt Options) (*
 			sum.Expired++
 		case o.Indicator != nil && len(o.Indicator.Warninglists) > 0 && !opt.IncludeWarninglisted:
 			sum.Warninglisted++
-		case moreRestrictive(ind.TLP, maxTLP):
+		case !ceiling.Allows(ind.Level):
 			sum.Withheld[ind.TLP]++
 		default:
 			why, err := w.Write(ind)
@@ -119,8 +123,8 @@ func Export(ctx context.Context, db store.ActorReader, w Writer, opt Options) (*
 				return nil
 			}
 			sum.Exported++
-			if moreRestrictive(ind.TLP, sum.Marking) {
-				sum.Marking = ind.TLP
+			if ind.Level > marking {
+				marking, sum.Marking = ind.Level, ind.TLP
 			}
 		}
 		return nil
@@ -139,7 +143,7 @@ func Export(ctx context.Context, db store.ActorReader, w Writer, opt Options) (*
 type labels struct {
 	actors  []Actor
 	sources []string
-	marks   map[string]string // marking-definition id → TLP level
+	marks   tlp.Definitions // the store's marking definitions
 	ix      *labelIndex
 }
 
@@ -154,10 +158,9 @@ func (lb *labels) indicator(o *intel.Object) *Indicator {
 		ind.Sources = append(ind.Sources, lb.sources[s])
 	}
 	sort.Strings(ind.Sources)
-	for _, m := range o.Markings {
-		if l := lb.marks[m]; moreRestrictive(l, ind.TLP) {
-			ind.TLP = l
-		}
-	}
+	// Unmarked indicators stay unmarked: the ceiling allows them, as
+	// export always did, and no writer invents a marking for them.
+	ind.Level = lb.marks.Of(o, tlp.Unmarked)
+	ind.TLP = ind.Level.String()
 	return ind
 }

@@ -165,8 +165,9 @@ func TestMISPRoundTrip(t *testing.T) {
 
 // TestTLPWithheld marks the shared APT1 files red, amber+strict and green:
 // under the default limit (amber) only the green ones leave, the others
-// are counted by marking, and the output carries TLP:GREEN; with --tlp red
-// everything leaves and the MISP event is tagged tlp:red.
+// are counted by marking, and the output carries TLP:GREEN; with --tlp
+// amber+strict the amber+strict ones leave too and the MISP event is
+// tagged with it, but red never leaves: --tlp red is refused.
 func TestTLPWithheld(t *testing.T) {
 	need(t, apt1Dir)
 	db := openStore(t)
@@ -182,19 +183,21 @@ func TestTLPWithheld(t *testing.T) {
 			t.Fatalf("%s: a red indicator's source left", format)
 		}
 	}
-	out, sum := run(t, db, "misp", export.Options{MaxTLP: "red"})
-	if sum.Exported != 3078 || sum.WithheldTotal() != 0 || sum.Marking != "red" {
-		t.Fatalf("--tlp red: %+v", sum)
+	out, sum := run(t, db, "misp", export.Options{MaxTLP: "amber+strict"})
+	if sum.Exported != 1032 || sum.WithheldTotal() != 2046 || sum.Withheld["red"] != 2046 || sum.Marking != "amber+strict" {
+		t.Fatalf("--tlp amber+strict: %+v", sum)
 	}
-	if !bytes.Contains(out, []byte(`"Tag":[{"name":"tlp:red"}],"info"`)) {
-		t.Fatalf("the event is not tagged tlp:red")
+	if !bytes.Contains(out, []byte(`"Tag":[{"name":"tlp:amber+strict"}],"info"`)) || bytes.Contains(out, []byte("apt1-fqdn")) {
+		t.Fatalf("the event is not tagged tlp:amber+strict, or a red indicator left")
 	}
 	back := reimport(t, out, "event.json", "misp")
-	if red, green := markedIndicators(t, back, "red"), markedIndicators(t, back, "green"); red != 2046 || green != 25 {
+	if red, green := markedIndicators(t, back, "red"), markedIndicators(t, back, "green"); red != 0 || green != 25 {
 		t.Fatalf("markings back: %d red, %d green indicators", red, green)
 	}
-	if _, err := export.Export(context.Background(), db, nil, export.Options{MaxTLP: "purple"}); err == nil {
-		t.Fatal("--tlp purple accepted")
+	for _, bad := range []string{"red", "TLP:RED", "purple"} {
+		if _, err := export.Export(context.Background(), db, nil, export.Options{MaxTLP: bad}); err == nil {
+			t.Fatalf("--tlp %s accepted", bad)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/tlp"
 )
 
 // loadLabels reads the markings, the actors with the names of the actors
@@ -12,11 +13,9 @@ import (
 // actors, and which source asserted which indicator. The store streams
 // one query at a time, so all of it is read before the indicators are.
 func loadLabels(ctx context.Context, db store.ActorReader) (*labels, error) {
-	lb := &labels{marks: markingLevels(), ix: newLabelIndex()}
+	lb := &labels{marks: tlp.Definitions{}, ix: newLabelIndex()}
 	err := db.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeMarkingDef}}, func(o *intel.Object) error {
-		if o.Marking != nil && o.Marking.TLP != "" {
-			lb.marks[o.ID] = normTLP(o.Marking.TLP)
-		}
+		lb.marks.Add(o)
 		return nil
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ func stixSchemas(t *testing.T) func(typ string) *jsonschema.Schema {
 func TestSTIXBundle(t *testing.T) {
 	schema := stixSchemas(t)
 	db := examplesStore(t)
-	out, sum := run(t, db, "stix", export.Options{MaxTLP: "red"})
+	out, sum := run(t, db, "stix", export.Options{MaxTLP: "amber+strict"})
 	var bundle struct {
 		Objects []json.RawMessage `json:"objects"`
 	}

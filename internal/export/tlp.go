@@ -2,48 +2,33 @@ package export
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/tlp"
 )
 
-// TLP levels in order of restriction; white is TLP 1.0's name for clear.
-var tlpRank = map[string]int{"clear": 1, "white": 1, "green": 2, "amber": 3, "amber+strict": 4, "red": 5}
+// Exports go to the organisation's own sensors and platforms, so the
+// ceiling is an internal one: amber+strict may leave when asked for, red
+// never does (package tlp has the rules every way out shares).
+const exportInternal = true
 
-// ParseTLP reads a level as --tlp takes it ("amber", "TLP:RED", "white").
+// ParseTLP reads a level as --tlp takes it ("amber", "TLP:AMBER+STRICT",
+// "white") and returns its name; red is refused, since it never leaves.
 func ParseTLP(s string) (string, error) {
-	l := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tlp:")
-	if _, ok := tlpRank[l]; !ok {
-		return "", fmt.Errorf("unknown TLP level %q (want clear, green, amber, amber+strict or red)", s)
+	c, err := parseCeiling(s)
+	if err != nil {
+		return "", err
 	}
-	if l == "white" {
-		l = "clear"
-	}
-	return l, nil
+	return c.Max.String(), nil
 }
 
-// moreRestrictive reports whether TLP level a is above b ("" is unmarked,
-// below every level).
-func moreRestrictive(a, b string) bool { return tlpRank[a] > tlpRank[b] }
-
-// markingLevels maps the marking-definition ids the standards fix to
-// their TLP level, so that an indicator marked with an id whose definition
-// was never imported is still judged.
-func markingLevels() map[string]string {
-	out := map[string]string{}
-	for _, v := range []string{"1.0", "2.0"} {
-		for _, l := range []string{"white", "clear", "green", "amber", "amber+strict", "red"} {
-			if m, err := intel.TLPMarkingVersion(l, v); err == nil {
-				out[m.ID] = normTLP(l)
-			}
-		}
+// parseCeiling is the ceiling of Options.MaxTLP ("" = amber).
+func parseCeiling(s string) (tlp.Ceiling, error) {
+	if s == "" {
+		s = "amber"
 	}
-	return out
-}
-
-func normTLP(l string) string {
-	if l == "white" {
-		return "clear"
+	c, err := tlp.ParseCeiling(s, exportInternal)
+	if err != nil {
+		return tlp.Ceiling{}, fmt.Errorf("--tlp: %w", err)
 	}
-	return l
+	return c, nil
 }

@@ -30,6 +30,8 @@ type AnalyseOptions struct {
 	// Now stamps the report (zero: the current time).
 	Now      time.Time
 	Progress ProgressFunc
+	// Signature names the key the reports will be signed with (nil: unsigned).
+	Signature *report.SignatureInfo
 }
 
 // Findings is what analysing reads of a store: its sightings and
@@ -113,7 +115,9 @@ func Analyse(ctx context.Context, db AnalyseSource, opt AnalyseOptions) (*report
 	}
 	doc := report.Build(report.Input{Summary: summarise(opt.Summary, f), Campaigns: campaigns, Assessments: assessments,
 		Sightings: f.Sightings, Detections: f.Detections, Assets: opt.Assets, Config: acfg, Generated: now, Tool: opt.Tool,
-		Profiles: profiles})
+		Profiles: profiles, Intelligence: report.IntelRecords(assessments, g)})
+	doc.Signature = opt.Signature
+	report.AttachRecords(doc)
 	for id, o := range indicators {
 		if o == nil {
 			delete(indicators, id)

@@ -68,6 +68,13 @@ func Run(ctx context.Context, db store.Store, opt Options) (*Result, error) {
 	if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
 		return res, err
 	}
+	defs, err := report.MarkingDefinitions(ctx, db)
+	if err != nil {
+		return res, err
+	}
+	if _, err := res.Data.LimitToMarking(defs); err != nil {
+		return res, err
+	}
 	res.Written, err = WriteReports(opt.OutDir, res.Data)
 	return res, err
 }

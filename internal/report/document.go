@@ -24,6 +24,21 @@ type Document struct {
 	// the intelligence; Actions are what the findings recommend.
 	Actors  []ActorProfile `json:"actors"`
 	Actions Actions        `json:"recommended_actions"`
+	// MethodologyVersion names the arithmetic; MethodologyConfig is every
+	// weight and threshold it used, so that verify can redo each
+	// assessment from the report alone.
+	MethodologyVersion string           `json:"methodology_version"`
+	MethodologyConfig  attribute.Config `json:"methodology_config"`
+	// CitedRecords says how many records each evidence item cites.
+	CitedRecords string `json:"cited_records"`
+	// Intelligence is every indicator the evidence rests on, as imported.
+	Intelligence []IntelRecord `json:"intelligence"`
+	// Signature names the key that signs the report (detached, in
+	// report.json.sig); nil when unsigned.
+	Signature *SignatureInfo `json:"signature,omitempty"`
+	// Withheld counts what the report's TLP level left out (LimitTLP);
+	// nil when nothing was limited.
+	Withheld *TLPWithheld `json:"withheld_by_tlp,omitempty"`
 }
 
 // Summary counts what the run saw.
@@ -57,6 +72,9 @@ type Campaign struct {
 	// by one; Techniques maps what was observed to ATT&CK.
 	DetectionDetails []DetectionDetail   `json:"detection_details"`
 	Techniques       []ObservedTechnique `json:"techniques"`
+	// HumanEvents are the human-driven events the operators' time zone is
+	// fitted to, in time order.
+	HumanEvents []time.Time `json:"human_events"`
 }
 
 // Victim is an internal host of a campaign.
@@ -115,6 +133,9 @@ type Attribution struct {
 	LeadingID   string                  `json:"leading_id"`
 	Sensitivity []attribute.Sensitivity `json:"sensitivity"`
 	WouldChange []string                `json:"would_change"`
+	// Diagnosticity says, for each evidence item, how far it separates
+	// the hypotheses.
+	Diagnosticity []attribute.Diagnosticity `json:"diagnosticity"`
 }
 
 // OperatorOffset is the inferred UTC offset.
@@ -158,6 +179,11 @@ type Evidence struct {
 	Origin    string    `json:"origin,omitempty"`
 	// Indicators are the ids of the indicators behind the item.
 	Indicators []string `json:"indicators,omitempty"`
+	// Group, Credibility and Factors are what the item's weight and its
+	// independence come from (see attribute.Evidence).
+	Group       string             `json:"group"`
+	Credibility float64            `json:"credibility,omitempty"`
+	Factors     *attribute.Factors `json:"factors,omitempty"`
 }
 
 // Incident is one victim's activity span.
@@ -226,9 +252,12 @@ type Input struct {
 	Tool        string
 	// Profiles are the actors' profiles by actor id (LoadProfiles).
 	Profiles map[string]ActorProfile
+	// Intelligence are the indicators the evidence rests on (IntelRecords).
+	Intelligence []IntelRecord
 }
 
-func attribution(a *attribute.Assessment) Attribution {
+// AttributionOf lays an assessment out as report.json does.
+func AttributionOf(a *attribute.Assessment) Attribution {
 	at := Attribution{Estimate: a.Estimate, Confidence: a.Confidence, OperatorCountries: a.OperatorCountries,
 		InfrastructureCountries: a.InfraCountries, Hypotheses: a.Hypotheses, Reasons: a.Reasons, Aliases: []string{}}
 	if at.OperatorCountries == nil {
@@ -268,11 +297,15 @@ func attribution(a *attribute.Assessment) Attribution {
 	if at.WouldChange == nil {
 		at.WouldChange = []string{}
 	}
+	at.Diagnosticity = a.Diagnosticity
+	if at.Diagnosticity == nil {
+		at.Diagnosticity = []attribute.Diagnosticity{}
+	}
 	for _, e := range a.Evidence {
 		at.Evidence = append(at.Evidence, Evidence{Kind: e.Kind, Supports: names[e.Supports], SupportsID: e.Supports, Against: e.Against,
 			Weight: e.Weight, Detail: e.Detail, Source: e.Source, Reliability: e.Reliability, Sightings: e.Sightings,
 			Count: e.Count, More: e.More, Hosts: e.Hosts, FirstSeen: e.FirstSeen.UTC(), LastSeen: e.LastSeen.UTC(), Values: e.Values,
-			Sources: e.Sources, Origin: e.Origin, Indicators: e.Indicators})
+			Sources: e.Sources, Origin: e.Origin, Indicators: e.Indicators, Group: e.Group, Credibility: e.Credibility, Factors: e.Factors})
 	}
 	if at.Evidence == nil {
 		at.Evidence = []Evidence{}

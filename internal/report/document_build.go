@@ -12,7 +12,12 @@ import (
 
 // Build assembles report.json.
 func Build(in Input) *Document {
-	doc := &Document{Generated: in.Generated.UTC(), Tool: in.Tool, Summary: in.Summary, Methodology: attribute.Methodology(in.Config)}
+	doc := &Document{Generated: in.Generated.UTC(), Tool: in.Tool, Summary: in.Summary, Methodology: attribute.Methodology(in.Config),
+		MethodologyVersion: attribute.MethodologyVersion, MethodologyConfig: in.Config, Intelligence: in.Intelligence,
+		CitedRecords: citedRecords(in.Config)}
+	if doc.Intelligence == nil {
+		doc.Intelligence = []IntelRecord{}
+	}
 	doc.Summary.Campaigns = len(in.Campaigns)
 	doc.Campaigns = []Campaign{}
 	t := newTally()
@@ -80,8 +85,9 @@ func documentCampaign(in Input, c *correlate.Campaign, t *tally) Campaign {
 		}
 	}
 	if a := in.Assessments[c.ID]; a != nil {
-		rc.Attribution = attribution(a)
+		rc.Attribution = AttributionOf(a)
 		rc.HourOfWeek = a.TimeZone.HourOfWeek
+		rc.HumanEvents = utcTimes(a.HumanTimes)
 	}
 	var prof *ActorProfile
 	if p, ok := in.Profiles[rc.Attribution.ActorID]; ok && rc.Attribution.Named {

@@ -63,6 +63,9 @@ func (m *mdWriter) table(head []string, rows [][]string) {
 
 func (m *mdWriter) document(v *view) {
 	m.p("**%s**\n\n# %s\n\nGenerated %s by %s for %s.\n\n", md(v.TLP), md(v.Title), md(v.Generated), md(v.Tool), md(v.Org))
+	if v.Withheld != "" {
+		m.p("*%s*\n\n", md(v.Withheld))
+	}
 	m.p("## Executive summary\n\n> %s\n\n", md(v.Headline))
 	m.p("- %s events analysed\n- %d indicator sightings (%d suppressed by warninglists)\n- %d behavioural detections\n- %d campaigns\n- %d indicators seen\n\n",
 		thousands(v.Summary.Events), v.Summary.Sightings, v.Summary.Suppressed, v.Summary.Detections, v.Summary.Campaigns, v.IndicatorsTotal)

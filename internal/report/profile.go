@@ -8,6 +8,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
+	"github.com/whodunit-project/whodunit/internal/tlp"
 )
 
 // ActorProfile is what the intelligence says about an actor a campaign is
@@ -30,6 +31,8 @@ type ActorProfile struct {
 	IndicatorsTotal int `json:"indicators_total"`
 	// indicatorIDs are all of them, listed or not, for hunting.
 	indicatorIDs []string
+	// indicatorLevels are the listed indicators' TLP levels (LimitTLP).
+	indicatorLevels map[string]tlp.Level
 }
 
 // Software is a malware family or tool an actor uses.
@@ -229,6 +232,10 @@ func (b *profileBuilder) indicator(o *intel.Object) {
 		k.Values = append(k.Values, ob.Value)
 	}
 	b.p.Indicators = append(b.p.Indicators, k)
+	if b.p.indicatorLevels == nil {
+		b.p.indicatorLevels = map[string]tlp.Level{}
+	}
+	b.p.indicatorLevels[o.ID] = tlp.Of(o, tlp.Unmarked)
 }
 
 func (b *profileBuilder) finish() {

@@ -39,6 +39,7 @@ const (
 type view struct {
 	Title, Generated, Tool, TLP, Org, CSVName string
 	TLPClass                                  string
+	Withheld                                  string // what the TLP level left out (TLPWithheld.Sentence)
 	Summary                                   Summary
 	Headline                                  string
 	Campaigns                                 []campView
@@ -229,6 +230,7 @@ func buildView(d *Data, html bool) *view {
 	v := &view{Generated: ts(doc.Generated), Tool: doc.Tool, TLP: "TLP:" + strings.ToUpper(d.tlp()), Org: d.org(), CSVName: d.csvName(),
 		Summary: doc.Summary, Methodology: doc.Methodology, HTML: html}
 	v.TLPClass = "tlp-" + strings.ReplaceAll(d.tlp(), "+", "-")
+	v.Withheld = doc.Withheld.Sentence()
 	for _, b := range attribute.Bands {
 		v.Bands = append(v.Bands, bandRow{b.Words, fmt.Sprintf("%.0f–%.0f%%", b.Low*100, b.High*100)})
 	}

@@ -125,7 +125,7 @@ type Summary struct {
 	SuppressedBy map[string]int64 `json:"suppressed_by,omitempty"`
 	BadRecords   int64            `json:"bad_records"`
 	FailedFiles  int              `json:"failed_files"`  // files that could not be read to the end
-	SkippedFiles int              `json:"skipped_files"` // files in directories that no format recognises
+	SkippedFiles int              `json:"skipped_files"` // entries of directories not read: no format recognises them, or they are no files
 	Duration     time.Duration    `json:"duration_ns"`
 }
 
@@ -146,7 +146,8 @@ type FileSummary struct {
 	// message names the file.
 	Err string `json:"error,omitempty"`
 	// Skipped is set for files found in a directory that no format
-	// recognises (README, LICENSE …); they are not errors.
+	// recognises (README, LICENSE …), and for entries that are no files to
+	// read (a broken link, a FIFO); they are not errors.
 	Skipped string `json:"skipped,omitempty"`
 }
 
@@ -157,6 +158,9 @@ type fileState struct {
 	walked bool   // found by walking a directory: unknown formats are skipped, not errors
 	format telemetry.Format
 	rel    string // path under the root it was found in
+	// compressed is set for gzip input (Cut's chunks then cannot be
+	// read from the file at their offset)
+	compressed bool
 	// source is the logical source (see logicalSource), set by the
 	// file's reader before any of its jobs is handed out
 	source string
@@ -209,14 +213,29 @@ func (fs *fileState) fail(err error) {
 // Summary.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	start := time.Now()
+	s, err := prepare(cfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := s.run(ctx)
+	sum.Duration = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// prepare expands cfg.Paths, fills cfg's defaults and returns the scanner
+// with its files; Run and Cut share it.
+func prepare(cfg Config) (*scanner, error) {
 	if cfg.Registry == nil {
-		return Summary{}, errors.New("scan: no format registry")
+		return nil, errors.New("scan: no format registry")
 	}
 	var forced telemetry.Format
 	if cfg.Format != "" {
 		f, ok := cfg.Registry.ByName(cfg.Format)
 		if !ok {
-			return Summary{}, fmt.Errorf("scan: unknown format %q", cfg.Format)
+			return nil, fmt.Errorf("scan: unknown format %q", cfg.Format)
 		}
 		forced = f
 	}
@@ -226,11 +245,13 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		rel    string // path under its root, for the logical source
 	}
 	var inputs []input
+	var unread []fileio.Skipped
 	for _, p := range cfg.Paths {
-		files, err := fileio.Expand([]string{p})
+		files, skipped, err := fileio.ExpandReport([]string{p})
 		if err != nil {
-			return Summary{}, fmt.Errorf("scan: %w", err)
+			return nil, fmt.Errorf("scan: %w", err)
 		}
+		unread = append(unread, skipped...)
 		walked := false
 		if st, err := os.Stat(p); err == nil && st.IsDir() {
 			walked = true
@@ -258,7 +279,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		cfg.Limits = fileio.DefaultLimits
 	}
 
-	s := &scanner{cfg: cfg, forced: forced}
+	s := &scanner{cfg: cfg, forced: forced, unread: unread}
 	for i, in := range inputs {
 		p := in.path
 		abs := p
@@ -279,12 +300,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if cfg.Snapshot != nil {
 		s.version = cfg.Snapshot.Version()
 	}
-	sum := s.run(ctx)
-	sum.Duration = time.Since(start)
-	if err := ctx.Err(); err != nil {
-		return sum, err
-	}
-	return sum, nil
+	return s, nil
 }
 
 // scanner is one Run.
@@ -292,6 +308,7 @@ type scanner struct {
 	cfg        Config
 	forced     telemetry.Format
 	files      []*fileState
+	unread     []fileio.Skipped // entries of walked directories that are not files to read
 	byPath     map[string]*fileState
 	totalBytes int64
 	version    string
@@ -441,6 +458,10 @@ func (s *scanner) summary(wks []*worker) Summary {
 		if f.Skipped != "" {
 			sum.SkippedFiles++
 		}
+	}
+	for _, u := range s.unread {
+		sum.Files = append(sum.Files, FileSummary{Path: u.Path, Skipped: u.Reason})
+		sum.SkippedFiles++
 	}
 	return sum
 }

@@ -84,6 +84,7 @@ func (s *scanner) readFile(ctx context.Context, fs *fileState) {
 		head = peekHead(br)
 	}
 	fs.source = logicalSource(s.cfg.SourceName, fs.rel, fs.path == "-", head)
+	fs.compressed = src.in.Compressed
 	f := s.forced
 	if f == nil {
 		if len(src.in.Head) == 0 {

@@ -18,7 +18,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	}
 	skipped := ""
 	if s.SkippedFiles > 0 {
-		skipped = fmt.Sprintf(" (%d skipped: format not recognised)", s.SkippedFiles)
+		skipped = fmt.Sprintf(" (%d skipped)", s.SkippedFiles)
 	}
 	_, err := fmt.Fprintf(w, "scanned %d files%s, %s in %.1fs%s: %d events, %d sightings, %d suppressed, %d bad records\n",
 		len(s.Files)-s.SkippedFiles, skipped, formatBytes(s.DataBytes), secs, rate, s.Events, s.Sightings, s.Suppressed, s.BadRecords)

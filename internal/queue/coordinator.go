@@ -1,0 +1,495 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/fileio"
+	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/scan"
+	"github.com/whodunit-project/whodunit/internal/telemetry/formats"
+)
+
+// ScanOptions configure a coordinator.
+type ScanOptions struct {
+	hunt.ScanOptions // what to scan (Paths, Format, SourceName, Mapping, NoBehavior, Allowlist, Locator, OnSighting, Log)
+	Names            Names
+	Settings         Settings
+	// Shared says the workers see the coordinator's files at the same
+	// paths (shared storage): jobs then carry positions, not bytes.
+	// Chunks of gzip files always travel through the chunk bucket.
+	Shared bool
+	// ChunkSize is the size of a piece (0: DefaultChunkSize).
+	ChunkSize int
+	// InFlight bounds the pieces published and not yet answered
+	// (0: DefaultInFlight), which bounds the chunk bucket.
+	InFlight int
+	// OnProgress sees every counted piece: pieces done, pieces in all
+	// (-1 while the files are still being cut), events so far.
+	OnProgress func(done, total int, events int64)
+}
+
+// DefaultChunkSize is larger than the local engine's: a piece costs a
+// message and a round trip.
+const DefaultChunkSize = 1 << 20
+
+// DefaultInFlight keeps every worker busy without filling the server.
+const DefaultInFlight = 64
+
+// Scan runs a scan through the workers and stores what they found, as
+// hunt.Scan does locally: the same summary, sightings and detections.
+// Running it again with the same inputs resumes the same scan: pieces
+// already answered are not published again.
+func Scan(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt ScanOptions) (*hunt.ScanResult, error) {
+	c, err := newCoordinator(ctx, nc, db, opt)
+	if err != nil {
+		return nil, err
+	}
+	return c.run(ctx)
+}
+
+type coordinator struct {
+	js       jetstream.JetStream
+	db       hunt.ScanTarget
+	opt      ScanOptions
+	log      *slog.Logger
+	chunks   jetstream.ObjectStore
+	snap     *match.Snapshot
+	id       string
+	analyzer *behavior.Analyzer
+	start    time.Time
+
+	mu        sync.Mutex
+	done      map[int]bool
+	published map[int]bool
+	pending   []Result // counts that came before the tally
+	tally     *scan.Tally
+	total     int // -1 until cut
+	events    int64
+	added     int
+	failure   error
+	batch     []match.Sighting // sightings not yet stored (consume's goroutine only)
+	slots     chan struct{}
+	finished  chan struct{}
+	closeOnce sync.Once
+	stopped   chan struct{} // closed when consume returns
+	shareQ    chan []match.Sighting
+}
+
+func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt ScanOptions) (*coordinator, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if err := Setup(ctx, js, opt.Names, opt.Settings); err != nil {
+		return nil, err
+	}
+	c := &coordinator{js: js, db: db, opt: opt, log: opt.Log, start: time.Now(), done: map[int]bool{},
+		published: map[int]bool{}, total: -1, finished: make(chan struct{}), stopped: make(chan struct{}),
+		shareQ: make(chan []match.Sighting, 4)}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.opt.ChunkSize <= 0 {
+		c.opt.ChunkSize = DefaultChunkSize
+	}
+	if c.opt.InFlight <= 0 {
+		c.opt.InFlight = DefaultInFlight
+	}
+	c.slots = make(chan struct{}, c.opt.InFlight)
+	if c.chunks, err = js.ObjectStore(ctx, opt.Names.ChunkBucket); err != nil {
+		return nil, err
+	}
+	if err := c.publishSnapshot(ctx); err != nil {
+		return nil, err
+	}
+	if c.id, err = scanID(c.snap.Version(), opt); err != nil {
+		return nil, err
+	}
+	if !opt.NoBehavior {
+		c.analyzer = hunt.NewAnalyzer(opt.ScanOptions, c.snap)
+	}
+	return c, nil
+}
+
+// publishSnapshot builds the matcher and puts its inputs in the bucket
+// under its version, unless they are there already.
+func (c *coordinator) publishSnapshot(ctx context.Context) error {
+	var buf bytes.Buffer
+	snap, err := hunt.BuildSnapshotInputs(ctx, c.db, &buf, c.log)
+	if err != nil {
+		return err
+	}
+	c.snap = snap
+	bucket, err := c.js.ObjectStore(ctx, c.opt.Names.SnapshotBucket)
+	if err != nil {
+		return err
+	}
+	if _, err := bucket.GetInfo(ctx, snap.Version()); err == nil {
+		return nil
+	} else if !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("snapshot bucket: %w", err)
+	}
+	if _, err := bucket.PutBytes(ctx, snap.Version(), buf.Bytes()); err != nil {
+		return fmt.Errorf("publishing snapshot %s: %w", snap.Version(), err)
+	}
+	return nil
+}
+
+// scanID names a scan by everything that decides its pieces and answers,
+// so a restarted coordinator finds its scan again.
+func scanID(version string, opt ScanOptions) (string, error) {
+	files, err := fileio.Expand(opt.Paths)
+	if err != nil {
+		return "", fmt.Errorf("scan: %w", err)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t\x00%d\x00%t\x00", version, opt.SourceName, opt.Format, opt.Shared, opt.ChunkSize, opt.NoBehavior)
+	mapping, _ := json.Marshal(opt.Mapping)
+	h.Write(mapping)
+	for _, p := range opt.Paths {
+		abs, _ := filepath.Abs(p)
+		fmt.Fprintf(h, "\x00root %s", abs)
+	}
+	for _, f := range files {
+		abs, _ := filepath.Abs(f)
+		fmt.Fprintf(h, "\x00%s", abs)
+		if st, err := os.Stat(f); err == nil {
+			fmt.Fprintf(h, " %d %d", st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+func (c *coordinator) run(ctx context.Context) (*hunt.ScanResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cons, err := c.js.OrderedConsumer(ctx, c.opt.Names.Results, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{c.opt.Names.ResultSubject + "." + c.id}, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return nil, fmt.Errorf("results consumer: %w", err)
+	}
+	// a few results buffered: each may be near a megabyte, and a
+	// subscription that overflows drops messages
+	it, err := cons.Messages(jetstream.PullMaxMessages(16))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Stop()
+	shared := make(chan struct{})
+	go func() {
+		defer close(shared)
+		for batch := range c.shareQ {
+			c.share(ctx, batch)
+		}
+	}()
+	defer func() { close(c.shareQ); <-shared }()
+	go c.consume(ctx, it)
+
+	tally, err := scan.Cut(ctx, c.cutConfig(), c.emit(ctx))
+	if err != nil {
+		return nil, err
+	}
+	c.setTally(tally)
+	select {
+	case <-c.finished:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	it.Stop()
+	<-c.stopped
+	if c.failure != nil {
+		return nil, c.failure
+	}
+	if err := c.flushSightings(ctx); err != nil {
+		return nil, err
+	}
+	return c.finish(ctx)
+}
+
+func (c *coordinator) cutConfig() scan.Config {
+	o := c.opt
+	return scan.Config{Paths: o.Paths, Registry: formats.Default(formats.Options{Mapping: o.Mapping}), Format: o.Format,
+		SourceName: o.SourceName, ChunkSize: c.opt.ChunkSize}
+}
+
+// emit publishes one piece's job, its bytes first when the workers need
+// them, unless the piece was answered already (a resumed scan).
+func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Reader) error {
+	index := 0
+	return func(p scan.Piece, data []byte, whole io.Reader) error {
+		i := index
+		index++
+		c.mu.Lock()
+		answered := c.done[i]
+		c.mu.Unlock()
+		if answered {
+			return nil
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		job := Job{Scan: c.id, Index: i, Snapshot: c.snap.Version(), Piece: p}
+		if !c.opt.Shared || (p.Compressed && !p.Whole) {
+			job.Object = chunkObject(c.id, i)
+			if whole != nil {
+				if err := c.putPiece(ctx, job.Object, nil, whole); err != nil {
+					return err
+				}
+			} else if err := retry(ctx, func(ctx context.Context) error { return c.putPiece(ctx, job.Object, data, nil) }); err != nil {
+				return err
+			}
+		}
+		body, err := jsonJob(job)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.published[i] = true
+		c.mu.Unlock()
+		subject := c.opt.Names.JobSubject + "." + c.id
+		if err := retry(ctx, func(ctx context.Context) error {
+			_, err := c.js.Publish(ctx, subject, body, jetstream.WithMsgID(fmt.Sprintf("%s/%d", c.id, i)))
+			return err
+		}); err != nil {
+			return fmt.Errorf("publishing piece %d: %w", i, err)
+		}
+		return nil
+	}
+}
+
+func (c *coordinator) putPiece(ctx context.Context, name string, data []byte, whole io.Reader) error {
+	var err error
+	if whole != nil {
+		_, err = c.chunks.Put(ctx, jetstream.ObjectMeta{Name: name}, whole)
+	} else {
+		_, err = c.chunks.PutBytes(ctx, name, data)
+	}
+	if err != nil {
+		return fmt.Errorf("storing piece %s: %w", name, err)
+	}
+	return nil
+}
+
+func (c *coordinator) setTally(t *scan.Tally) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tally = t
+	c.total = len(c.done) + c.countPublishedPending()
+	for _, r := range c.pending {
+		c.addCounts(&r)
+	}
+	c.pending = nil
+	c.checkFinished()
+}
+
+// countPublishedPending counts pieces published and not yet answered;
+// with the answered ones they are every piece of the scan.
+func (c *coordinator) countPublishedPending() int {
+	n := 0
+	for i := range c.published {
+		if !c.done[i] {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *coordinator) addCounts(r *Result) {
+	if err := c.tally.Add(r.File, r.Counts); err != nil && c.failure == nil {
+		c.failure = err
+	}
+}
+
+func (c *coordinator) checkFinished() {
+	if c.total >= 0 && len(c.done) >= c.total {
+		c.closeOnce.Do(func() { close(c.finished) })
+	}
+}
+
+// consume applies every result message of the scan once.
+func (c *coordinator) consume(ctx context.Context, it jetstream.MessagesContext) {
+	defer close(c.stopped)
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return
+		}
+		res, err := readResult(ctx, c.chunks, msg)
+		if err != nil {
+			c.log.Error("result dropped", "err", err)
+			continue
+		}
+		if res.Scan != c.id {
+			continue
+		}
+		if err := c.apply(ctx, res); err != nil {
+			c.mu.Lock()
+			if c.failure == nil {
+				c.failure = err
+			}
+			c.mu.Unlock()
+			c.closeOnce.Do(func() { close(c.finished) })
+			return
+		}
+	}
+}
+
+func (c *coordinator) apply(ctx context.Context, res *Result) error {
+	c.mu.Lock()
+	dup := c.done[res.Index]
+	c.mu.Unlock()
+	if dup {
+		return nil // a repeat: another worker, or a redelivery, did it too
+	}
+	// Sightings are stored in batches: until the scan ends they are
+	// durable in the results stream, which a restarted coordinator reads
+	// again from its start.
+	c.batch = append(c.batch, res.Sightings...)
+	if len(c.batch) >= sightingBatch {
+		if err := c.flushSightings(ctx); err != nil {
+			return err
+		}
+	}
+	if c.analyzer != nil {
+		for i := range res.Features {
+			ev := &res.Features[i]
+			ev.File = res.Path
+			c.analyzer.Observe(ev)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done[res.Index] = true
+	c.events += res.Counts.Events
+	if c.published[res.Index] {
+		<-c.slots
+	}
+	if c.tally == nil {
+		res.Sightings, res.Features = nil, nil
+		c.pending = append(c.pending, *res)
+	} else {
+		c.addCounts(res)
+	}
+	if c.opt.OnProgress != nil {
+		c.opt.OnProgress(len(c.done), c.total, c.events)
+	}
+	c.checkFinished()
+	return nil
+}
+
+// sightingBatch is how many sightings are written per store call.
+const sightingBatch = 5000
+
+func (c *coordinator) flushSightings(ctx context.Context) error {
+	if len(c.batch) == 0 {
+		return nil
+	}
+	n, err := c.db.PutSightings(ctx, c.batch)
+	if err != nil {
+		return fmt.Errorf("storing sightings: %w", err)
+	}
+	c.added += n
+	c.shareQ <- c.batch // published beside the scan, not in its way
+	c.batch = nil
+	return nil
+}
+
+// share publishes sightings as JSON for other systems (a SIEM, a SOAR),
+// one message each, identified by the sighting key.
+func (c *coordinator) share(ctx context.Context, sightings []match.Sighting) {
+	subject := c.opt.Names.SightingSubject + "." + c.id
+	for i := range sightings {
+		s := &sightings[i]
+		if c.opt.OnSighting != nil {
+			c.opt.OnSighting(*s)
+		}
+		body, err := json.Marshal(s)
+		if err == nil {
+			_, err = c.js.PublishAsync(subject, body, jetstream.WithMsgID(s.Key()))
+		}
+		if err != nil {
+			c.log.Warn("sighting not shared", "key", s.Key(), "err", err)
+		}
+	}
+	// acks lost with a dropped connection never come: wait a while only
+	select {
+	case <-c.js.PublishAsyncComplete():
+	case <-time.After(tryDeadline):
+		c.log.Warn("sightings shared without confirmation", "pending", c.js.PublishAsyncPending())
+	case <-ctx.Done():
+	}
+}
+
+// finish scores the behaviour, stores detections and the scan's record,
+// and removes the scan's pieces from the bucket.
+func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
+	sum := c.tally.Summary(c.snap.Version())
+	sum.Duration = time.Since(c.start)
+	res := &hunt.ScanResult{Summary: sum, Snapshot: c.snap, NewSightings: c.added,
+		Report: scan.RunReport{Indicators: c.snap.Len(), Snapshot: c.snap.Version(), Summary: sum, ScanSeconds: sum.Duration.Seconds()}}
+	if c.analyzer != nil {
+		res.Detections = c.analyzer.Finish()
+		if err := c.db.PutDetections(ctx, res.Detections); err != nil {
+			return nil, fmt.Errorf("storing detections: %w", err)
+		}
+	}
+	if err := hunt.RecordScan(ctx, c.db, res); err != nil {
+		return nil, fmt.Errorf("storing the scan's summary: %w", err)
+	}
+	for i := 0; i < c.total; i++ {
+		for _, name := range []string{chunkObject(c.id, i), resultObject(c.id, i)} {
+			if err := c.chunks.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				c.log.Debug("piece not removed", "name", name, "err", err)
+			}
+		}
+	}
+	return res, nil
+}
+
+func jsonJob(j Job) ([]byte, error) { return json.Marshal(j) }
+
+// Tries and their time: a publish lost in a dropped connection never
+// answers, so each try has a deadline; the message ids make a repeated
+// publish harmless.
+const (
+	tries       = 6
+	tryDeadline = 10 * time.Second
+)
+
+// retry runs fn until it succeeds, tries times at most.
+func retry(ctx context.Context, fn func(context.Context) error) error {
+	var err error
+	for i := range tries {
+		tctx, cancel := context.WithTimeout(ctx, tryDeadline)
+		err = fn(tctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(i+1) * 200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
+}

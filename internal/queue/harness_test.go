@@ -1,0 +1,227 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/scan"
+	"github.com/whodunit-project/whodunit/internal/scenario"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/sqlite"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+	"github.com/whodunit-project/whodunit/internal/telemetry/formats"
+)
+
+// sharedData is ../shared/data seen from this package.
+var sharedData = filepath.Join("..", "..", "..", "shared", "data")
+
+func needShared(t testing.TB, parts ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{sharedData}, parts...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared data not available (%s): %v", p, err)
+	}
+	return p
+}
+
+// natsURL is the machine's JetStream server (WHODUNIT_TEST_NATS, else the
+// loopback default); without one an embedded server is started, except
+// under CI, where the machine's server must answer.
+func natsURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("WHODUNIT_TEST_NATS")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
+	if err == nil {
+		nc.Close()
+		return url
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("NATS JetStream at %s does not answer (CI requires it): %v", url, err)
+	}
+	t.Logf("NATS at %s does not answer (%v): starting an embedded server", url, err)
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("embedded NATS server did not start")
+	}
+	t.Cleanup(srv.Shutdown)
+	return srv.ClientURL()
+}
+
+// testNames are names with a random prefix, deleted at the end.
+func testNames(t testing.TB, url string) Names {
+	t.Helper()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	n := NamesFor("WDT" + strings.ToUpper(hex.EncodeToString(b[:])))
+	t.Cleanup(func() {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Errorf("teardown: %v", err)
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := Teardown(ctx, js, n); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	})
+	return n
+}
+
+func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// fixture is real Zeek logs with APT1 activity injected, and a store
+// holding the real APT1 indicators.
+type fixture struct {
+	paths  []string
+	intel  []string
+	source string
+}
+
+var (
+	fixtureOnce sync.Once
+	fixtureDir  string
+	fixtureErr  error
+)
+
+func newFixture(t testing.TB) fixture {
+	t.Helper()
+	apt1 := needShared(t, "intel", "apt1")
+	bg := needShared(t, "telemetry", "zeek", "wrccdc-2018")
+	strat := needShared(t, "telemetry", "zeek", "stratosphere", "001-zeek-scenario-malicious")
+	fixtureOnce.Do(func() {
+		fixtureDir, fixtureErr = os.MkdirTemp("", "whodunit-queue-*")
+		if fixtureErr != nil {
+			return
+		}
+		_, fixtureErr = scenario.Generate(scenario.Spec{Background: bg, Out: filepath.Join(fixtureDir, "scenario"), Seed: 7, Days: 21,
+			Files: []string{"dns", "ssl"}, Actors: []scenario.Actor{{Name: "APT1",
+				Domains: []string{"hugesoft.org", "msnhome.org", "arrowservice.net"}, IPs: []string{"223.166.10.20", "58.246.3.4"},
+				UTCOffset: 8, Victims: 3, Sessions: 60, Beacon: 10 * time.Minute, Jitter: 0.2}}})
+	})
+	if fixtureErr != nil {
+		t.Fatal(fixtureErr)
+	}
+	return fixture{paths: []string{filepath.Join(fixtureDir, "scenario"), strat}, intel: []string{apt1}}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
+}
+
+func (f fixture) store(t testing.TB) *sqlite.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	results, err := hunt.Import(ctx, db, hunt.ImportOptions{Paths: f.intel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Path, r.Err)
+		}
+	}
+	return db
+}
+
+func (f fixture) scanOptions() hunt.ScanOptions {
+	return hunt.ScanOptions{Paths: f.paths, SourceName: f.source}
+}
+
+// startWorkers runs n worker processes (each its own connection) until
+// the returned stop is called.
+func startWorkers(t testing.TB, url string, names Names, set Settings, n int) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range n {
+		nc := connect(t, url)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			opt := WorkerOptions{Names: names, Settings: set, Workers: 1, Registry: registry(), ID: "w" + string(rune('0'+i))}
+			if err := RunWorker(ctx, nc, opt); err != nil && ctx.Err() == nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		}()
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+// findings is what a scan left in its store, in a comparable form.
+type findings struct {
+	keys       []string
+	detections []string
+}
+
+func stored(t testing.TB, db *sqlite.Store) findings {
+	t.Helper()
+	ctx := context.Background()
+	var f findings
+	if err := db.Sightings(ctx, store.SightingQuery{}, func(s *match.Sighting) error {
+		f.keys = append(f.keys, s.Key()+" "+s.Source+" "+s.Value)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Detections(ctx, func(d *behavior.Detection) error {
+		b, err := json.Marshal(d)
+		f.detections = append(f.detections, string(b))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(f.keys)
+	sort.Strings(f.detections)
+	return f
+}
+
+// comparable drops what differs between runs by nature: the duration.
+func comparable(s scan.Summary) scan.Summary {
+	s.Duration = 0
+	return s
+}
+
+func registry() *telemetry.Registry { return formats.Default(formats.Options{}) }

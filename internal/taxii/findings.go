@@ -1,0 +1,131 @@
+package taxii
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/whodunit-project/whodunit/internal/apikey"
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/tlp"
+)
+
+// stixTime is the STIX timestamp form (milliseconds, UTC).
+const stixTime = "2006-01-02T15:04:05.000Z"
+
+// readFindings pages the stored sightings as STIX sightings. A sighting is
+// as sensitive as the indicator it names: it takes the indicator's level
+// when that is above the default, and is withheld with it.
+func (s *Server) readFindings(ctx context.Context, key store.APIKey, q query) (result, error) {
+	res := result{next: q.after}
+	if !matchesAny(q.Types, intel.TypeSighting) || !matchesAny(q.SpecVersions, "2.1") {
+		return res, nil
+	}
+	ceiling := apikey.Ceiling(key)
+	for range maxReads {
+		pg, err := s.st.SightingsPage(ctx, store.SightingQuery{AddedAfter: q.AddedAfter}, res.next, s.readSize(q.limit))
+		if err != nil {
+			return res, err
+		}
+		levels, err := s.indicatorLevels(ctx, pg.Sightings)
+		if err != nil {
+			return res, err
+		}
+		res.next, res.more = pg.Next, pg.More
+		for i, ss := range pg.Sightings {
+			lvl := max(s.cfg.DefaultTLP, levels[ss.Sighting.IndicatorID])
+			if e, ok := sightingEntry(ss, lvl); ok && ceiling.Allows(lvl) && q.keeps(e) {
+				res.entries = append(res.entries, e)
+			}
+			if len(res.entries) == q.limit && i < len(pg.Sightings)-1 {
+				res.next, res.more = store.NewCursor(ss.Added, ss.Sighting.Key()), true
+				return res, nil
+			}
+		}
+		if !pg.More || len(res.entries) >= q.limit {
+			break
+		}
+	}
+	return res, nil
+}
+
+func matchesAny(filter []string, v string) bool {
+	return len(filter) == 0 || slices.Contains(filter, v)
+}
+
+// keeps applies the id and version filters to a sighting, which has one
+// version only.
+func (q *query) keeps(e entry) bool {
+	if !matchesAny(q.IDs, e.id) {
+		return false
+	}
+	for _, v := range q.Versions {
+		switch v {
+		case "first", "last", "all":
+			return true
+		}
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil && t.Equal(e.version) {
+			return true
+		}
+	}
+	return len(q.Versions) == 0
+}
+
+// indicatorLevels is the TLP level of each indicator a page of sightings
+// names, read in one store query; unknown indicators are left out.
+func (s *Server) indicatorLevels(ctx context.Context, ss []store.StoredSighting) (map[string]tlp.Level, error) {
+	var ids []string
+	for _, x := range ss {
+		if !slices.Contains(ids, x.Sighting.IndicatorID) {
+			ids = append(ids, x.Sighting.IndicatorID)
+		}
+	}
+	levels := map[string]tlp.Level{}
+	if len(ids) == 0 {
+		return levels, nil
+	}
+	pg, err := s.st.ObjectsPage(ctx, store.PageQuery{IDs: ids}, "", len(ids))
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range pg.Items {
+		levels[it.Object.ID] = tlp.Of(it.Object, s.cfg.DefaultTLP)
+	}
+	return levels, nil
+}
+
+// sightingEntry renders one stored sighting as a STIX 2.1 sighting of its
+// indicator, with the id the same sighting always gets. The values seen
+// stay home: only the indicator, the time and the field are shared.
+func sightingEntry(ss store.StoredSighting, lvl tlp.Level) (entry, bool) {
+	sg := ss.Sighting
+	id := intel.DeriveID(intel.TypeSighting, "whodunit-sighting", sg.Key())
+	created := ss.Added.UTC().Truncate(time.Millisecond)
+	seen := sg.Time.UTC().Format(stixTime)
+	doc := map[string]any{
+		"type": intel.TypeSighting, "spec_version": "2.1", "id": id,
+		"created": created.Format(stixTime), "modified": created.Format(stixTime),
+		"sighting_of_ref": sg.IndicatorID, "count": 1, "first_seen": seen, "last_seen": seen,
+		"x_whodunit_field": sg.Field,
+	}
+	if m, err := intel.TLPMarking(lvl.String()); err == nil {
+		doc["object_marking_refs"] = []string{m.ID}
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil || !validRef(sg.IndicatorID) {
+		return entry{}, false
+	}
+	return entry{id: id, raw: raw, added: ss.Added, version: created}, true
+}
+
+// validRef reports a STIX identifier (type--uuid).
+func validRef(id string) bool {
+	for i := 0; i+2 < len(id); i++ {
+		if id[i] == '-' && id[i+1] == '-' {
+			return validSegment(id[:i]) && isUUID(id[i+2:])
+		}
+	}
+	return false
+}
