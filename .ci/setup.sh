@@ -108,7 +108,11 @@ setup_suricata() {
 		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$list"
 		updated=
 	fi
-	apt_install suricata || warn "suricata could not be installed; the export test that loads its rules will fail under CI=true"
+	# Its dependencies (libhtp2) must come from backports too: ask for the
+	# suite, not just the package, when it is configured.
+	local suite=()
+	[ -e "$list" ] && suite=(-t bookworm-backports)
+	apt_install "${suite[@]}" suricata || warn "suricata could not be installed; the export test that loads its rules will fail under CI=true"
 }
 
 setup_chromium
