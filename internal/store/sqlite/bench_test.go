@@ -40,27 +40,8 @@ func BenchmarkImportAttack(b *testing.B) {
 	if _, err := os.Stat(path); err != nil {
 		b.Skip("shared data not present")
 	}
-	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
-		s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		in, err := fileio.Open(path, fileio.DefaultLimits)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var st intel.Stats
-		_, err = s.Import(ctx, intel.Source{Name: "attack", Format: "stix", SHA256: "x"}, func(sink intel.Sink) error {
-			var err error
-			st, err = stix.Importer{}.Import(ctx, in.R, path, intel.DefaultOptions(), sink)
-			return err
-		})
-		in.Close()
-		s.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
+		st := importFresh(b, filepath.Join(b.TempDir(), "b.db"), path, stix.Importer{})
 		if st.Total() != 24771 {
 			b.Fatalf("%d objects", st.Total())
 		}
@@ -104,4 +85,31 @@ func BenchmarkImportList1M(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "indicators/s")
 	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
+}
+
+// importFresh imports the file at path with imp into a new store at db, as
+// one source, and returns the importer's counts.
+func importFresh(b *testing.B, db, path string, imp intel.Importer) intel.Stats {
+	b.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	in, err := fileio.Open(path, fileio.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	var st intel.Stats
+	_, err = s.Import(ctx, intel.Source{Name: filepath.Base(path), Format: imp.Name(), SHA256: "x"}, func(sink intel.Sink) error {
+		var err error
+		st, err = imp.Import(ctx, in.R, path, intel.DefaultOptions(), sink)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
 }

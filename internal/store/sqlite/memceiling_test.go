@@ -2,18 +2,14 @@ package sqlite_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/whodunit-project/whodunit/internal/fileio"
-	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/misp"
 	"github.com/whodunit-project/whodunit/internal/intel/stix"
-	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 )
 
 // BenchmarkImportLargeDescriptions is the audit's memory case: a STIX
@@ -25,25 +21,10 @@ func BenchmarkImportLargeDescriptions(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "large.json")
 	writeLargeBundle(b, path, 2000, 100<<10)
-	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("s%d.db", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		in, err := fileio.Open(path, fileio.DefaultLimits)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, err = s.Import(ctx, intel.Source{Name: "large", Format: "stix", SHA256: "x"}, func(sink intel.Sink) error {
-			_, err := stix.Importer{}.Import(ctx, in.R, path, intel.DefaultOptions(), sink)
-			return err
-		})
-		in.Close()
-		s.Close()
-		if err != nil {
-			b.Fatal(err)
+		if st := importFresh(b, filepath.Join(dir, fmt.Sprintf("s%d.db", i)), path, stix.Importer{}); st.Total() != 2000 {
+			b.Fatalf("%d objects, want 2000", st.Total())
 		}
 	}
 	b.ReportMetric(peakRSS(), "peak-RSS-MiB")
@@ -84,28 +65,9 @@ func BenchmarkImportLargeMISPEvent(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "event.json")
 	writeMISPEvent(b, path, n)
-	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		s, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("s%d.db", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		in, err := fileio.Open(path, fileio.DefaultLimits)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var st intel.Stats
-		_, err = s.Import(ctx, intel.Source{Name: "event", Format: "misp", SHA256: "x"}, func(sink intel.Sink) error {
-			var err error
-			st, err = misp.Importer{}.Import(ctx, in.R, path, intel.DefaultOptions(), sink)
-			return err
-		})
-		in.Close()
-		s.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
+		st := importFresh(b, filepath.Join(dir, fmt.Sprintf("s%d.db", i)), path, misp.Importer{})
 		if st.Total() < n {
 			b.Fatalf("%d objects from %d attributes", st.Total(), n)
 		}
