@@ -21,6 +21,7 @@ func commands(app *App) []*cobra.Command {
 		newPatternCmd(app),
 		newExportCmd(app),
 		newServeCmd(app),
+		newShareCmd(app),
 		newAPIKeyCmd(app),
 		newAuditCmd(app),
 		newDBCmd(app),

@@ -20,7 +20,7 @@ func newIntelCmd(app *App) *cobra.Command {
 		Short: "Import, inspect and search threat intelligence",
 	}
 	c.AddCommand(newIntelImportCmd(app), newIntelStatsCmd(app), newIntelShowCmd(app), newIntelListCmd(app),
-		newIntelMergeCmd(app), newIntelUnmergeCmd(app), newIntelCheckCmd(app), newIntelSourcesCmd(app), newIntelDeleteCmd(app))
+		newIntelMergeCmd(app), newIntelUnmergeCmd(app), newIntelCheckCmd(app), newIntelSourcesCmd(app), newIntelDeleteCmd(app), newIntelPullCmd(app))
 	return c
 }
 

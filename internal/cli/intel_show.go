@@ -6,9 +6,11 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
@@ -50,10 +52,16 @@ func newIntelShowCmd(app *App) *cobra.Command {
 			if len(objs) == 0 {
 				return fmt.Errorf("nothing called %q in %s", args[0], app.DBPath)
 			}
+			sighted, err := hunt.PartnerSightings(ctx, db, indicatorIDs(objs))
+			if err != nil {
+				return err
+			}
 			if app.JSON {
 				var out []any
 				for _, o := range objs {
-					out = append(out, objectJSON(o))
+					j := objectJSON(o)
+					j.SightedBy = sighted[o.ID]
+					out = append(out, j)
 				}
 				return app.printJSON(out)
 			}
@@ -79,6 +87,7 @@ func newIntelShowCmd(app *App) *cobra.Command {
 					}
 					return id
 				})
+				printSightedBy(app.Stdout, sighted[o.ID])
 			}
 			return nil
 		},
@@ -195,6 +204,33 @@ type objJSON struct {
 	Modified     string                 `json:"modified,omitempty"`
 	External     []intel.ExternalRef    `json:"external_references,omitempty"`
 	KillChain    []intel.KillChainPhase `json:"kill_chain_phases,omitempty"`
+	SightedBy    []hunt.PartnerSighting `json:"sighted_by,omitempty"`
+}
+
+// indicatorIDs are the ids of the indicators among objs.
+func indicatorIDs(objs []*intel.Object) []string {
+	var ids []string
+	for _, o := range objs {
+		if o.Type == intel.TypeIndicator {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids
+}
+
+// printSightedBy says who reported seeing an indicator (partners pushing
+// their sightings back), one line per source.
+func printSightedBy(w io.Writer, list []hunt.PartnerSighting) {
+	for _, p := range list {
+		fmt.Fprintf(w, "  Sighted by %s, %d time(s)", p.Source, p.Count)
+		if p.Sightings != p.Count {
+			fmt.Fprintf(w, " in %d sighting(s)", p.Sightings)
+		}
+		if !p.FirstSeen.IsZero() {
+			fmt.Fprintf(w, ", %s – %s", p.FirstSeen.UTC().Format(time.RFC3339), p.LastSeen.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func objectJSON(o *intel.Object) objJSON {

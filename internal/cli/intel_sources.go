@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"text/tabwriter"
@@ -59,7 +60,7 @@ listed once per import.`,
 				return err
 			}
 			app.infof("%d source(s)", len(out))
-			return nil
+			return app.printSubscriptions(ctx, db)
 		},
 	}
 }
@@ -102,4 +103,24 @@ with their other sources. Stored sightings and analysis runs are kept.`,
 	}
 	c.Flags().StringVar(&name, "source", "", "name of the source to delete, as 'intel sources' lists it")
 	return c
+}
+
+// printSubscriptions lists the TAXII collections 'intel pull' follows and
+// where each stopped.
+func (app *App) printSubscriptions(ctx context.Context, db store.Store) error {
+	ss, ok := db.(store.SubscriptionStore)
+	if !ok {
+		return nil
+	}
+	subs, err := ss.Subscriptions(ctx)
+	if err != nil || len(subs) == 0 {
+		return err
+	}
+	fmt.Fprintln(app.Stdout)
+	tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBSCRIPTION\tPULLED\tADDED AFTER\tCOLLECTION\tURL")
+	for _, s := range subs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Updated.UTC().Format("2006-01-02 15:04:05"), s.AddedAfter, s.Collection, s.URL)
+	}
+	return tw.Flush()
 }

@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
@@ -142,54 +142,17 @@ func (app *App) sightings(ctx context.Context, f *sightingsFlags) error {
 	return nil
 }
 
-// campaignFilter keeps the sightings of a stored campaign: those of its
-// indicators (and its infrastructure's) whose source or destination is
-// one of its victims.
+// campaignFilter keeps the sightings of a stored campaign (see
+// hunt.CampaignSightings), with the command's messages.
 func campaignFilter(ctx context.Context, db store.FindingReader, id string) (func(*match.Sighting) bool, error) {
-	run, err := db.Analysis(ctx, store.LatestAnalysis)
-	if errors.Is(err, store.ErrNotFound) {
+	keep, err := hunt.CampaignSightings(ctx, db, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, errors.New("--campaign: no analysis run is stored (run 'whodunit attribute' first)")
+	case hunt.IsNoCampaign(err):
+		return nil, usagef("--campaign: %v", err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	var known []string
-	for _, c := range run.Campaigns {
-		if !strings.EqualFold(c.ID, id) {
-			known = append(known, c.ID)
-			continue
-		}
-		var data struct {
-			Victims        []string `json:"victims"`
-			Indicators     []string `json:"indicators"`
-			Infrastructure []struct {
-				Indicators []string `json:"indicators"`
-			} `json:"infrastructure"`
-		}
-		if err := json.Unmarshal(c.Data, &data); err != nil {
-			return nil, fmt.Errorf("campaign %s of run %s: %w", c.ID, run.ID, err)
-		}
-		// the campaign's indicators leave out those only warninglisted
-		// sightings matched; its infrastructure names them too
-		inds, victims := set(data.Indicators), set(data.Victims)
-		for _, in := range data.Infrastructure {
-			for _, id := range in.Indicators {
-				inds[id] = true
-			}
-		}
-		return func(sg *match.Sighting) bool {
-			return inds[sg.IndicatorID] && (victims[addrText(sg.SrcIP)] || victims[addrText(sg.DstIP)])
-		}, nil
-	}
-	return nil, usagef("--campaign: run %s has no campaign %q (it has %s)", run.ID, id, strings.Join(known, ", "))
-}
-
-func set(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
+	return keep, err
 }
 
 func addrText(a netip.Addr) string {

@@ -2,11 +2,11 @@ package taxii
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/apikey"
+	"github.com/whodunit-project/whodunit/internal/export"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/tlp"
@@ -97,35 +97,11 @@ func (s *Server) indicatorLevels(ctx context.Context, ss []store.StoredSighting)
 }
 
 // sightingEntry renders one stored sighting as a STIX 2.1 sighting of its
-// indicator, with the id the same sighting always gets. The values seen
-// stay home: only the indicator, the time and the field are shared.
+// indicator (export.SightingObject), as the findings collection serves it.
 func sightingEntry(ss store.StoredSighting, lvl tlp.Level) (entry, bool) {
-	sg := ss.Sighting
-	id := intel.DeriveID(intel.TypeSighting, "whodunit-sighting", sg.Key())
-	created := ss.Added.UTC().Truncate(time.Millisecond)
-	seen := sg.Time.UTC().Format(stixTime)
-	doc := map[string]any{
-		"type": intel.TypeSighting, "spec_version": "2.1", "id": id,
-		"created": created.Format(stixTime), "modified": created.Format(stixTime),
-		"sighting_of_ref": sg.IndicatorID, "count": 1, "first_seen": seen, "last_seen": seen,
-		"x_whodunit_field": sg.Field,
-	}
-	if m, err := intel.TLPMarking(lvl.String()); err == nil {
-		doc["object_marking_refs"] = []string{m.ID}
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil || !validRef(sg.IndicatorID) {
+	id, raw, ok := export.SightingObject(ss.Sighting, ss.Added, lvl)
+	if !ok {
 		return entry{}, false
 	}
-	return entry{id: id, raw: raw, added: ss.Added, version: created}, true
-}
-
-// validRef reports a STIX identifier (type--uuid).
-func validRef(id string) bool {
-	for i := 0; i+2 < len(id); i++ {
-		if id[i] == '-' && id[i+1] == '-' {
-			return validSegment(id[:i]) && isUUID(id[i+2:])
-		}
-	}
-	return false
+	return entry{id: id, raw: raw, added: ss.Added, version: ss.Added.UTC().Truncate(time.Millisecond)}, true
 }
