@@ -58,6 +58,11 @@ type PageItem struct {
 	Object  *intel.Object // with Raw: the STIX JSON as stored (or as the store renders its compact forms)
 	Added   time.Time     // when the store added this version
 	Version time.Time     // modified, or created when there is none
+	// After is the position just after this item: a caller that takes
+	// only part of a page continues from the last item it took. (The
+	// store's position is not always (Added, ID, Version): a compact
+	// list indicator's version column is its shape's.)
+	After Cursor
 }
 
 // ObjectPage is one page of ObjectsPage.

@@ -171,11 +171,12 @@ func CollectPage(from ObjectPosition, after Cursor, limit int, keep func(*intel.
 				page.More = true
 				return page, nil
 			}
-			if match {
-				page.Items = append(page.Items, r.Item)
-			}
 			from = r.Pos
 			page.Next = NewObjectCursor(from)
+			if match {
+				r.Item.After = page.Next
+				page.Items = append(page.Items, r.Item)
+			}
 		}
 		if len(rows) <= limit {
 			return page, nil

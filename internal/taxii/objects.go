@@ -201,7 +201,7 @@ func (s *Server) readObjects(ctx context.Context, key store.APIKey, pq store.Pag
 				}
 			}
 			if len(res.entries) == limit && i < len(pg.Items)-1 {
-				res.next = store.NewObjectCursor(store.ObjectPosition{Added: it.Added, ID: it.Object.ID, Modified: it.Version})
+				res.next = it.After
 				res.more = true
 				return res, nil
 			}
