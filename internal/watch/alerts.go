@@ -43,7 +43,7 @@ func openAlerts(opt Options, cp *Checkpoint) (*alertOut, error) {
 		return nil, err
 	}
 	out.f, out.off = f, fi.Size()
-	if len(cp.Files) > 0 && cp.AlertsOffset <= fi.Size() {
+	if !cp.fresh && cp.AlertsOffset <= fi.Size() {
 		// alerts after the checkpoint are raised again as their
 		// records are read again
 		if err := f.Truncate(cp.AlertsOffset); err != nil {

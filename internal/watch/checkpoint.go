@@ -46,13 +46,15 @@ type Checkpoint struct {
 	AlertsOffset int64 `json:"alerts_offset"`
 	// Detections are the ids of behaviour detections already raised.
 	Detections []string `json:"detections,omitempty"`
+
+	fresh bool // there was no checkpoint file
 }
 
 // ReadCheckpoint reads path; a missing file is an empty checkpoint.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return &Checkpoint{Version: checkpointVersion}, nil
+		return &Checkpoint{Version: checkpointVersion, fresh: true}, nil
 	}
 	if err != nil {
 		return nil, err

@@ -195,4 +195,3 @@ func (w *watcher) ordered() []*follower {
 	})
 	return out
 }
-

@@ -117,12 +117,14 @@ func importInto(t testing.TB, db hunt.ImportTarget, paths ...string) {
 	}
 }
 
-// scanKeys scans files (each written alone in a directory under the name
+// scanKeys scans files, against a fresh store of the APT1 indicators, (each written alone in a directory under the name
 // it had while watched) with hunt.Scan and returns the unsuppressed and
 // all sighting keys: what watching those files must give.
-func scanKeys(t testing.TB, dbPath string, files map[string]string) (alerts, all map[string]bool) {
+func scanKeys(t testing.TB, files map[string]string) (alerts, all map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "ref.db")
+	apt1Store(t, dbPath)
 	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)

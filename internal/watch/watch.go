@@ -193,6 +193,13 @@ func newWatcher(ctx context.Context, db Store, opt Options) (*watcher, error) {
 	if w.out, err = openAlerts(opt, cp); err != nil {
 		return nil, err
 	}
+	if cp.fresh {
+		// from now on the alerts file is cut back to this size at start
+		if err := w.checkpoint(); err != nil {
+			w.out.close()
+			return nil, err
+		}
+	}
 	if err := w.refreshIntel(ctx, time.Now(), true); err != nil {
 		w.out.close()
 		return nil, err
