@@ -205,7 +205,7 @@ func checkExactlyOnce(t testing.TB, got []watch.Alert, want map[string]bool) {
 // machine is shared: this is a hang guard, not a timing).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -252,3 +252,6 @@ func appendFile(t testing.TB, path string, parts ...string) {
 		}
 	}
 }
+
+// waitLimit bounds every wait of these tests.
+var waitLimit = 2 * time.Minute

@@ -47,6 +47,9 @@ func (w *watcher) refreshIntel(ctx context.Context, now time.Time, first bool) e
 	w.snap.Store(snap)
 	w.intelVer = ver
 	w.stats.Snapshots++
+	if w.opt.OnSnapshot != nil {
+		w.opt.OnSnapshot(snap)
+	}
 	w.log.Info("matcher snapshot", "version", snap.Version(), "indicators", snap.Len())
 	return nil
 }

@@ -62,6 +62,9 @@ type Options struct {
 	// Observer sees every event after it was matched (for an observable
 	// index); the event is valid only during the call.
 	Observer func(*telemetry.Event)
+	// OnSnapshot sees every matcher snapshot the watcher builds: at start
+	// and after each change of the store's intelligence.
+	OnSnapshot func(*match.Snapshot)
 	// OnDetection sees every behaviour detection when it is raised.
 	OnDetection func(behavior.Detection)
 

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 	"github.com/whodunit-project/whodunit/internal/watch"
 )
@@ -18,7 +20,10 @@ type running struct {
 	cancel context.CancelFunc
 	done   chan error
 	stats  watch.Stats
+	snaps  atomic.Int64
 }
+
+func (r *running) snapshots() int64 { return r.snaps.Load() }
 
 func startWatch(t *testing.T, dbPath string, opt watch.Options) *running {
 	t.Helper()
@@ -37,6 +42,7 @@ func startWatch(t *testing.T, dbPath string, opt watch.Options) *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1)}
+	opt.OnSnapshot = func(*match.Snapshot) { r.snaps.Add(1) }
 	go func() {
 		st, err := watch.Run(ctx, db, opt)
 		r.stats = st
