@@ -25,7 +25,9 @@ type running struct {
 
 func (r *running) snapshots() int64 { return r.snaps.Load() }
 
-func startWatch(t *testing.T, dbPath string, opt watch.Options) *running {
+func startWatch(t *testing.T, dbPath string, opt watch.Options) *running { return startWatchB(t, dbPath, opt) }
+
+func startWatchB(t testing.TB, dbPath string, opt watch.Options) *running {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
@@ -52,7 +54,9 @@ func startWatch(t *testing.T, dbPath string, opt watch.Options) *running {
 	return r
 }
 
-func (r *running) stop(t *testing.T) watch.Stats {
+func (r *running) stop(t *testing.T) watch.Stats { return r.stopB(t) }
+
+func (r *running) stopB(t testing.TB) watch.Stats {
 	t.Helper()
 	r.cancel()
 	if err := <-r.done; err != nil {
