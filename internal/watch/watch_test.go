@@ -25,7 +25,9 @@ type running struct {
 
 func (r *running) snapshots() int64 { return r.snaps.Load() }
 
-func startWatch(t *testing.T, dbPath string, opt watch.Options) *running { return startWatchB(t, dbPath, opt) }
+func startWatch(t *testing.T, dbPath string, opt watch.Options) *running {
+	return startWatchB(t, dbPath, opt)
+}
 
 func startWatchB(t testing.TB, dbPath string, opt watch.Options) *running {
 	t.Helper()
