@@ -12,10 +12,13 @@ import (
 // Reading shaped indicators (shape.go) back as the objects that were put.
 
 // shapes caches stored shapes. A shape is never changed once committed,
-// and the store reads only committed rows, so entries never go stale.
+// and the store reads only committed rows, so entries never go stale; but
+// another process (an import while a watcher runs) may add shapes, so
+// "every shape" is checked against the highest stored id before use.
 type shapeCache struct {
-	byID map[int64]*shape
-	all  bool // every stored shape is in byID
+	byID  map[int64]*shape
+	all   bool  // every stored shape up to maxID is in byID
+	maxID int64 // the highest shape id when the cache was filled
 }
 
 // shape returns stored shape id.
@@ -41,8 +44,12 @@ func (s *Store) shape(ctx context.Context, id int64) (*shape, error) {
 
 // allShapes returns every stored shape by id.
 func (s *Store) allShapes(ctx context.Context) (map[int64]*shape, error) {
+	var maxID int64
+	if err := s.db.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM indicator_shapes").Scan(&maxID); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
-	if s.shapes.all {
+	if s.shapes.all && s.shapes.maxID == maxID {
 		m := s.shapes.byID
 		s.mu.Unlock()
 		return m, nil
@@ -54,12 +61,14 @@ func (s *Store) allShapes(ctx context.Context) (map[int64]*shape, error) {
 	}
 	defer rows.Close()
 	m := map[int64]*shape{}
+	var top int64
 	for rows.Next() {
 		sh, err := scanShape(rows)
 		if err != nil {
 			return nil, err
 		}
 		m[sh.id] = sh
+		top = max(top, sh.id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -67,7 +76,7 @@ func (s *Store) allShapes(ctx context.Context) (map[int64]*shape, error) {
 	// the cache is replaced, not merged: a reader holding the old map
 	// keeps a consistent one
 	s.mu.Lock()
-	s.shapes = shapeCache{byID: m, all: true}
+	s.shapes = shapeCache{byID: m, all: true, maxID: top}
 	s.mu.Unlock()
 	return m, nil
 }
