@@ -101,16 +101,24 @@ func (c *Collector) str(f field, raw string) {
 	k := strKey{c.kind(), f, raw}
 	o := c.strs[k]
 	if o == nil {
-		t, v, ok := normalize(f, raw)
+		// raw may share the reader's buffer, and so may what Normalize
+		// returns of it: keep a copy of both
+		k.value = strings.Clone(raw)
+		t, v, ok := normalize(f, k.value)
 		if !ok {
+			c.strs[k] = invalid // not normalised again
 			return
 		}
-		k.value = strings.Clone(raw)
 		o = &Observation{Type: t, Value: v, Field: fieldNames[k.kind][f]}
 		c.strs[k] = o
 	}
-	c.add(o, f)
+	if o != invalid {
+		c.add(o, f)
+	}
 }
+
+// invalid marks a raw value that is no valid value of its field.
+var invalid = &Observation{}
 
 // url indexes the request's URL as the matcher builds it.
 func (c *Collector) url(host, uri string) {
@@ -160,23 +168,23 @@ func insertHost(hs []netip.Addr, a netip.Addr) []netip.Addr {
 func (c *Collector) insertRecord(rs []Record) []Record {
 	ev := c.ev
 	probe := Record{Source: c.source, File: ev.File, Line: ev.Line, Offset: ev.Offset, Time: ev.Time}
+	i, found := slices.BinarySearchFunc(rs, probe, compareRecords)
+	if found {
+		// one event naming the value twice (a DNS answer repeated)
+		return rs
+	}
 	n := len(rs)
 	switch {
 	case n < MaxRecords:
-	case compareRecords(probe, rs[n-1]) > 0:
+	case i == n:
 		rs[n-1] = c.record()
 		return rs
-	case compareRecords(probe, rs[MaxRecords-2]) < 0:
+	case i < MaxRecords-1:
 		rs = slices.Delete(rs, MaxRecords-2, MaxRecords-1)
 	default:
 		return rs
 	}
-	r := c.record()
-	i, found := slices.BinarySearchFunc(rs, r, compareRecords)
-	if found {
-		return rs
-	}
-	return slices.Insert(rs, i, r)
+	return slices.Insert(rs, i, c.record())
 }
 
 func (c *Collector) record() Record {
@@ -190,7 +198,9 @@ func (c *Collector) record() Record {
 func (c *Collector) Flush() []Observation {
 	out := make([]Observation, 0, c.Len())
 	for _, o := range c.strs {
-		out = append(out, *o)
+		if o != invalid {
+			out = append(out, *o)
+		}
 	}
 	for _, o := range c.ips {
 		out = append(out, *o)
