@@ -69,8 +69,8 @@ type ScanResult struct {
 	// Indexed is the number of distinct observables the scan added to or
 	// merged into the index (0 with NoIndex).
 	Indexed    int
-	Detections   []behavior.Detection
-	Snapshot     *match.Snapshot
+	Detections []behavior.Detection
+	Snapshot   *match.Snapshot
 }
 
 // sightingBatch is how many sightings are written per store call.
