@@ -2,9 +2,7 @@ package obsindex
 
 import (
 	"net/netip"
-	"strings"
 
-	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
 
@@ -37,7 +35,8 @@ func (o *Observation) Event(r *Record) (*telemetry.Event, bool) {
 			ev.DstIP = a
 		}
 	case fURL:
-		ev.Host, ev.URI = intel.URLHost(v), urlPath(v)
+		// the absolute form: the matcher takes host and port from it
+		ev.URI = v
 	default:
 		setString(ev, f, v)
 	}
@@ -84,16 +83,4 @@ func setString(ev *telemetry.Event, f field, v string) {
 	case fTo:
 		ev.To = []string{v}
 	}
-}
-
-// urlPath is the path and query of a normalised URL ("/" when none).
-func urlPath(u string) string {
-	rest := u
-	if i := strings.Index(u, "://"); i >= 0 {
-		rest = u[i+3:]
-	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		return rest[i:]
-	}
-	return "/"
 }
