@@ -10,6 +10,7 @@ func commands(app *App) []*cobra.Command {
 		newDemoCmd(app),
 		newIntelCmd(app),
 		newScanCmd(app),
+		newRetroCmd(app),
 		newWorkerCmd(app),
 		newWatchCmd(app),
 		newDetectionsCmd(app),

@@ -189,6 +189,7 @@ report document on stdout and the import lines on stderr.`,
 	fl.StringVar(&f.sign, "sign", "", "private key (whodunit keygen) to sign report.json and report.stix.json with (writes FILE.sig)")
 	fl.StringVar(&f.scan.allowlist, "allowlist", "", "file of known-good addresses and names for the analytics")
 	fl.IntVar(&f.scan.workers, "workers", 0, "parallel scan workers (default: one per CPU)")
+	fl.BoolVar(&f.scan.noIndex, "no-index", false, "do not keep the observable index that retro-hunts match later intelligence against")
 	f.register(c)
 	return c
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ func newIntelCmd(app *App) *cobra.Command {
 type importFlags struct {
 	format, typ, source, actor, tlp, reliability string
 	confidence                                   int
+	noRetro                                      bool
 }
 
 func (f *importFlags) register(c *cobra.Command) {
@@ -38,6 +40,7 @@ func (f *importFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.confidence, "confidence", -1, "confidence 0-100 for indicators that state none")
 	fl.StringVar(&f.tlp, "tlp", "", "TLP marking for what the files hold (clear, green, amber, amber+strict, red; 1.0: white)")
 	fl.StringVar(&f.reliability, "reliability", "", "Admiralty reliability grade of the source, A-F")
+	fl.BoolVar(&f.noRetro, "no-retro", false, "do not match the new indicators against the observable index of past scans")
 }
 
 func (f *importFlags) options() (intel.Options, error) {
@@ -96,12 +99,16 @@ format are ignored.`,
 				return err
 			}
 			defer db.Close()
+			before := time.Now()
 			results, err := app.importPaths(ctx, db, args, f.format, opt)
 			if err != nil {
 				return err
 			}
 			err = app.reportImport(results)
 			app.suggestActors(ctx, db, results, opt)
+			if !f.noRetro {
+				app.retroAfterImport(ctx, db, results, before)
+			}
 			return err
 		},
 	}

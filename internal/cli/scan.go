@@ -23,6 +23,7 @@ type scanFlags struct {
 	format      string
 	workers     int
 	noBehavior  bool
+	noIndex     bool
 	allowlist   string
 	mapping     string
 	summaryJSON string // the run's figures, for make bench
@@ -36,7 +37,7 @@ type scanFlags struct {
 // and the allowlist are read here, so that a bad one is a usage error
 // before anything is scanned.
 func (app *App) scanOptions(paths []string, f *scanFlags) (hunt.ScanOptions, error) {
-	opt := hunt.ScanOptions{Paths: paths, Format: f.format, Workers: f.workers, NoBehavior: f.noBehavior, SourceName: f.sourceName, Log: app.Log}
+	opt := hunt.ScanOptions{Paths: paths, Format: f.format, Workers: f.workers, NoBehavior: f.noBehavior, NoIndex: f.noIndex, SourceName: f.sourceName, Log: app.Log}
 	if f.mapping != "" {
 		m, err := loadMapping(f.mapping)
 		if err != nil {
@@ -84,6 +85,7 @@ stdout and the summary on stderr.`,
 	fl.StringVar(&f.format, "format", "", "force the telemetry format (zeek, zeek-json, eve, pcap, jsonl, csv) instead of sniffing")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: one per CPU)")
 	fl.BoolVar(&f.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
+	fl.BoolVar(&f.noIndex, "no-index", false, "do not keep the observable index that retro-hunts match later intelligence against")
 	fl.StringVar(&f.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
 	fl.StringVar(&f.summaryJSON, "summary-json", "", "write the run's figures (events, bytes, CPU, peak RSS) as JSON to this file")
 	fl.StringVar(&f.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
@@ -170,6 +172,9 @@ func (app *App) printScanSummary(res *hunt.ScanResult) {
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %6d  %s\n", s.SuppressedBy[k], k)
 		}
+	}
+	if res.Indexed > 0 {
+		fmt.Fprintf(w, "observable index: %d distinct values kept for retro-hunts (whodunit retro)\n", res.Indexed)
 	}
 	if res.Detections != nil {
 		fmt.Fprintf(w, "behaviour: %d findings, %d above the threshold (whodunit detections)\n", len(res.Detections), hunt.Above(res.Detections))

@@ -192,8 +192,11 @@ func assess(campaigns []*correlate.Campaign, f *Findings, g graph, cfg attribute
 // summarise counts the findings behind the report: sightings (apart from
 // those a warninglist suppressed) and detections above the threshold.
 func summarise(sum report.Summary, f *Findings) report.Summary {
-	sum.Sightings, sum.Suppressed = 0, 0
+	sum.Sightings, sum.Suppressed, sum.Retrospective = 0, 0, 0
 	for i := range f.Sightings {
+		if f.Sightings[i].Retrospective {
+			sum.Retrospective++
+		}
 		if f.Sightings[i].Suppressed {
 			sum.Suppressed++
 		} else {

@@ -43,6 +43,9 @@ type ScanOptions struct {
 	Mapping jsonl.Mapping
 	// NoBehavior skips the behaviour analytics.
 	NoBehavior bool
+	// NoIndex does not keep the observable index (see obsindex), which
+	// later retro-hunts match new intelligence against.
+	NoIndex bool
 	// Allowlist adds known-good addresses and names to the warninglists
 	// for the analytics (nil: none).
 	Allowlist *behavior.Allowlist
@@ -63,8 +66,11 @@ type ScanResult struct {
 	Report       scan.RunReport // figures of the run (for benchmarks)
 	Summary      scan.Summary
 	NewSightings int // sightings the store did not hold before
-	Detections   []behavior.Detection
-	Snapshot     *match.Snapshot
+	// Indexed is the number of distinct observables the scan added to or
+	// merged into the index (0 with NoIndex).
+	Indexed    int
+	Detections []behavior.Detection
+	Snapshot   *match.Snapshot
 }
 
 // sightingBatch is how many sightings are written per store call.
@@ -90,6 +96,13 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 		analyzer = newShardedAnalyzer(behaviourConfig(opt.Locator, log), benignFor(snap.Warninglists(), opt.Allowlist))
 		cfg.OnEvent = analyzer.Observe
 	}
+	var idx *indexer
+	if ow, ok := db.(ObservationWriter); ok && !opt.NoIndex {
+		idx = &indexer{ctx: ctx, db: ow}
+		cfg.NewObserver = idx.newObserver
+	} else if !opt.NoIndex {
+		log.Warn("this store keeps no observable index: retro-hunts will not see this scan")
+	}
 	w := &sightingWriter{ctx: ctx, db: db, tee: opt.OnSighting}
 	cfg.OnSighting = w.add
 
@@ -104,6 +117,11 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 	opt.Progress.report(Progress{Stage: StageScan, Detail: fmt.Sprintf("%d events", sum.Events), Done: len(sum.Files), Total: len(sum.Files), Took: time.Since(t1)})
 	if res.NewSightings, err = w.finish(); err != nil {
 		return nil, fmt.Errorf("storing sightings: %w", err)
+	}
+	if idx != nil {
+		if res.Indexed, err = idx.finish(); err != nil {
+			return nil, fmt.Errorf("storing the observable index: %w", err)
+		}
 	}
 	if analyzer != nil {
 		res.Detections = analyzer.Finish()

@@ -20,6 +20,10 @@ type Sighting struct {
 	// Suppressed is set when the value is on a warninglist; Warninglist names it.
 	Suppressed  bool   `json:"suppressed"`
 	Warninglist string `json:"warninglist"`
+	// Retrospective marks a sighting found by a retro-hunt: intelligence
+	// that arrived after the record was read, matched against the
+	// observable index. Time and the record are the original ones.
+	Retrospective bool `json:"retrospective,omitempty"`
 
 	Time time.Time      `json:"time"`
 	Kind telemetry.Kind `json:"kind"`

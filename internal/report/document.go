@@ -47,8 +47,11 @@ type Summary struct {
 	Bytes      int64 `json:"bytes"`
 	Sightings  int   `json:"sightings"`
 	Suppressed int   `json:"suppressed"`
-	Detections int   `json:"detections"`
-	Campaigns  int   `json:"campaigns"`
+	// Retrospective counts the sightings (suppressed or not) a retro-hunt
+	// found: intelligence that arrived after the records were read.
+	Retrospective int `json:"retrospective,omitempty"`
+	Detections    int `json:"detections"`
+	Campaigns     int `json:"campaigns"`
 }
 
 // Campaign is one campaign and its attribution.

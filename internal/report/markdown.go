@@ -69,6 +69,9 @@ func (m *mdWriter) document(v *view) {
 	m.p("## Executive summary\n\n> %s\n\n", md(v.Headline))
 	m.p("- %s events analysed\n- %d indicator sightings (%d suppressed by warninglists)\n- %d behavioural detections\n- %d campaigns\n- %d indicators seen\n\n",
 		thousands(v.Summary.Events), v.Summary.Sightings, v.Summary.Suppressed, v.Summary.Detections, v.Summary.Campaigns, v.IndicatorsTotal)
+	if v.Summary.Retrospective > 0 {
+		m.p("%d sightings were found retrospectively: the intelligence arrived after the records were read, and their times are the records' own.\n\n", v.Summary.Retrospective)
+	}
 	var rows [][]string
 	for _, c := range v.Campaigns {
 		rows = append(rows, []string{c.ID, c.SummaryActor, c.Estimate + " (" + c.Likelihood + ")", c.Confidence, c.Alternative, c.Offset,

@@ -601,6 +601,9 @@ func buildSightings(d *Data, keep map[int]bool) ([]sightingRow, int) {
 		if s.Suppressed {
 			r.Note = "warninglist " + s.Warninglist
 		}
+		if s.Retrospective {
+			r.Note = strings.TrimPrefix(r.Note+"; retrospective", "; ")
+		}
 		rows = append(rows, r)
 	}
 	return rows, len(d.Sightings)

@@ -95,11 +95,22 @@ type Config struct {
 	// The event and its strings are valid only during the call
 	// (Event.Clone to keep one).
 	OnEvent func(*telemetry.Event)
+	// NewObserver, when set, is called once for every worker goroutine;
+	// the Observer it returns sees every event that worker reads, after
+	// OnEvent, with the logical source of its file (Sighting.Source). One
+	// observer is never called concurrently, so it needs no lock.
+	NewObserver func() Observer
 
 	// Progress receives a one-line progress display (bytes, bytes/s, ETA)
 	// redrawn in place when IsTerminal is set; nil or !IsTerminal = quiet.
 	Progress   io.Writer
 	IsTerminal bool
+}
+
+// Observer sees the events of one worker (see Config.NewObserver). The
+// event and its strings are valid only during the call.
+type Observer interface {
+	ObserveFrom(ev *telemetry.Event, source string)
 }
 
 // DefaultSplittable is true for the line-per-record formats whose readers

@@ -25,6 +25,7 @@ type worker struct {
 	mem    fileio.Slices // a chunk's header block and data, read in place
 	parts  [2][]byte
 	emitFn func(*match.Sighting)
+	obs    Observer // nil without Config.NewObserver
 
 	batch    []match.Sighting
 	flushing bool // in flush: sightings are counted by their file
@@ -40,6 +41,9 @@ func newWorker(s *scanner, g *match.MatcherGroup) *worker {
 		w.m = g.NewMatcher()
 	}
 	w.emitFn = w.emit
+	if s.cfg.NewObserver != nil {
+		w.obs = s.cfg.NewObserver()
+	}
 	return w
 }
 
@@ -217,6 +221,9 @@ func (w *worker) read(ctx context.Context, fs *fileState, r io.Reader, lineDelta
 		}
 		if onEvent != nil {
 			onEvent(ev)
+		}
+		if w.obs != nil {
+			w.obs.ObserveFrom(ev, fs.source)
 		}
 		events++
 	}

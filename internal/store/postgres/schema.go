@@ -225,6 +225,8 @@ CREATE TABLE subscriptions (
 	updated     ctext NOT NULL
 );
 `,
+	// 7: the observable index (observations.go).
+	migrationObservations,
 }
 
 // migrationSQL is migration i with ctext spelled out.

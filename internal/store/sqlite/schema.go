@@ -258,6 +258,8 @@ CREATE TABLE subscriptions (
 `},
 	// 6: objects and object_versions as rowid tables (upgrade6.go).
 	migration6,
+	// 7: the observable index (observations.go).
+	migrationObservations,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

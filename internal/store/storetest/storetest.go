@@ -58,6 +58,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteSourceKeepsWhatOthersAssert", deleteSourceKeepsShared},
 		{"DeleteSourceOfAList", deleteSourceOfAList},
 		{"ScansKept", scansKept},
+		{"ObservationsMergeInAnyOrder", observationsMerge},
+		{"ObservationLookupsAndFilters", observationLookups},
+		{"RetrospectiveSightingsKeepTheirMark", retrospectiveSightings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

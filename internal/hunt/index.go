@@ -1,0 +1,62 @@
+package hunt
+
+import (
+	"context"
+	"sync"
+
+	"github.com/whodunit-project/whodunit/internal/obsindex"
+	"github.com/whodunit-project/whodunit/internal/scan"
+)
+
+// ObservationWriter is what keeping the observable index needs of a store.
+type ObservationWriter interface {
+	PutObservations(ctx context.Context, list []obsindex.Observation) error
+}
+
+// observationBatch is how many observations one store call merges.
+const observationBatch = 20000
+
+// indexer gives every scan worker a collector of its own (no lock on the
+// hot path) and merges them into the store at the end; a collector that
+// fills up spills into the store meanwhile. The store's merge is
+// order-independent, so the index is the same whatever the worker count.
+type indexer struct {
+	ctx  context.Context
+	db   ObservationWriter
+	mu   sync.Mutex
+	cols []*obsindex.Collector
+}
+
+func (x *indexer) newObserver() scan.Observer {
+	c := obsindex.NewCollector()
+	c.Spill = x.put
+	x.mu.Lock()
+	x.cols = append(x.cols, c)
+	x.mu.Unlock()
+	return c
+}
+
+func (x *indexer) put(list []obsindex.Observation) error {
+	for start := 0; start < len(list); start += observationBatch {
+		if err := x.db.PutObservations(x.ctx, list[start:min(start+observationBatch, len(list))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish merges what the collectors hold into the store and returns how
+// many distinct values the scan saw (after its last spill).
+func (x *indexer) finish() (int, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var all []obsindex.Observation
+	for _, c := range x.cols {
+		if err := c.Err(); err != nil {
+			return 0, err
+		}
+		all = append(all, c.Flush()...)
+	}
+	all = obsindex.MergeAll(all)
+	return len(all), x.put(all)
+}

@@ -1,0 +1,44 @@
+package obsindex_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whodunit-project/whodunit/internal/obsindex"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
+)
+
+// FuzzCollector feeds arbitrary field values (as a reader could deliver
+// them from hostile traffic) to a collector: it never panics, every
+// observation it keeps turns back into an event (Observation.Event), and
+// indexing that event again gives the same key, so a retro-hunt probes
+// the value the matcher would have seen.
+func FuzzCollector(f *testing.F) {
+	f.Add("www.Example.COM.", "example.com:8080", "/a?b=1", "[2001:db8::1]:443", "Name <Bob@Example.org>", "192.0.2.1", uint8(2))
+	f.Add("xn--bcher-kva.example", "http://evil.test/x", "http://evil.test/x", "evil.test", "a@b", "10.0.0.1 10.0.0.2", uint8(3))
+	f.Add("", "1.2.3.4", "", "*.wild.example", "<>", "::ffff:1.2.3.4", uint8(1))
+	f.Fuzz(func(t *testing.T, query, host, uri, sni, mail, answers string, kind uint8) {
+		ev := &telemetry.Event{Kind: telemetry.Kind(kind % 12), Time: time.Unix(1521911906, 0), File: "f", Line: 1,
+			SrcIP: netip.MustParseAddr("10.0.0.5"), Query: query, Host: host, URI: uri, SNI: sni, MailFrom: mail,
+			Answers: strings.Fields(answers), CertSANs: []string{sni}, JA3: query, MD5: host}
+		c := obsindex.NewCollector()
+		c.Observe(ev)
+		for _, o := range c.Flush() {
+			probe, ok := o.Event(&o.Records[0])
+			if !ok {
+				t.Fatalf("observation %+v does not turn back into an event", o)
+			}
+			again := obsindex.NewCollector()
+			again.Observe(probe)
+			found := false
+			for _, p := range again.Flush() {
+				found = found || p.Key() == o.Key()
+			}
+			if !found {
+				t.Errorf("%+v: its probe event does not index it again", o.Key())
+			}
+		}
+	})
+}

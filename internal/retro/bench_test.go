@@ -1,0 +1,109 @@
+package retro_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
+	"github.com/whodunit-project/whodunit/internal/retro"
+	"github.com/whodunit-project/whodunit/internal/scan"
+)
+
+// Sizes from WHODUNIT_BENCH_RETRO_INDICATORS and WHODUNIT_BENCH_RETRO_INDEX;
+// the defaults keep `go test -bench .` short. The issue's target is
+// 1,000,000 new indicators against 10,000,000 indexed values in 10 s.
+var (
+	benchIndicators = envSize("WHODUNIT_BENCH_RETRO_INDICATORS", 100_000)
+	benchIndex      = envSize("WHODUNIT_BENCH_RETRO_INDEX", 1_000_000)
+)
+
+func envSize(name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		panic(fmt.Sprintf("%s=%q: want a positive number", name, v))
+	}
+	return n
+}
+
+// benchIndicator i is a domain (two in three), an address or an MD5.
+func benchIndicator(i int) *intel.Object {
+	var obs intel.Observable
+	switch i % 3 {
+	case 0, 1:
+		obs = intel.Observable{Type: intel.Domain, Value: fmt.Sprintf("c2-%d.example%d.net", i, i%97)}
+	default:
+		obs = intel.Observable{Type: intel.MD5, Value: fmt.Sprintf("%032x", i*7919)}
+	}
+	return &intel.Object{ID: fmt.Sprintf("indicator--%08d", i), Type: intel.TypeIndicator,
+		Indicator: &intel.IndicatorSpec{PatternType: "plain", Observables: []intel.Observable{obs}}}
+}
+
+var t0 = time.Date(2018, 3, 24, 0, 0, 0, 0, time.UTC)
+
+// benchObservation i is a query for a subdomain of an indicator (one in
+// a thousand), else a name, address or hash no indicator has, with the
+// records a real index entry carries.
+func benchObservation(i int, o *obsindex.Observation) {
+	at := t0.Add(time.Duration(i) * time.Millisecond)
+	rec := obsindex.Record{Source: "sensor/dns.log", File: "/logs/dns.log", Line: int64(i), Offset: int64(i) * 200, Time: at,
+		SrcIP: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), DstIP: netip.AddrFrom4([4]byte{10, 0, 0, 53})}
+	*o = obsindex.Observation{First: at, Last: at, Count: 1, Hosts: []netip.Addr{rec.SrcIP}, Records: append(o.Records[:0], rec)}
+	switch {
+	case i%1000 == 0:
+		k := (i / 1000) % benchIndicators / 3 * 3 // a domain indicator
+		o.Type, o.Field, o.Value = intel.Domain, "dns.query", fmt.Sprintf("www.c2-%d.example%d.net", k, k%97)
+	case i%3 == 0:
+		o.Type, o.Field, o.Value = intel.IPv4, "conn.dst_ip", netip.AddrFrom4([4]byte{198, byte(i >> 16), byte(i >> 8), byte(i)}).String()
+	case i%3 == 1:
+		o.Type, o.Field, o.Value = intel.Domain, "dns.query", fmt.Sprintf("host%d.benign%d.org", i, i%1013)
+	default:
+		o.Type, o.Field, o.Value = intel.MD5, "file.md5", fmt.Sprintf("%032x", i*104729+1)
+	}
+}
+
+// BenchmarkRetroHunt compiles benchIndicators new indicators and probes
+// benchIndex observations (generated as they are probed, as a store
+// streams them); sightings are collected, not stored.
+func BenchmarkRetroHunt(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		start, cpu0 := time.Now(), scan.ProcessCPU()
+		bl := match.NewBuilder(match.Options{})
+		bl.Grow(benchIndicators)
+		for i := 0; i < benchIndicators; i++ {
+			bl.Add(benchIndicator(i))
+		}
+		snap, err := bl.Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		compiled := time.Since(start)
+		h := retro.Hunter{Snap: snap}
+		found := 0
+		var o obsindex.Observation
+		for i := 0; i < benchIndex; i++ {
+			benchObservation(i, &o)
+			found += len(h.Probe(&o).Sightings)
+		}
+		if want := (benchIndex + 999) / 1000; found < want {
+			b.Fatalf("%d sightings, want at least %d", found, want)
+		}
+		b.ReportMetric(compiled.Seconds(), "compile-s")
+		b.ReportMetric(time.Since(start).Seconds(), "total-s")
+		// the machine is shared: CPU time says what the work costs
+		b.ReportMetric(scan.ProcessCPU()-cpu0, "cpu-s")
+		b.ReportMetric(float64(time.Since(start)-compiled)/float64(benchIndex), "ns/observation")
+	}
+	b.ReportMetric(float64(benchIndicators), "indicators")
+	b.ReportMetric(float64(benchIndex), "observations")
+}
