@@ -151,7 +151,7 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, u.cookie(loginCookie, tok, 600))
-	u.render(w, http.StatusOK, "login", loginView{CSRF: tok, Error: r.URL.Query().Get("failed") != ""})
+	u.render(w, http.StatusOK, "login", loginView{layout: layout{Title: "Sign in", CSRF: tok}, Error: r.URL.Query().Get("failed") != ""})
 }
 
 // login checks the key of the form and opens a session.

@@ -27,8 +27,7 @@ func (u *UI) layout(c *caller, title string) layout {
 }
 
 type loginView struct {
-	Title string
-	CSRF  string
+	layout
 	Error bool
 }
 

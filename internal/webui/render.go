@@ -44,9 +44,10 @@ func (u *UI) render(w http.ResponseWriter, status int, name string, data any) {
 
 func (u *UI) errorPage(w http.ResponseWriter, status int, msg string) {
 	u.render(w, status, "error", struct {
-		Title, Message string
-		Status         int
-	}{http.StatusText(status), msg, status})
+		layout
+		Message string
+		Status  int
+	}{layout{Title: http.StatusText(status)}, msg, status})
 }
 
 func (u *UI) notFound(w http.ResponseWriter, r *http.Request) {
