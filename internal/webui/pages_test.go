@@ -66,7 +66,7 @@ func TestOverviewFiguresEqualStoredAnalysis(t *testing.T) {
 		t.Errorf("rows %v, stored campaigns %v", shown, ids)
 	}
 	var api struct {
-		Counts struct{ Campaigns, Sightings, Victims, Detections int }
+		Counts    struct{ Campaigns, Sightings, Victims, Detections int }
 		Campaigns []struct {
 			ID         string
 			Actor      string
@@ -151,7 +151,9 @@ func checkCitedRecords(t *testing.T, c report.Campaign, page *html.Node) {
 			}
 		}
 	}
-	items := find(page, func(n *html.Node) bool { return n.Data == "li" && n.Parent != nil && attr(n.Parent, "class") == "records" })
+	items := find(page, func(n *html.Node) bool {
+		return n.Data == "li" && n.Parent != nil && attr(n.Parent, "class") == "records"
+	})
 	if len(items) != len(want) {
 		t.Errorf("%s: %d records in the matrix, the evidence cites %d", c.ID, len(items), len(want))
 		return

@@ -225,6 +225,8 @@ CREATE TABLE subscriptions (
 	updated     ctext NOT NULL
 );
 `,
+	// The analysts' verdicts (verdicts.go).
+	migrationVerdicts,
 }
 
 // migrationSQL is migration i with ctext spelled out.

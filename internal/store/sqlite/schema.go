@@ -258,6 +258,8 @@ CREATE TABLE subscriptions (
 `},
 	// 6: objects and object_versions as rowid tables (upgrade6.go).
 	migration6,
+	// The analysts' verdicts (verdicts.go).
+	migrationVerdicts,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do
