@@ -31,13 +31,16 @@ const MaxVerdictNote = 4000
 
 // Verdict is one decision or note, appended; none is ever changed.
 type Verdict struct {
-	Seq      int64     `json:"seq"` // set by the store: 1, 2, … in the order stored
-	Kind     string    `json:"kind"`
-	Target   string    `json:"target"`
-	Decision string    `json:"decision"`
-	Note     string    `json:"note,omitempty"`
-	By       string    `json:"by"` // the key's name
-	At       time.Time `json:"at"` // set by the store when zero
+	Seq    int64  `json:"seq"` // set by the store: 1, 2, … in the order stored
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	// Indicator is, for a sighting, the indicator it is of: its TLP level
+	// decides who may see the verdict.
+	Indicator string    `json:"indicator,omitempty"`
+	Decision  string    `json:"decision"`
+	Note      string    `json:"note,omitempty"`
+	By        string    `json:"by"` // the key's name
+	At        time.Time `json:"at"` // set by the store when zero
 }
 
 // VerdictQuery filters Verdicts; zero fields do not filter.

@@ -12,6 +12,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/report"
 	"github.com/whodunit-project/whodunit/internal/report/svg"
 	"github.com/whodunit-project/whodunit/internal/server"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // layout is what every signed-in page shows around its content.
@@ -157,6 +158,8 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") }
 type detectionsView struct {
 	layout
 	triaged
+	MayDecide bool
+	Here      string // this page's address, where the forms return
 	Analytics []string
 	Threshold float64
 	// Sorts are the column headers' links; Prev and Next page links.
@@ -171,6 +174,7 @@ func (u *UI) detectionsPage(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	v := detectionsView{layout: u.layout(c, "Detections"), triaged: t, Threshold: behavior.DefaultConfig().Threshold,
+		MayDecide: c.key.Internal || c.key.Admin, Here: t.Query.link(nil),
 		Analytics: []string{"Beacon", "LongConn", "DNSTunnel", "Strobe", "DGA"}, Sorts: map[string]string{}}
 	for _, s := range triageSorts {
 		order := "desc"
@@ -199,6 +203,18 @@ func (u *UI) triage(r *http.Request, c *caller) (triaged, error) {
 		return triaged{}, err
 	}
 	t := q.apply(dets, behavior.DefaultConfig().Threshold, u.cfg.PageSize)
+	if len(t.Items) > 0 {
+		vs, err := u.st.Verdicts(r.Context(), store.VerdictQuery{Kind: store.VerdictDetection})
+		if err != nil {
+			return triaged{}, fmt.Errorf("reading verdicts: %w", err)
+		}
+		d := store.Decisions(vs)
+		for _, it := range t.Items {
+			if v, ok := d[store.VerdictDetection+"\x00"+it.ID]; ok {
+				t.Decisions[it.ID] = v
+			}
+		}
+	}
 	if n := server.NoteFrom(r.Context()); n != nil {
 		n.Objects = len(t.Items)
 	}
@@ -245,8 +261,10 @@ func (u *UI) status(err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errNotVisible):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, errNoAnalysis):
+	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding):
 		return http.StatusNotFound, err.Error()
+	case errors.Is(err, errMayNotDecide):
+		return http.StatusForbidden, err.Error()
 	}
 	u.cfg.Log.Error("webui", "err", err)
 	return http.StatusInternalServerError, "internal error (see the server's log)"

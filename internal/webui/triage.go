@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // triageQuery is the detections list's sort, filters and page, read from
@@ -90,6 +91,8 @@ type triaged struct {
 	Pages    int                  `json:"pages"`
 	Items    []behavior.Detection `json:"items"`
 	PageSize int                  `json:"page_size"`
+	// Decisions are the verdicts in force on the page's items, by id.
+	Decisions map[string]store.Verdict `json:"decisions"`
 }
 
 // apply filters, sorts and pages dets (which it may reorder).
@@ -102,7 +105,8 @@ func (q triageQuery) apply(dets []behavior.Detection, threshold float64, size in
 		}
 		return c
 	})
-	t := triaged{Query: q, Total: len(kept), PageSize: size, Pages: (len(kept) + size - 1) / size, Items: []behavior.Detection{}}
+	t := triaged{Query: q, Total: len(kept), PageSize: size, Pages: (len(kept) + size - 1) / size,
+		Items: []behavior.Detection{}, Decisions: map[string]store.Verdict{}}
 	from := (q.Page - 1) * size
 	if from < len(kept) {
 		t.Items = kept[from:min(from+size, len(kept))]

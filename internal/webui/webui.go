@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/apikey"
-	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/report"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/tlp"
@@ -25,7 +26,10 @@ type Store interface {
 	report.ObjectLister
 	ObjectsPage(ctx context.Context, q store.PageQuery, after store.Cursor, limit int) (store.ObjectPage, error)
 	Analysis(ctx context.Context, id string) (*store.Analysis, error)
-	Detections(ctx context.Context, fn func(*behavior.Detection) error) error
+	Sightings(ctx context.Context, q store.SightingQuery, fn func(*match.Sighting) error) error
+	// The detections and the verdicts, which re-apply to them.
+	hunt.VerdictDetectionStore
+	store.VerdictStore
 }
 
 // Config describes the interface.
@@ -84,9 +88,12 @@ func (u *UI) register() {
 	u.page("GET /{$}", u.overviewPage)
 	u.page("GET /campaigns/{id}", u.campaignPage)
 	u.page("GET /detections", u.detectionsPage)
+	u.page("POST /verdicts", u.verdictForm)
 	u.api("GET /api/v1/overview", u.overviewAPI)
 	u.api("GET /api/v1/campaigns/{id}", u.campaignAPI)
 	u.api("GET /api/v1/detections", u.detectionsAPI)
+	u.api("GET /api/v1/verdicts", u.verdictsAPI)
+	u.api("POST /api/v1/verdicts", u.verdictAPI)
 	u.mux.HandleFunc("/", u.notFound)
 }
 
@@ -107,4 +114,4 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reserved are the first path segments the interface serves; a TAXII API
 // root must not take one.
-var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections"}
+var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts"}

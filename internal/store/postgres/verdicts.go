@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 	seq      bigserial PRIMARY KEY,
 	kind     ctext NOT NULL,
 	target   ctext NOT NULL,
+	indicator ctext NOT NULL,
 	decision ctext NOT NULL,
 	note     ctext NOT NULL,
 	by_key   ctext NOT NULL,
@@ -32,14 +33,14 @@ func (s *Store) PutVerdict(ctx context.Context, v store.Verdict) (store.Verdict,
 		v.At = time.Now()
 	}
 	v.At = parseTime(fmtTime(v.At))
-	err := s.pool.QueryRow(ctx, `INSERT INTO verdicts(kind, target, decision, note, by_key, at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING seq`,
-		v.Kind, v.Target, v.Decision, v.Note, v.By, fmtTime(v.At)).Scan(&v.Seq)
+	err := s.pool.QueryRow(ctx, `INSERT INTO verdicts(kind, target, indicator, decision, note, by_key, at) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING seq`,
+		v.Kind, v.Target, v.Indicator, v.Decision, v.Note, v.By, fmtTime(v.At)).Scan(&v.Seq)
 	return v, err
 }
 
 // Verdicts implements store.VerdictStore.
 func (s *Store) Verdicts(ctx context.Context, q store.VerdictQuery) ([]store.Verdict, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, kind, target, decision, note, by_key, at FROM verdicts
+	rows, err := s.pool.Query(ctx, `SELECT seq, kind, target, indicator, decision, note, by_key, at FROM verdicts
 		WHERE ($1 = '' OR kind = $1) AND ($2 = '' OR target = $2) ORDER BY seq`, q.Kind, q.Target)
 	if err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func (s *Store) Verdicts(ctx context.Context, q store.VerdictQuery) ([]store.Ver
 	for rows.Next() {
 		var v store.Verdict
 		var at string
-		if err := rows.Scan(&v.Seq, &v.Kind, &v.Target, &v.Decision, &v.Note, &v.By, &at); err != nil {
+		if err := rows.Scan(&v.Seq, &v.Kind, &v.Target, &v.Indicator, &v.Decision, &v.Note, &v.By, &at); err != nil {
 			return nil, err
 		}
 		v.At = parseTime(at)

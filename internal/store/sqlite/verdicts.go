@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
 	seq      INTEGER PRIMARY KEY,
 	kind     TEXT NOT NULL,
 	target   TEXT NOT NULL,
+	indicator TEXT NOT NULL,
 	decision TEXT NOT NULL,
 	note     TEXT NOT NULL,
 	by_key   TEXT NOT NULL,
@@ -32,8 +33,8 @@ func (s *Store) PutVerdict(ctx context.Context, v store.Verdict) (store.Verdict,
 		v.At = time.Now()
 	}
 	v.At = parseTime(fmtTime(v.At))
-	res, err := s.db.ExecContext(ctx, `INSERT INTO verdicts(kind, target, decision, note, by_key, at) VALUES (?,?,?,?,?,?)`,
-		v.Kind, v.Target, v.Decision, v.Note, v.By, fmtTime(v.At))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO verdicts(kind, target, indicator, decision, note, by_key, at) VALUES (?,?,?,?,?,?,?)`,
+		v.Kind, v.Target, v.Indicator, v.Decision, v.Note, v.By, fmtTime(v.At))
 	if err != nil {
 		return v, err
 	}
@@ -43,7 +44,7 @@ func (s *Store) PutVerdict(ctx context.Context, v store.Verdict) (store.Verdict,
 
 // Verdicts implements store.VerdictStore.
 func (s *Store) Verdicts(ctx context.Context, q store.VerdictQuery) ([]store.Verdict, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, target, decision, note, by_key, at FROM verdicts
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, target, indicator, decision, note, by_key, at FROM verdicts
 		WHERE (? = '' OR kind = ?) AND (? = '' OR target = ?) ORDER BY seq`, q.Kind, q.Kind, q.Target, q.Target)
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func (s *Store) Verdicts(ctx context.Context, q store.VerdictQuery) ([]store.Ver
 	for rows.Next() {
 		var v store.Verdict
 		var at string
-		if err := rows.Scan(&v.Seq, &v.Kind, &v.Target, &v.Decision, &v.Note, &v.By, &at); err != nil {
+		if err := rows.Scan(&v.Seq, &v.Kind, &v.Target, &v.Indicator, &v.Decision, &v.Note, &v.By, &at); err != nil {
 			return nil, err
 		}
 		v.At = parseTime(at)

@@ -47,7 +47,7 @@ func putVerdict(t *testing.T, s VerdictStore, v store.Verdict) store.Verdict {
 func verdictsAppended(t *testing.T, s VerdictStore) {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
 	a := putVerdict(t, s, store.Verdict{Kind: store.VerdictDetection, Target: "det-1", Decision: store.DecisionFalsePositive, Note: "backup job", By: "alice", At: at})
-	b := putVerdict(t, s, store.Verdict{Kind: store.VerdictDetection, Target: "det-1", Decision: store.DecisionNote, Note: "ünïcode ok", By: "bob"})
+	b := putVerdict(t, s, store.Verdict{Kind: store.VerdictSighting, Target: "sg-1", Indicator: "indicator--x", Decision: store.DecisionNote, Note: "ünïcode ok", By: "bob"})
 	if a.Seq <= 0 || b.Seq <= a.Seq {
 		t.Fatalf("seqs %d, %d: want increasing from 1", a.Seq, b.Seq)
 	}
