@@ -175,7 +175,7 @@ func (u *UI) detectionsPage(w http.ResponseWriter, r *http.Request, c *caller) {
 	}
 	v := detectionsView{layout: u.layout(c, "Detections"), triaged: t, Threshold: behavior.DefaultConfig().Threshold,
 		MayDecide: c.key.Internal || c.key.Admin, Here: t.Query.link(nil),
-		Analytics: []string{"Beacon", "LongConn", "DNSTunnel", "Strobe", "DGA"}, Sorts: map[string]string{}}
+		Analytics: []string{behavior.Beacon, behavior.LongConn, behavior.DNSTunnel, behavior.Strobe, behavior.RareDest, behavior.DGA}, Sorts: map[string]string{}}
 	for _, s := range triageSorts {
 		order := "desc"
 		if t.Query.Sort == s && t.Query.Order == "desc" {
