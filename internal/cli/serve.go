@@ -24,6 +24,7 @@ type serveOptions struct {
 	org, defaultTLP, apiRoot string
 	collections              string
 	maxPage                  int
+	ready                    func(net.Addr) // also told the address, when set
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -104,6 +105,9 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 				scheme = "https"
 			}
 			app.infof("serving TAXII 2.1 at %s://%s/taxii2/ (API root /%s/), the web interface at %s://%s/", scheme, a, cfg.APIRoot, scheme, a)
+			if o.ready != nil {
+				o.ready(a)
+			}
 		}})
 }
 
