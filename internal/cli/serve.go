@@ -15,6 +15,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/taxii"
 	"github.com/whodunit-project/whodunit/internal/tlp"
+	"github.com/whodunit-project/whodunit/internal/webui"
 )
 
 // serveOptions are the flags of `whodunit serve`.
@@ -23,6 +24,7 @@ type serveOptions struct {
 	org, defaultTLP, apiRoot string
 	collections              string
 	maxPage                  int
+	ready                    func(net.Addr) // also told the address, when set
 }
 
 func newServeCmd(app *App) *cobra.Command {
@@ -33,7 +35,8 @@ func newServeCmd(app *App) *cobra.Command {
 		Long: `serve answers TAXII 2.1 at /taxii2/ (discovery) and /API-ROOT/ with the
 collections intel (the store's intelligence), findings (STIX sightings of
 the indicators whodunit matched) and inbox (where partners POST), plus
-those a --collections file defines. Every request needs an API key
+those a --collections file defines, and the analysts' web interface at /
+(sign in with an API key) with its JSON API at /api/v1/. Every request needs an API key
 ('whodunit apikey create'); every object is served only within the key's
 TLP ceiling, objects without a marking count as --default-tlp, and
 TLP:RED never leaves. Every request is audited ('whodunit audit').
@@ -73,6 +76,7 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 	defer db.Close()
 	ss, ok := db.(interface {
 		taxii.Store
+		webui.Store
 		store.AuditLog
 	})
 	if !ok {
@@ -81,9 +85,17 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 	if cfg.CursorKey, err = taxii.CursorKeyFromStore(ctx, ss, time.Now()); err != nil {
 		return err
 	}
-	h, err := taxii.New(ss, cfg)
+	th, err := taxii.New(ss, cfg)
 	if err != nil {
 		return err
+	}
+	ui, err := webui.New(ss, webui.Config{DefaultTLP: cfg.DefaultTLP, Secure: o.tlsCert != "", Log: app.Log})
+	if err != nil {
+		return err
+	}
+	h, err := server.Mount(ui, webui.Reserved, th, "taxii2", cfg.APIRoot)
+	if err != nil {
+		return usagef("--api-root: %v", err)
 	}
 	return server.Run(ctx, server.Config{Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
 		Handler: h, Audit: ss, Log: app.Log, MaxBody: cfg.MaxBody,
@@ -92,7 +104,10 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 			if o.tlsCert != "" {
 				scheme = "https"
 			}
-			app.infof("serving TAXII 2.1 at %s://%s/taxii2/ (API root /%s/)", scheme, a, cfg.APIRoot)
+			app.infof("serving TAXII 2.1 at %s://%s/taxii2/ (API root /%s/), the web interface at %s://%s/", scheme, a, cfg.APIRoot, scheme, a)
+			if o.ready != nil {
+				o.ready(a)
+			}
 		}})
 }
 

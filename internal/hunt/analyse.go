@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/attribute"
@@ -87,6 +88,10 @@ func Analyse(ctx context.Context, db AnalyseSource, opt AnalyseOptions) (*report
 	if err != nil {
 		return nil, err
 	}
+	verdicts, err := withVerdicts(ctx, db, f)
+	if err != nil {
+		return nil, fmt.Errorf("reading verdicts: %w", err)
+	}
 	if opt.Summary, err = withStoredTotals(ctx, db, opt.Summary); err != nil {
 		return nil, err
 	}
@@ -117,6 +122,7 @@ func Analyse(ctx context.Context, db AnalyseSource, opt AnalyseOptions) (*report
 		Sightings: f.Sightings, Detections: f.Detections, Assets: opt.Assets, Config: acfg, Generated: now, Tool: opt.Tool,
 		Profiles: profiles, Intelligence: report.IntelRecords(assessments, g)})
 	doc.Signature = opt.Signature
+	doc.Verdicts = verdicts
 	report.AttachRecords(doc)
 	for id, o := range indicators {
 		if o == nil {

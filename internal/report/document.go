@@ -9,6 +9,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/correlate"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // Document is report.json. Field names are a contract scripts depend on:
@@ -39,6 +40,9 @@ type Document struct {
 	// Withheld counts what the report's TLP level left out (LimitTLP);
 	// nil when nothing was limited.
 	Withheld *TLPWithheld `json:"withheld_by_tlp,omitempty"`
+	// Verdicts are the analysts' decisions on findings (false positive,
+	// confirmed, notes) the run respected, oldest first.
+	Verdicts []store.Verdict `json:"verdicts,omitempty"`
 }
 
 // Summary counts what the run saw.

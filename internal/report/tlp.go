@@ -21,6 +21,7 @@ type TLPWithheld struct {
 	Evidence          int    `json:"evidence_items"`
 	ActorProfiles     int    `json:"actor_profiles"`
 	ProfileIndicators int    `json:"profile_indicators"`
+	Verdicts          int    `json:"verdicts,omitempty"` // on withheld sightings
 }
 
 // Sentence says what was left out, for the reader of the report; "" when
@@ -34,7 +35,7 @@ func (w *TLPWithheld) Sentence() string {
 		n    int
 		what string
 	}{{w.Indicators, "indicator"}, {w.Sightings, "sighting"}, {w.Evidence, "evidence item"},
-		{w.ActorProfiles, "actor profile"}, {w.ProfileIndicators, "profile indicator"}} {
+		{w.ActorProfiles, "actor profile"}, {w.ProfileIndicators, "profile indicator"}, {w.Verdicts, "verdict"}} {
 		if p.n == 1 {
 			parts = append(parts, "1 "+p.what)
 		} else if p.n > 1 {
@@ -50,7 +51,7 @@ func (w *TLPWithheld) Total() int {
 	if w == nil {
 		return 0
 	}
-	return w.Indicators + w.Sightings + w.Evidence + w.ActorProfiles + w.ProfileIndicators
+	return w.Indicators + w.Sightings + w.Evidence + w.ActorProfiles + w.ProfileIndicators + w.Verdicts
 }
 
 // LimitTLP takes out of d what a report marked c.Max may not carry, by
@@ -65,6 +66,9 @@ func (d *Data) LimitTLP(c tlp.Ceiling, defs tlp.Definitions) *TLPWithheld {
 	w := &TLPWithheld{Level: c.Max.String()}
 	out := d.withheldIndicators(c, defs)
 	w.Indicators = len(out)
+	if d.Doc != nil {
+		w.Verdicts = d.limitVerdicts(out)
+	}
 	w.Sightings = d.dropSightings(out)
 	if d.Doc != nil {
 		w.Evidence = limitDocument(d.Doc, out)
@@ -96,6 +100,26 @@ func (d *Data) withheldIndicators(c tlp.Ceiling, defs tlp.Definitions) map[strin
 		delete(d.Indicators, id)
 	}
 	return out
+}
+
+// limitVerdicts drops the verdicts on sightings of withheld indicators
+// (and, when anything is withheld, those that do not say their
+// indicator): a verdict names its sighting, which the reader may not see.
+func (d *Data) limitVerdicts(out map[string]bool) int {
+	if len(out) == 0 || len(d.Doc.Verdicts) == 0 {
+		return 0
+	}
+	gone := map[string]bool{}
+	for i := range d.Sightings {
+		if out[d.Sightings[i].IndicatorID] {
+			gone[d.Sightings[i].Key()] = true
+		}
+	}
+	before := len(d.Doc.Verdicts)
+	d.Doc.Verdicts = slices.DeleteFunc(d.Doc.Verdicts, func(v store.Verdict) bool {
+		return v.Kind == store.VerdictSighting && (gone[v.Target] || out[v.Indicator] || v.Indicator == "")
+	})
+	return before - len(d.Doc.Verdicts)
 }
 
 // dropSightings removes the sightings of withheld indicators and renumbers

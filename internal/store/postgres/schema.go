@@ -225,8 +225,10 @@ CREATE TABLE subscriptions (
 	updated     ctext NOT NULL
 );
 `,
-	// 7: the observable index (observations.go).
+	// 3: the observable index (observations.go).
 	migrationObservations,
+	// 4: the analysts' verdicts (verdicts.go).
+	migrationVerdicts,
 }
 
 // migrationSQL is migration i with ctext spelled out.

@@ -260,6 +260,8 @@ CREATE TABLE subscriptions (
 	migration6,
 	// 7: the observable index (observations.go).
 	migrationObservations,
+	// 8: the analysts' verdicts (verdicts.go).
+	migrationVerdicts,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

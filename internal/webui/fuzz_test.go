@@ -1,0 +1,133 @@
+package webui
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/whodunit-project/whodunit/internal/apikey"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/sqlite"
+	"github.com/whodunit-project/whodunit/internal/tlp"
+)
+
+// FuzzParseTriage: any query string is read or refused with an error,
+// and what is read stays in range.
+func FuzzParseTriage(f *testing.F) {
+	for _, s := range []string{"", "sort=host&order=asc", "page=3&min_score=0.5&all=true", "analytic=Beacon&destination=example",
+		"page=0", "min_score=NaN", "sort=x", "page=1&page=2", "%zz", "host=10.0.0.1&all=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := parseTriage(v)
+		if err != nil {
+			return
+		}
+		if q.Page < 1 || q.MinScore < 0 || q.MinScore > 1 || (q.Order != "asc" && q.Order != "desc") {
+			t.Fatalf("%q read as %+v", raw, q)
+		}
+		_ = q.apply(nil, 0.5, 10)
+		_ = q.link(nil)
+	})
+}
+
+// FuzzDecodeVerdict: any body is one verdict or an error, never a panic.
+func FuzzDecodeVerdict(f *testing.F) {
+	for _, s := range []string{`{"kind":"detection","target":"d1","decision":"false_positive","note":"x"}`, `{}`, `[`,
+		`{"kind":"sighting"} {}`, `{"extra":1}`, `{"note":"\ud800"}`, strings.Repeat(`{"a":`, 100)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		in, err := decodeVerdict(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		_ = store.CheckVerdict(store.Verdict{Kind: in.Kind, Target: in.Target, Decision: in.Decision, Note: in.Note, By: "fuzz"})
+	})
+}
+
+// fuzzUI is the handler over an empty store with one key.
+func fuzzUI(f *testing.F) (*UI, string) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "f.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	k, text, err := apikey.New("fuzz", tlp.Ceiling{Max: tlp.Amber, Internal: true}, false, []string{"*"}, nil, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := db.PutKey(context.Background(), k); err != nil {
+		f.Fatal(err)
+	}
+	u, err := New(db, Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return u, text
+}
+
+// FuzzLoginForm: whatever a login POST holds, the answer is a redirect
+// or a refusal, and a session starts only for the right key with the
+// form's own token.
+func FuzzLoginForm(f *testing.F) {
+	u, key := fuzzUI(f)
+	f.Add("csrf=t&key="+url.QueryEscape(key), "t")
+	f.Add("csrf=t&key=whodunit_0000000000000000_AAAA", "t")
+	f.Add("csrf=a&key=x", "b")
+	f.Add("key=%zz&csrf=", "")
+	f.Add(strings.Repeat("k=v&", 200), "x")
+	f.Fuzz(func(t *testing.T, form, cookie string) {
+		req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" && (&http.Cookie{Name: loginCookie, Value: cookie}).Valid() == nil {
+			req.AddCookie(&http.Cookie{Name: loginCookie, Value: cookie})
+		}
+		w := httptest.NewRecorder()
+		u.ServeHTTP(w, req)
+		if w.Code != http.StatusSeeOther && w.Code != http.StatusForbidden {
+			t.Fatalf("%q: status %d", form, w.Code)
+		}
+		opened := strings.Contains(w.Header().Get("Set-Cookie"), sessionCookie+"=") && !strings.Contains(w.Header().Get("Set-Cookie"), sessionCookie+"=;")
+		v, _ := url.ParseQuery(form)
+		if opened && (strings.TrimSpace(v.Get("key")) != key || v.Get("csrf") != cookie) {
+			t.Fatalf("%q with cookie %q opened a session", form, cookie)
+		}
+	})
+}
+
+// FuzzAPIRequests: any query on the detections list and any verdict body
+// are answered with a status the API documents, never a panic or a 500.
+func FuzzAPIRequests(f *testing.F) {
+	u, key := fuzzUI(f)
+	f.Add("sort=score&page=2", `{"kind":"detection","target":"x","decision":"confirmed"}`)
+	f.Add("all=true&min_score=0.9", `{"kind":"sighting","target":"k","decision":"false_positive","note":"n"}`)
+	f.Add("page=-1", `{`)
+	f.Add("%", `{"kind":"detection","target":"","decision":"note"}`)
+	f.Fuzz(func(t *testing.T, query, body string) {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/detections", nil)
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+key)
+		w := httptest.NewRecorder()
+		u.ServeHTTP(w, req)
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("GET ?%q: %d %s", query, w.Code, w.Body)
+		}
+		req = httptest.NewRequest(http.MethodPost, "/api/v1/verdicts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		w = httptest.NewRecorder()
+		u.ServeHTTP(w, req)
+		if w.Code != http.StatusCreated && w.Code != http.StatusBadRequest && w.Code != http.StatusNotFound {
+			t.Fatalf("POST %q: %d %s", body, w.Code, w.Body)
+		}
+	})
+}
