@@ -43,6 +43,9 @@ type ScanOptions struct {
 	Mapping jsonl.Mapping
 	// NoBehavior skips the behaviour analytics.
 	NoBehavior bool
+	// SnapshotCache is the directory of the compiled snapshot cache
+	// ("" = compile every time); see BuildSnapshotCached.
+	SnapshotCache string
 	// Allowlist adds known-good addresses and names to the warninglists
 	// for the analytics (nil: none).
 	Allowlist *behavior.Allowlist
@@ -75,7 +78,7 @@ const sightingBatch = 5000
 func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, error) {
 	log := logger(opt.Log)
 	t0, cpu0 := time.Now(), scan.ProcessCPU()
-	snap, err := BuildSnapshot(ctx, db, log)
+	snap, err := BuildSnapshotCached(ctx, db, opt.SnapshotCache, log)
 	if err != nil {
 		return nil, err
 	}
