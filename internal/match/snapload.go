@@ -68,6 +68,7 @@ func decodePayload(payload []byte, opt Options) (*Snapshot, error) {
 			return nil, d.fail("the warninglists differ from the cached ones")
 		}
 	}
+	s.seed = maphash.MakeSeed()
 	d.indicators(s)
 	d.refs(s)
 	prefixes := d.tables(s)
@@ -81,8 +82,6 @@ func decodePayload(payload []byte, opt Options) (*Snapshot, error) {
 		}
 		s.ip4x16[k>>22] |= 1 << (k >> 16 & 63)
 	}
-	s.seed = maphash.MakeSeed()
-	s.buildFilters()
 	if err := s.compileCachedPatterns(opt); err != nil {
 		return nil, err
 	}

@@ -61,27 +61,36 @@ func (d *cdec) refs(s *Snapshot) {
 // it recovers from the refs (the last ref of a prefix is its head).
 func (d *cdec) tables(s *Snapshot) map[netip.Prefix]int32 {
 	nr := len(s.refs)
+	// The Bloom filters are filled as the keys are read: cheaper than
+	// buildFilters' walk over the finished maps.
 	n := d.count(8)
 	s.ip4 = make(map[uint32]int32, n)
+	s.filters[filterIP4] = newFilter(n)
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.u32()
 		s.ip4[k] = d.index(nr, false)
+		s.filters[filterIP4].add(ip4Hash(k))
 	}
 	n = d.count(20)
 	s.ip6 = make(map[[16]byte]int32, n)
+	s.filters[filterIP6] = newFilter(n)
 	for i := 0; i < n && d.err == nil; i++ {
 		var k [16]byte
 		copy(k[:], d.raw(16))
 		s.ip6[k] = d.index(nr, false)
+		s.filters[filterIP6].add(ip6Hash(k))
 	}
 	d.domains(s)
 	for c := range s.strs {
-		s.strs[c] = d.stringTable(nr)
+		s.strs[c] = d.stringTable(s, c, nr)
 	}
 	n = d.count(1)
 	s.urlHosts = make(map[string]struct{}, n)
+	s.filters[clsURLHost] = newFilter(n)
 	for i := 0; i < n && d.err == nil; i++ {
-		s.urlHosts[d.str()] = struct{}{}
+		k := d.str()
+		s.urlHosts[k] = struct{}{}
+		s.filters[clsURLHost].add(strHash(s.seed, clsURLHost, k))
 	}
 	s.issuers = d.refStrings(nr)
 	s.lists = d.refStrings(nr)
@@ -115,16 +124,28 @@ func (d *cdec) domains(s *Snapshot) {
 	if d.err == nil && (n > 0 && free == 0 || n-free != used) {
 		d.fail("domain table has no free slot or a wrong count") // a probe would never end
 	}
+	s.filters[filterDomain] = newFilter(used)
+	for _, sl := range s.domains.slots {
+		if sl.h != 0 {
+			s.filters[filterDomain].add(domainFilterHash(sl.h))
+		}
+	}
 	s.maxLabels = int(d.u32())
 	s.oneLabel = d.byte() == 1
 }
 
-func (d *cdec) stringTable(nr int) map[string]int32 {
+func (d *cdec) stringTable(s *Snapshot, cls, nr int) map[string]int32 {
 	n := d.count(5)
 	m := make(map[string]int32, n)
+	if cls != clsURLHost {
+		s.filters[cls] = newFilter(n)
+	}
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.str()
 		m[k] = d.index(nr, false)
+		if cls != clsURLHost {
+			s.filters[cls].add(strHash(s.seed, cls, k))
+		}
 	}
 	return m
 }
