@@ -28,6 +28,10 @@ type scanFlags struct {
 	mapping     string
 	summaryJSON string // the run's figures, for make bench
 	sourceName  string
+	// snapshotCache overrides where the compiled snapshot is kept;
+	// noSnapshotCache compiles every time
+	snapshotCache   string
+	noSnapshotCache bool
 	// nats, when set, runs the scan through workers (see worker.go)
 	nats          natsFlags
 	sharedStorage bool
@@ -38,6 +42,7 @@ type scanFlags struct {
 // before anything is scanned.
 func (app *App) scanOptions(paths []string, f *scanFlags) (hunt.ScanOptions, error) {
 	opt := hunt.ScanOptions{Paths: paths, Format: f.format, Workers: f.workers, NoBehavior: f.noBehavior, NoIndex: f.noIndex, SourceName: f.sourceName, Log: app.Log}
+	opt.SnapshotCache = app.snapshotCacheDir(f)
 	if f.mapping != "" {
 		m, err := loadMapping(f.mapping)
 		if err != nil {
@@ -91,6 +96,8 @@ stdout and the summary on stderr.`,
 	fl.StringVar(&f.mapping, "mapping", "", "field mapping for jsonl/csv input: inline 'field=key,…' or a file")
 	f.nats.add(c, "run the scan through 'whodunit worker' processes on this NATS JetStream server (see docs/workers.md)")
 	fl.BoolVar(&f.sharedStorage, "shared-storage", false, "with --nats: the workers read the files at the same paths (shared storage) instead of through the object store")
+	fl.StringVar(&f.snapshotCache, "snapshot-cache", "", "directory of the compiled matcher cache (default: <db>.snapshot beside a SQLite file, the user cache directory for PostgreSQL)")
+	fl.BoolVar(&f.noSnapshotCache, "no-snapshot-cache", false, "compile the matcher from the store every time; neither read nor write the cache")
 	fl.StringVar(&f.sourceName, "source-name", "", "name of the logical source (sensor, case) the files come from; sightings are keyed by it and each file's path under its root")
 	return c
 }
@@ -133,6 +140,20 @@ func (app *App) scan(ctx context.Context, paths []string, f *scanFlags) error {
 		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d file(s) could not be read to the end", res.Summary.FailedFiles)}
 	}
 	return nil
+}
+
+// snapshotCacheDir is where the compiled snapshot is kept for this run
+// ("" = nowhere).
+func (app *App) snapshotCacheDir(f *scanFlags) string {
+	switch {
+	case f.noSnapshotCache:
+		return ""
+	case f.snapshotCache != "":
+		return f.snapshotCache
+	case isPostgresDSN(app.DBPath):
+		return hunt.DefaultSnapshotCacheDir("", app.DBPath)
+	}
+	return hunt.DefaultSnapshotCacheDir(app.DBPath, "")
 }
 
 // loadMapping reads a field mapping for JSON lines and CSV telemetry: inline

@@ -46,6 +46,9 @@ type ScanOptions struct {
 	// NoIndex does not keep the observable index (see obsindex), which
 	// later retro-hunts match new intelligence against.
 	NoIndex bool
+	// SnapshotCache is the directory of the compiled snapshot cache
+	// ("" = compile every time); see BuildSnapshotCached.
+	SnapshotCache string
 	// Allowlist adds known-good addresses and names to the warninglists
 	// for the analytics (nil: none).
 	Allowlist *behavior.Allowlist
@@ -81,7 +84,7 @@ const sightingBatch = 5000
 func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, error) {
 	log := logger(opt.Log)
 	t0, cpu0 := time.Now(), scan.ProcessCPU()
-	snap, err := BuildSnapshot(ctx, db, log)
+	snap, err := BuildSnapshotCached(ctx, db, opt.SnapshotCache, log)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +92,7 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 	opt.Progress.report(Progress{Stage: StageCompile, Detail: snap.Version(), Done: snap.Len(), Total: snap.Len(), Took: time.Since(t0)})
 	log.Debug("matcher compiled", "indicators", snap.Len(), "took", time.Since(t0))
 
-	cfg := scan.Config{Paths: opt.Paths, Registry: formats.Default(formats.Options{Mapping: opt.Mapping}), Format: opt.Format,
+	cfg := scan.Config{Paths: opt.Paths, Registry: formats.Default(formats.Options{Mapping: opt.Mapping, Needs: readerNeeds(snap, opt.NoBehavior)}), Format: opt.Format,
 		Snapshot: snap, Workers: opt.Workers, SourceName: opt.SourceName, Progress: opt.ProgressBar, IsTerminal: opt.ProgressBar != nil}
 	var analyzer *shardedAnalyzer
 	if !opt.NoBehavior {

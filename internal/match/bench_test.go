@@ -161,3 +161,35 @@ func TestNoAllocationWithoutHits(t *testing.T) {
 }
 
 var _ = intel.Domain
+
+// BenchmarkLoadCache reports the time to load a compiled snapshot from
+// its cache bytes (already in memory: the file read is the page cache's)
+// beside compiling the same indicators, for 100k and 1M mixed indicators.
+func BenchmarkLoadCache(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		objs := benchgen.Objects(benchgen.Indicators(n, 1))
+		s, err := match.Compile(objs, match.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var key [match.CacheKeyLen]byte
+		data := snapshotBytes(b, s, key)
+		b.Run(fmt.Sprintf("load/indicators=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := match.LoadCache(data, key, match.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(data))/1e6, "file-MB")
+		})
+		b.Run(fmt.Sprintf("compile/indicators=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := match.Compile(objs, match.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

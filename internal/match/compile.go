@@ -76,9 +76,13 @@ type Snapshot struct {
 	patterns    PatternSet
 	patternBy   map[string]int32 // indicator id → index into inds
 	patternText map[int32]string // indicator index → pattern
+	patternSrc  map[int32]string // indicator index → whole pattern, for the snapshot cache
 	suppress    Suppressor
 	wlSet       *warninglist.Set         // compiled Options.Warninglists (or a Suppress that is one)
 	listSkips   []*warninglist.SkipError // entries NewSet could not compile
+	listDigests [][32]byte               // content hashes of the compiled lists, canonical order
+	opaque      bool                     // built with an opaque Suppressor: never cached
+	withPattern bool                     // built with Options.Patterns (part of the version)
 	stats       Stats
 }
 
@@ -216,6 +220,7 @@ func NewBuilder(opt Options) *Builder {
 	for i := range s.strs {
 		s.strs[i] = map[string]int32{}
 	}
+	s.withPattern = opt.Patterns != nil
 	b := &Builder{opt: opt, s: s, prefixes: map[netip.Prefix]int32{}}
 	b.setSuppression()
 	return b
@@ -238,10 +243,11 @@ func (b *Builder) setSuppression() {
 			b.err = fmt.Errorf("match: %w", err)
 			return
 		}
-		b.listDigests = digests
+		b.listDigests, b.s.listDigests = digests, digests
 		b.opt.Suppress, b.s.suppress, b.s.wlSet, b.s.listSkips = set, set, set, skips
 	case b.opt.Suppress != nil:
 		b.nonce = randomNonce()
+		b.s.opaque = true
 		b.s.wlSet, _ = b.opt.Suppress.(*warninglist.Set)
 	}
 }
@@ -620,37 +626,7 @@ func (b *Builder) Build() (*Snapshot, error) {
 		}
 	}
 	b.dedupe()
-	if len(b.prefixes) > 0 {
-		s.cidr = new(bart.Table[int32])
-		s.cidr4 = make([]uint64, 1<<(32-cidr4Shift)/64)
-		ps := make([]netip.Prefix, 0, len(b.prefixes))
-		for p := range b.prefixes {
-			ps = append(ps, p)
-		}
-		sort.Slice(ps, func(i, j int) bool {
-			return ps[i].Bits() < ps[j].Bits() || ps[i].Bits() == ps[j].Bits() && ps[i].Addr().Less(ps[j].Addr())
-		})
-		groupOf := make(map[netip.Prefix]int32, len(ps))
-		for i, p := range ps {
-			s.cidr.Insert(p, int32(i))
-			groupOf[p] = int32(i)
-			if p.Addr().Is4() {
-				setCIDR4(s.cidr4, p)
-			} else {
-				s.cidr6 = true
-			}
-		}
-		s.cidrGroups = make([][]int32, len(ps))
-		for i, p := range ps {
-			var g []int32
-			for sp := range s.cidr.Supernets(p) {
-				for r := b.prefixes[sp]; r >= 0; r = s.refs[r].next {
-					g = append(g, r)
-				}
-			}
-			s.cidrGroups[i] = g
-		}
-	}
+	s.buildCIDR(b.prefixes)
 	var pending []*intel.Object
 	var pendIdx []int32
 	for k, o := range b.pending {
@@ -667,6 +643,7 @@ func (b *Builder) Build() (*Snapshot, error) {
 		}
 		s.patterns = set
 		s.patternBy = make(map[string]int32, len(pending))
+		s.patternSrc = make(map[int32]string, len(pending))
 		ids := make([]string, 0, len(rejected))
 		for id := range rejected {
 			ids = append(ids, id)
@@ -684,13 +661,14 @@ func (b *Builder) Build() (*Snapshot, error) {
 				continue
 			}
 			s.patternBy[o.ID] = idx
+			s.patternSrc[idx] = o.Indicator.Pattern
 			s.stats.Patterns++
 		}
 		if len(s.patternBy) == 0 {
 			s.patterns = nil
 		}
 	}
-	b.buildFilters()
+	s.buildFilters()
 	s.version = b.version()
 	b.prefixes, b.digests, b.modified = nil, nil, nil
 	return s, nil
@@ -705,8 +683,7 @@ const (
 )
 
 // buildFilters fills the Bloom filters with every key of every exact table.
-func (b *Builder) buildFilters() {
-	s := b.s
+func (s *Snapshot) buildFilters() {
 	s.filters[filterIP4] = newFilter(len(s.ip4))
 	for k := range s.ip4 {
 		s.filters[filterIP4].add(ip4Hash(k))

@@ -2,8 +2,11 @@ package match_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -117,5 +120,46 @@ func FuzzReadInputs(f *testing.F) {
 		if s.Version() != s2.Version() {
 			t.Errorf("version %s, re-encoded %s", s.Version(), s2.Version())
 		}
+	})
+}
+
+// FuzzLoadCache feeds damaged snapshot cache files to LoadCache: as they
+// are (the header and checksum checks), and with the fuzzed bytes as the
+// payload behind a header whose length and checksum are right (the section
+// decoder). A load either fails with an error or gives a snapshot that
+// matches without panicking.
+func FuzzLoadCache(f *testing.F) {
+	lists := []*intel.Warninglist{{Name: "l", MatchType: "cidr", Entries: []string{"10.0.0.0/8"}}}
+	opt := match.Options{Warninglists: lists}
+	snap, err := match.Compile(testIndicators(), opt)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var key [match.CacheKeyLen]byte
+	var valid bytes.Buffer
+	if err := snap.WriteCache(&valid, key); err != nil {
+		f.Fatal(err)
+	}
+	const headerLen = 64
+	f.Add(valid.Bytes(), false)
+	f.Add(valid.Bytes()[headerLen:], true)
+	f.Add(valid.Bytes()[headerLen:valid.Len()/2], true)
+	f.Add([]byte("WDMSNAP\x00\x01\x00\x00\x00"), false)
+	f.Fuzz(func(t *testing.T, data []byte, asPayload bool) {
+		if asPayload {
+			file := append(bytes.Clone(valid.Bytes()[:headerLen]), data...)
+			binary.LittleEndian.PutUint64(file[48:], uint64(len(data)))
+			binary.LittleEndian.PutUint32(file[56:], crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)))
+			data = file
+		}
+		s, err := match.LoadCache(data, key, opt)
+		if err != nil {
+			return
+		}
+		ev := &telemetry.Event{Kind: telemetry.KindDNS, Query: "a.evil.com", SrcIP: netip.MustParseAddr("10.1.2.3"),
+			DstIP: netip.MustParseAddr("203.0.113.5"), Host: "evil.com", URI: "/x", CertSHA1: strings.Repeat("a", 40)}
+		m := s.NewMatcher()
+		m.Match(ev, func(*match.Sighting) {})
+		m.Flush(func(*match.Sighting) {})
 	})
 }

@@ -22,6 +22,9 @@ type Options struct {
 	Limits fileio.Limits
 	// Pcap tunes the packet-capture reader.
 	Pcap pcap.Options
+	// Needs narrows what the readers decode (zero: everything). Only the
+	// Zeek TSV reader narrows today.
+	Needs telemetry.Needs
 	// Mapping enables the generic "jsonl" and "csv" readers, tried after
 	// every format that recognises its source by itself.
 	Mapping jsonl.Mapping
@@ -37,7 +40,7 @@ func Default(opts Options) *telemetry.Registry {
 	formats := []telemetry.Format{
 		// pcap: written by its own package; sniffs the capture magic.
 		pcap.Format{Options: opts.Pcap},
-		zeek.TSV{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
+		zeek.TSV{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
 		eve.Format{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
 		zeek.JSON{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
 	}

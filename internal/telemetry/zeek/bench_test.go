@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/readertest"
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
@@ -74,14 +77,16 @@ func genAll(size int) (conn, dns, ssl []byte) {
 	return conn, dns, ssl
 }
 
-func benchTSV(b *testing.B, data []byte) {
+func benchTSV(b *testing.B, data []byte) { benchTSVWith(b, zeek.TSV{}, data) }
+
+func benchTSVWith(b *testing.B, f zeek.TSV, data []byte) {
 	b.Helper()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var ev telemetry.Event
 	cpu0 := cpuTime()
 	for b.Loop() {
-		r, err := zeek.TSV{}.Open(bytes.NewReader(data), "bench.log")
+		r, err := f.Open(bytes.NewReader(data), "bench.log")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -153,5 +158,28 @@ func BenchmarkByteLoop(b *testing.B) {
 	}
 	if n == 0 {
 		b.Fatal("no tabs")
+	}
+}
+
+// BenchmarkZeekTSVReal reads real logs (the WRCCDC dns and ssl logs, the
+// Stratosphere labelled conn log), decompressed in memory, with every
+// field decoded and with Needs.MatchOnly.
+func BenchmarkZeekTSVReal(b *testing.B) {
+	dir := sharedZeek(b)
+	for _, name := range []string{"wrccdc-2018/dns.log.gz", "wrccdc-2018/ssl.log.gz", "stratosphere/008-zeek-mixed/data/conn.log.labeled"} {
+		in, err := fileio.Open(filepath.Join(dir, name), fileio.DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := io.ReadAll(in.R)
+		in.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		log := strings.SplitN(filepath.Base(name), ".", 2)[0]
+		b.Run(log+"/full", func(b *testing.B) { benchTSVWith(b, zeek.TSV{}, data) })
+		b.Run(log+"/match-only", func(b *testing.B) {
+			benchTSVWith(b, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true}}, data)
+		})
 	}
 }

@@ -330,3 +330,15 @@ func logFromFields(has func(string) bool) string {
 	}
 	return ""
 }
+
+// matchRead reports whether the indicator matcher, or a sighting, reads
+// what t fills: the columns telemetry.Needs.MatchOnly keeps.
+func (t target) matchRead() bool {
+	switch t {
+	case tProto, tService, tDuration, tOrigBytes, tRespBytes, tConnState, tOrigPkts, tRespPkts,
+		tQType, tRCode, tTTLs, tMethod, tReferrer, tStatusCode, tTLSVersion, tNotBefore, tNotAfter,
+		tMIMETypes, tMIMEType, tTotalBytes, tSeenBytes, tSignature, tLabel, tDetailedLabel:
+		return false
+	}
+	return true
+}

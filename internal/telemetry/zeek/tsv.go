@@ -28,6 +28,8 @@ type TSV struct {
 	// Limits bound gzip decompression when Open is handed compressed
 	// bytes directly. Zero means fileio.DefaultLimits.
 	Limits fileio.Limits
+	// Needs narrows what is decoded (zero: every field the reader knows).
+	Needs telemetry.Needs
 }
 
 // Name implements telemetry.Format.
@@ -59,6 +61,7 @@ func (f TSV) Open(r io.Reader, name string) (telemetry.Reader, error) {
 		lr:      fileio.NewLineReader(br, max),
 		nameLog: logFromName(name),
 		hdr:     defaultHeader(),
+		needs:   f.Needs,
 	}, nil
 }
 
@@ -99,6 +102,7 @@ type tsvReader struct {
 	fields [][]byte // scratch for lines with space-separated columns
 	joined []byte   // such a line rebuilt with the separator
 	arena  textval.Arena
+	needs  telemetry.Needs
 	err    error
 }
 
@@ -242,6 +246,9 @@ func (r *tsvReader) build() {
 			typ = h.types[i]
 		}
 		t := lookupTarget(log, f, typ)
+		if r.needs.MatchOnly && !t.matchRead() {
+			t = tNone // neither split out nor parsed
+		}
 		r.cols = append(r.cols, t)
 		list := strings.HasPrefix(typ, "set[") || strings.HasPrefix(typ, "vector[") || strings.HasPrefix(typ, "table[")
 		if typ == "" {
