@@ -189,6 +189,8 @@ report document on stdout and the import lines on stderr.`,
 	fl.StringVar(&f.sign, "sign", "", "private key (whodunit keygen) to sign report.json and report.stix.json with (writes FILE.sig)")
 	fl.StringVar(&f.scan.allowlist, "allowlist", "", "file of known-good addresses and names for the analytics")
 	fl.IntVar(&f.scan.workers, "workers", 0, "parallel scan workers (default: one per CPU)")
+	f.scan.nats.add(c, "run the scan through 'whodunit worker' processes on this NATS JetStream server (see docs/workers.md)")
+	fl.BoolVar(&f.scan.sharedStorage, "shared-storage", false, "with --nats: the workers read the files at the same paths (shared storage) instead of through the object store")
 	fl.BoolVar(&f.scan.noIndex, "no-index", false, "do not keep the observable index that retro-hunts match later intelligence against")
 	f.register(c)
 	return c
@@ -260,7 +262,13 @@ func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
 	}
 	defer closeGeo()
 	an.Signature = sg.info()
-	res, err := hunt.Run(ctx, db, hunt.Options{Intel: plan, Scan: scanOpt, Analyse: an, OutDir: f.out})
+	run := hunt.Options{Intel: plan, Scan: scanOpt, Analyse: an, OutDir: f.out}
+	if f.scan.nats.url != "" {
+		run.ScanWith = func(ctx context.Context, db hunt.ScanTarget, opt hunt.ScanOptions) (*hunt.ScanResult, error) {
+			return app.scanNATS(ctx, db, opt, &f.scan)
+		}
+	}
+	res, err := hunt.Run(ctx, db, run)
 	if res != nil && res.Imports != nil {
 		if ierr := app.withoutJSON(func() error { return app.reportImport(res.Imports) }); ierr != nil && err == nil {
 			err = ierr

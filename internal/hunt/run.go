@@ -20,6 +20,9 @@ type Options struct {
 	Analyse AnalyseOptions
 	// OutDir receives the reports ("" writes none).
 	OutDir string
+	// ScanWith, when set, runs the scan instead of Scan (the scan
+	// workers' coordinator, queue.Scan, gives the same result).
+	ScanWith func(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, error)
 }
 
 // Result is what a hunt did.
@@ -50,8 +53,12 @@ func Run(ctx context.Context, db store.Store, opt Options) (*Result, error) {
 	if n := failed(res.Imports); n > 0 {
 		return res, fmt.Errorf("%w: %d of %d files", ErrImport, n, len(res.Imports))
 	}
+	scan := opt.ScanWith
+	if scan == nil {
+		scan = Scan
+	}
 	var err error
-	if res.Scan, err = Scan(ctx, db, opt.Scan); err != nil {
+	if res.Scan, err = scan(ctx, db, opt.Scan); err != nil {
 		return res, err
 	}
 	an := opt.Analyse
