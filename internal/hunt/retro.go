@@ -23,6 +23,7 @@ type RetroTarget interface {
 	MatchSource
 	store.ObjectPager
 	Observations(ctx context.Context, q store.ObservationQuery, fn func(*obsindex.Observation) error) error
+	ObservationStats(ctx context.Context) (store.ObservationStats, error)
 	PutSightings(ctx context.Context, s []match.Sighting) (int, error)
 }
 
@@ -63,6 +64,14 @@ const maxHitValues = 3
 // it finds as retrospective sightings with their original times and
 // records. The logs are not read.
 func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult, error) {
+	st, err := db.ObservationStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Values == 0 {
+		// nothing was indexed: spare compiling (a large import's) indicators
+		return &RetroResult{Hits: []RetroHit{}}, nil
+	}
 	snap, n, err := retroSnapshot(ctx, db, opt.Since)
 	if err != nil {
 		return nil, err
