@@ -83,7 +83,7 @@ func retroSentence(res *hunt.RetroResult, what string) string {
 		}
 		n++
 		if len(named) < maxRetroNamed {
-			named = append(named, fmt.Sprintf("%s (first %s, last %s, %d sightings)", h.Indicator, ts(h.First), ts(h.Last), h.Sightings))
+			named = append(named, fmt.Sprintf("%s (first %s, last %s, %d sightings)", h.Indicator, retroTime(h.First), retroTime(h.Last), h.Sightings))
 		}
 	}
 	s := fmt.Sprintf("%d %s", n, what)
@@ -99,7 +99,7 @@ func retroSentence(res *hunt.RetroResult, what string) string {
 	return s
 }
 
-func ts(t time.Time) string {
+func retroTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown"
 	}

@@ -23,6 +23,7 @@ type RetroTarget interface {
 	MatchSource
 	store.ObjectPager
 	Observations(ctx context.Context, q store.ObservationQuery, fn func(*obsindex.Observation) error) error
+	ObservationStats(ctx context.Context) (store.ObservationStats, error)
 	PutSightings(ctx context.Context, s []match.Sighting) (int, error)
 }
 
@@ -30,8 +31,9 @@ type RetroTarget interface {
 type RetroOptions struct {
 	// Since hunts only for the indicators the store added after it (an
 	// import's new ones); zero hunts for every current indicator.
-	Since time.Time
-	Log   *slog.Logger
+	Since   time.Time
+	Workers int // probing goroutines; 0: one per CPU
+	Log     *slog.Logger
 }
 
 // RetroHit is one indicator the index had seen, before it was known.
@@ -62,6 +64,14 @@ const maxHitValues = 3
 // it finds as retrospective sightings with their original times and
 // records. The logs are not read.
 func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult, error) {
+	st, err := db.ObservationStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.Values == 0 {
+		// nothing was indexed: spare compiling (a large import's) indicators
+		return &RetroResult{Hits: []RetroHit{}}, nil
+	}
 	snap, n, err := retroSnapshot(ctx, db, opt.Since)
 	if err != nil {
 		return nil, err
@@ -70,17 +80,14 @@ func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult,
 	if n == 0 {
 		return res, nil
 	}
-	h := retro.Hunter{Snap: snap}
-	var found []match.Sighting
-	if err := db.Observations(ctx, store.ObservationQuery{}, func(o *obsindex.Observation) error {
-		res.Probed++
-		out := h.Probe(o)
-		found = append(found, out.Sightings...)
-		res.Uncited += out.Uncited
-		return nil
-	}); err != nil {
+	run, err := retro.Run(ctx, &retro.Hunter{Snap: snap}, opt.Workers, func(fn func(*obsindex.Observation) error) error {
+		return db.Observations(ctx, store.ObservationQuery{}, fn)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("reading the observable index: %w", err)
 	}
+	found := run.Sightings
+	res.Probed, res.Uncited = run.Probed, run.Uncited
 	res.Sightings = len(found)
 	for start := 0; start < len(found); start += sightingBatch {
 		k, err := db.PutSightings(ctx, found[start:min(start+sightingBatch, len(found))])

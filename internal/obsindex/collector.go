@@ -36,10 +36,13 @@ type strKey struct {
 	value string // raw, as the reader gave it
 }
 
+// ipKey holds the address as bytes: hashing a netip.Addr hashes its zone
+// handle too, which a profile showed to be most of the cost.
 type ipKey struct {
 	kind telemetry.Kind
 	f    field
-	a    netip.Addr
+	v4   bool
+	a    [16]byte
 }
 
 // NewCollector returns an empty collector.
@@ -87,10 +90,11 @@ func (c *Collector) kind() telemetry.Kind {
 }
 
 func (c *Collector) ip(f field, a netip.Addr) {
-	a = a.Unmap().WithZone("")
-	k := ipKey{c.kind(), f, a}
+	a = a.Unmap()
+	k := ipKey{kind: c.kind(), f: f, v4: a.Is4(), a: a.As16()}
 	o := c.ips[k]
 	if o == nil {
+		a = a.WithZone("")
 		o = &Observation{Type: ipType(a), Value: a.String(), Field: fieldNames[k.kind][f]}
 		c.ips[k] = o
 	}
@@ -167,6 +171,18 @@ func insertHost(hs []netip.Addr, a netip.Addr) []netip.Addr {
 // building the current event's Record only when it is kept.
 func (c *Collector) insertRecord(rs []Record) []Record {
 	ev := c.ev
+	if n := len(rs); n == MaxRecords {
+		// the common cases, decided by time alone: a later record (logs
+		// mostly go forward) replaces the latest, one between the kept
+		// earliest and the latest is dropped
+		if ev.Time.After(rs[n-1].Time) {
+			rs[n-1] = c.record()
+			return rs
+		}
+		if ev.Time.After(rs[n-2].Time) && ev.Time.Before(rs[n-1].Time) {
+			return rs
+		}
+	}
 	probe := Record{Source: c.source, File: ev.File, Line: ev.Line, Offset: ev.Offset, Time: ev.Time}
 	i, found := slices.BinarySearchFunc(rs, probe, compareRecords)
 	if found {

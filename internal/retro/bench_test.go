@@ -1,6 +1,7 @@
 package retro_test
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -72,8 +73,9 @@ func benchObservation(i int, o *obsindex.Observation) {
 }
 
 // BenchmarkRetroHunt compiles benchIndicators new indicators and probes
-// benchIndex observations (generated as they are probed, as a store
-// streams them); sightings are collected, not stored.
+// benchIndex observations with retro.Run on every CPU (generated on one
+// goroutine as they are probed, as a store streams them); sightings are
+// collected, not stored.
 func BenchmarkRetroHunt(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
@@ -88,13 +90,20 @@ func BenchmarkRetroHunt(b *testing.B) {
 			b.Fatal(err)
 		}
 		compiled := time.Since(start)
-		h := retro.Hunter{Snap: snap}
-		found := 0
-		var o obsindex.Observation
-		for i := 0; i < benchIndex; i++ {
-			benchObservation(i, &o)
-			found += len(h.Probe(&o).Sightings)
+		res, err := retro.Run(context.Background(), &retro.Hunter{Snap: snap}, 0, func(fn func(*obsindex.Observation) error) error {
+			for i := 0; i < benchIndex; i++ {
+				o := new(obsindex.Observation)
+				benchObservation(i, o)
+				if err := fn(o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
+		found := len(res.Sightings)
 		if want := (benchIndex + 999) / 1000; found < want {
 			b.Fatalf("%d sightings, want at least %d", found, want)
 		}

@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,21 +15,28 @@ import (
 )
 
 // migrationObservations adds the observable index: one row per (type,
-// value, field); hosts space-separated, records as JSON. IF NOT EXISTS
-// lets a test that takes the schema back re-apply it.
+// value, field), first and last seen in unix nanoseconds, hosts
+// space-separated, records in obsindex's compact form naming their source
+// and file by an id of observation_sources. IF NOT EXISTS lets a test
+// that takes the schema back re-apply it.
 const migrationObservations = `
+CREATE TABLE IF NOT EXISTS observation_sources (
+	id     bigint PRIMARY KEY,
+	source ctext NOT NULL,
+	file   ctext NOT NULL,
+	UNIQUE (source, file)
+);
 CREATE TABLE IF NOT EXISTS observations (
 	type    ctext NOT NULL,
 	value   ctext NOT NULL,
 	field   ctext NOT NULL,
-	first   ctext NOT NULL,
-	last    ctext NOT NULL,
+	first   bigint NOT NULL,
+	last    bigint NOT NULL,
 	count   bigint NOT NULL,
 	hosts   ctext NOT NULL,
 	records bytea NOT NULL,
 	PRIMARY KEY (type, value, field)
 );
-CREATE INDEX IF NOT EXISTS observations_last ON observations(last);
 `
 
 // lockObservations serialises index writers, so that two merges of one
@@ -60,10 +67,17 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE observations_in (LIKE observations) ON COMMIT DROP`); err != nil {
 		return err
 	}
+	srcs, err := loadSources(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for start := 0; start < len(list); start += obsChunk {
-		if err := mergeChunk(ctx, tx, list[start:min(start+obsChunk, len(list))]); err != nil {
+		if err := mergeChunk(ctx, tx, srcs, list[start:min(start+obsChunk, len(list))]); err != nil {
 			return err
 		}
+	}
+	if err := srcs.flush(ctx, tx); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO observations SELECT * FROM observations_in
 		ON CONFLICT (type, value, field) DO UPDATE SET first = excluded.first, last = excluded.last,
@@ -75,7 +89,7 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 
 // mergeChunk merges one chunk (sorted, one row per key) with its stored
 // rows and copies the result into observations_in.
-func mergeChunk(ctx context.Context, tx pgx.Tx, chunk []obsindex.Observation) error {
+func mergeChunk(ctx context.Context, tx pgx.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
 	cols := make([][]string, 3)
 	at := make(map[obsindex.Key]int, len(chunk))
 	for i := range chunk {
@@ -91,7 +105,7 @@ func mergeChunk(ctx context.Context, tx pgx.Tx, chunk []obsindex.Observation) er
 	merged := make([]obsindex.Observation, len(chunk))
 	copy(merged, chunk)
 	for rows.Next() {
-		old, err := scanObservation(rows)
+		old, err := scanObservation(rows, srcs.name)
 		if err != nil {
 			rows.Close()
 			return err
@@ -107,11 +121,8 @@ func mergeChunk(ctx context.Context, tx pgx.Tx, chunk []obsindex.Observation) er
 	out := make([][]any, len(merged))
 	for i := range merged {
 		o := &merged[i]
-		recs, err := json.Marshal(o.Records)
-		if err != nil {
-			return err
-		}
-		out[i] = []any{string(o.Type), o.Value, o.Field, fmtTime(o.First), fmtTime(o.Last), o.Count, hostsText(o.Hosts), recs}
+		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
+		out[i] = []any{string(o.Type), o.Value, o.Field, unixNano(o.First), unixNano(o.Last), o.Count, hostsText(o.Hosts), recs}
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"observations_in"}, strings.Split(strings.ReplaceAll(obsColumns, " ", ""), ","), pgx.CopyFromRows(out))
 	return err
@@ -125,14 +136,15 @@ func hostsText(hs []netip.Addr) string {
 	return strings.Join(parts, " ")
 }
 
-func scanObservation(row pgx.Row) (*obsindex.Observation, error) {
+func scanObservation(row pgx.Row, name func(uint64) (obsindex.SourceKey, bool)) (*obsindex.Observation, error) {
 	var o obsindex.Observation
-	var typ, first, last, hosts string
+	var typ, hosts string
+	var first, last int64
 	var recs []byte
 	if err := row.Scan(&typ, &o.Value, &o.Field, &first, &last, &o.Count, &hosts, &recs); err != nil {
 		return nil, err
 	}
-	o.Type, o.First, o.Last = intel.ValueType(typ), parseTime(first), parseTime(last)
+	o.Type, o.First, o.Last = intel.ValueType(typ), fromUnixNano(first), fromUnixNano(last)
 	for _, p := range strings.Fields(hosts) {
 		a, err := netip.ParseAddr(p)
 		if err != nil {
@@ -140,7 +152,8 @@ func scanObservation(row pgx.Row) (*obsindex.Observation, error) {
 		}
 		o.Hosts = append(o.Hosts, a)
 	}
-	if err := json.Unmarshal(recs, &o.Records); err != nil {
+	var err error
+	if o.Records, err = obsindex.DecodeRecords(recs, name); err != nil {
 		return nil, fmt.Errorf("stored records of %s %q: %w", typ, o.Value, err)
 	}
 	return &o, nil
@@ -153,7 +166,7 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 	for _, t := range q.Types {
 		types = append(types, string(t))
 	}
-	return s.streamObservations(ctx, fn, query, types, fmtTime(q.SeenSince))
+	return s.streamObservations(ctx, fn, query, types, unixNano(q.SeenSince))
 }
 
 // LookupObservations implements store.ObservationStore.
@@ -175,13 +188,17 @@ func (s *Store) LookupObservations(ctx context.Context, keys []store.Observation
 }
 
 func (s *Store) streamObservations(ctx context.Context, fn func(*obsindex.Observation) error, query string, args ...any) error {
+	srcs, err := loadSources(ctx, s.pool)
+	if err != nil {
+		return err
+	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows)
+		o, err := scanObservation(rows, srcs.name)
 		if err != nil {
 			return err
 		}
@@ -195,19 +212,91 @@ func (s *Store) streamObservations(ctx context.Context, fn func(*obsindex.Observ
 // ObservationStats implements store.ObservationStore.
 func (s *Store) ObservationStats(ctx context.Context) (store.ObservationStats, error) {
 	st := store.ObservationStats{ByType: map[intel.ValueType]int64{}}
-	rows, err := s.pool.Query(ctx, `SELECT type, count(*), coalesce(sum(count), 0)::bigint, coalesce(min(nullif(first, '')), ''), coalesce(max(last), '')
+	rows, err := s.pool.Query(ctx, `SELECT type, count(*), coalesce(sum(count), 0)::bigint, coalesce(min(nullif(first, 0)), 0), coalesce(max(last), 0)
 		FROM observations GROUP BY type ORDER BY type`)
 	if err != nil {
 		return st, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var typ, first, last string
-		var n, sum int64
+		var typ string
+		var n, sum, first, last int64
 		if err := rows.Scan(&typ, &n, &sum, &first, &last); err != nil {
 			return st, err
 		}
-		st.Add(intel.ValueType(typ), n, sum, parseTime(first), parseTime(last))
+		st.Add(intel.ValueType(typ), n, sum, fromUnixNano(first), fromUnixNano(last))
 	}
 	return st, rows.Err()
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// sourceTable is observation_sources in memory: the few sources and files
+// records name, with the ones new in this transaction (whose ids are safe
+// to choose under lockObservations).
+type sourceTable struct {
+	ids   map[obsindex.SourceKey]uint64
+	names map[uint64]obsindex.SourceKey
+	fresh []obsindex.SourceKey
+	next  uint64
+}
+
+func loadSources(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}) (*sourceTable, error) {
+	t := &sourceTable{ids: map[obsindex.SourceKey]uint64{}, names: map[uint64]obsindex.SourceKey{}, next: 1}
+	rows, err := q.Query(ctx, "SELECT id, source, file FROM observation_sources")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k obsindex.SourceKey
+		if err := rows.Scan(&id, &k.Source, &k.File); err != nil {
+			return nil, err
+		}
+		t.ids[k], t.names[uint64(id)] = uint64(id), k
+		t.next = max(t.next, uint64(id)+1)
+	}
+	return t, rows.Err()
+}
+
+func (t *sourceTable) id(k obsindex.SourceKey) uint64 {
+	if id, ok := t.ids[k]; ok {
+		return id
+	}
+	id := t.next
+	t.next++
+	t.ids[k], t.names[id] = id, k
+	t.fresh = append(t.fresh, k)
+	return id
+}
+
+func (t *sourceTable) name(id uint64) (obsindex.SourceKey, bool) {
+	k, ok := t.names[id]
+	return k, ok
+}
+
+// flush stores the sources new since the last flush.
+func (t *sourceTable) flush(ctx context.Context, tx pgx.Tx) error {
+	for _, k := range t.fresh {
+		if _, err := tx.Exec(ctx, "INSERT INTO observation_sources(id, source, file) VALUES ($1, $2, $3)", int64(t.ids[k]), k.Source, k.File); err != nil {
+			return err
+		}
+	}
+	t.fresh = t.fresh[:0]
+	return nil
 }

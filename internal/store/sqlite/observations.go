@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/obsindex"
@@ -14,26 +14,36 @@ import (
 )
 
 // migrationObservations adds the observable index: one row per (type,
-// value, field); hosts space-separated, records as JSON. IF NOT EXISTS
-// lets a test that takes the schema back re-apply it.
+// value, field), first and last seen in unix nanoseconds, hosts
+// space-separated, records in obsindex's compact form naming their source
+// and file by an id of observation_sources. IF NOT EXISTS lets a test
+// that takes the schema back re-apply it.
 var migrationObservations = migration{sql: `
+CREATE TABLE IF NOT EXISTS observation_sources (
+	id     INTEGER PRIMARY KEY,
+	source TEXT NOT NULL,
+	file   TEXT NOT NULL,
+	UNIQUE (source, file)
+);
 CREATE TABLE IF NOT EXISTS observations (
 	type    TEXT NOT NULL,
 	value   TEXT NOT NULL,
 	field   TEXT NOT NULL,
-	first   TEXT NOT NULL,
-	last    TEXT NOT NULL,
+	first   INTEGER NOT NULL,
+	last    INTEGER NOT NULL,
 	count   INTEGER NOT NULL,
 	hosts   TEXT NOT NULL,
 	records BLOB NOT NULL,
 	PRIMARY KEY (type, value, field)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS observations_last ON observations(last);
 `}
 
 var _ store.ObservationStore = (*Store)(nil)
 
 const obsColumns = "type, value, field, first, last, count, hosts, records"
+
+// obsChunk is how many rows one SELECT or INSERT names (8 parameters each).
+const obsChunk = 500
 
 // PutObservations implements store.ObservationStore: stored rows with a
 // key of list are read, merged and written back in one transaction.
@@ -47,36 +57,135 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 		return err
 	}
 	defer tx.Rollback()
-	get, err := tx.PrepareContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE type = ? AND value = ? AND field = ?")
+	srcs, err := loadSources(ctx, tx)
 	if err != nil {
 		return err
 	}
-	defer get.Close()
-	put, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO observations("+obsColumns+") VALUES (?,?,?,?,?,?,?,?)")
-	if err != nil {
-		return err
-	}
-	defer put.Close()
-	for i := range list {
-		o := &list[i]
-		old, err := scanObservation(get.QueryRowContext(ctx, o.Type, o.Value, o.Field))
-		switch {
-		case err == sql.ErrNoRows:
-		case err != nil:
-			return fmt.Errorf("observation %s %q: %w", o.Type, o.Value, err)
-		default:
-			old.Merge(o)
-			o = old
-		}
-		recs, err := json.Marshal(o.Records)
-		if err != nil {
-			return err
-		}
-		if _, err := put.ExecContext(ctx, o.Type, o.Value, o.Field, fmtTime(o.First), fmtTime(o.Last), o.Count, hostsText(o.Hosts), recs); err != nil {
+	for start := 0; start < len(list); start += obsChunk {
+		if err := s.putChunk(ctx, tx, srcs, list[start:min(start+obsChunk, len(list))]); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
+}
+
+// putChunk merges one chunk (sorted, one row per key) with its stored rows
+// and writes the result.
+func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
+	args := make([]any, 0, 8*len(chunk))
+	at := make(map[obsindex.Key]int, len(chunk))
+	for i := range chunk {
+		args = append(args, string(chunk[i].Type), chunk[i].Value, chunk[i].Field)
+		at[chunk[i].Key()] = i
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE (type, value, field) IN (VALUES "+
+		rowPlaceholders(len(chunk), 3)+")", args...)
+	if err != nil {
+		return err
+	}
+	merged := append([]obsindex.Observation(nil), chunk...)
+	for rows.Next() {
+		old, err := scanObservation(rows, srcs.name)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		i := at[old.Key()]
+		old.Merge(&chunk[i])
+		merged[i] = *old
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	args = args[:0]
+	for i := range merged {
+		o := &merged[i]
+		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
+		args = append(args, string(o.Type), o.Value, o.Field, unixNano(o.First), unixNano(o.Last), o.Count, hostsText(o.Hosts), recs)
+	}
+	if err := srcs.flush(ctx, tx); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO observations("+obsColumns+") VALUES "+rowPlaceholders(len(merged), 8), args...)
+	return err
+}
+
+// rowPlaceholders is n groups of k question marks: "(?,?),(?,?)".
+func rowPlaceholders(n, k int) string {
+	group := "(" + strings.TrimSuffix(strings.Repeat("?,", k), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(group+",", n), ",")
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromUnixNano(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+// sourceTable is observation_sources in memory: the few sources and files
+// records name, with the ones new in this transaction.
+type sourceTable struct {
+	ids   map[obsindex.SourceKey]uint64
+	names map[uint64]obsindex.SourceKey
+	fresh []obsindex.SourceKey
+	next  uint64
+}
+
+func loadSources(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}) (*sourceTable, error) {
+	t := &sourceTable{ids: map[obsindex.SourceKey]uint64{}, names: map[uint64]obsindex.SourceKey{}, next: 1}
+	rows, err := q.QueryContext(ctx, "SELECT id, source, file FROM observation_sources")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id uint64
+		var k obsindex.SourceKey
+		if err := rows.Scan(&id, &k.Source, &k.File); err != nil {
+			return nil, err
+		}
+		t.ids[k], t.names[id] = id, k
+		t.next = max(t.next, id+1)
+	}
+	return t, rows.Err()
+}
+
+func (t *sourceTable) id(k obsindex.SourceKey) uint64 {
+	if id, ok := t.ids[k]; ok {
+		return id
+	}
+	id := t.next
+	t.next++
+	t.ids[k], t.names[id] = id, k
+	t.fresh = append(t.fresh, k)
+	return id
+}
+
+func (t *sourceTable) name(id uint64) (obsindex.SourceKey, bool) {
+	k, ok := t.names[id]
+	return k, ok
+}
+
+// flush stores the sources new since the last flush.
+func (t *sourceTable) flush(ctx context.Context, tx *sql.Tx) error {
+	for _, k := range t.fresh {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO observation_sources(id, source, file) VALUES (?,?,?)", t.ids[k], k.Source, k.File); err != nil {
+			return err
+		}
+	}
+	t.fresh = t.fresh[:0]
+	return nil
 }
 
 func hostsText(hs []netip.Addr) string {
@@ -100,19 +209,20 @@ func parseHosts(s string) ([]netip.Addr, error) {
 }
 
 // scanObservation reads one row of obsColumns.
-func scanObservation(row interface{ Scan(...any) error }) (*obsindex.Observation, error) {
+func scanObservation(row interface{ Scan(...any) error }, name func(uint64) (obsindex.SourceKey, bool)) (*obsindex.Observation, error) {
 	var o obsindex.Observation
-	var typ, first, last, hosts string
+	var typ, hosts string
+	var first, last int64
 	var recs []byte
 	if err := row.Scan(&typ, &o.Value, &o.Field, &first, &last, &o.Count, &hosts, &recs); err != nil {
 		return nil, err
 	}
-	o.Type, o.First, o.Last = intel.ValueType(typ), parseTime(first), parseTime(last)
+	o.Type, o.First, o.Last = intel.ValueType(typ), fromUnixNano(first), fromUnixNano(last)
 	var err error
 	if o.Hosts, err = parseHosts(hosts); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(recs, &o.Records); err != nil {
+	if o.Records, err = obsindex.DecodeRecords(recs, name); err != nil {
 		return nil, fmt.Errorf("stored records of %s %q: %w", typ, o.Value, err)
 	}
 	return &o, nil
@@ -130,11 +240,15 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 	}
 	if !q.SeenSince.IsZero() {
 		where = append(where, "last >= ?")
-		args = append(args, fmtTime(q.SeenSince))
+		args = append(args, q.SeenSince.UnixNano())
 	}
 	query := "SELECT " + obsColumns + " FROM observations"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	srcs, err := loadSources(ctx, s.db)
+	if err != nil {
+		return err
 	}
 	rows, err := s.db.QueryContext(ctx, query+" ORDER BY type, value, field", args...)
 	if err != nil {
@@ -142,7 +256,7 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows)
+		o, err := scanObservation(rows, srcs.name)
 		if err != nil {
 			return err
 		}
@@ -156,22 +270,26 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 // LookupObservations implements store.ObservationStore.
 func (s *Store) LookupObservations(ctx context.Context, keys []store.ObservationKey, fn func(*obsindex.Observation) error) error {
 	keys = store.SortObservationKeys(append([]store.ObservationKey(nil), keys...))
+	srcs, err := loadSources(ctx, s.db)
+	if err != nil {
+		return err
+	}
 	for _, k := range keys {
-		if err := s.lookupOne(ctx, k, fn); err != nil {
+		if err := s.lookupOne(ctx, k, srcs, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) lookupOne(ctx context.Context, k store.ObservationKey, fn func(*obsindex.Observation) error) error {
+func (s *Store) lookupOne(ctx context.Context, k store.ObservationKey, srcs *sourceTable, fn func(*obsindex.Observation) error) error {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE type = ? AND value = ? ORDER BY field", string(k.Type), k.Value)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows)
+		o, err := scanObservation(rows, srcs.name)
 		if err != nil {
 			return err
 		}
@@ -185,18 +303,18 @@ func (s *Store) lookupOne(ctx context.Context, k store.ObservationKey, fn func(*
 // ObservationStats implements store.ObservationStore.
 func (s *Store) ObservationStats(ctx context.Context) (store.ObservationStats, error) {
 	st := store.ObservationStats{ByType: map[intel.ValueType]int64{}}
-	rows, err := s.db.QueryContext(ctx, "SELECT type, count(*), coalesce(sum(count), 0), coalesce(min(nullif(first, '')), ''), coalesce(max(last), '') FROM observations GROUP BY type ORDER BY type")
+	rows, err := s.db.QueryContext(ctx, "SELECT type, count(*), coalesce(sum(count), 0), coalesce(min(nullif(first, 0)), 0), coalesce(max(last), 0) FROM observations GROUP BY type ORDER BY type")
 	if err != nil {
 		return st, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var typ, first, last string
-		var n, sum int64
+		var typ string
+		var n, sum, first, last int64
 		if err := rows.Scan(&typ, &n, &sum, &first, &last); err != nil {
 			return st, err
 		}
-		st.Add(intel.ValueType(typ), n, sum, parseTime(first), parseTime(last))
+		st.Add(intel.ValueType(typ), n, sum, fromUnixNano(first), fromUnixNano(last))
 	}
 	return st, rows.Err()
 }
