@@ -116,9 +116,11 @@ func gen(args []string) error {
 		os.RemoveAll(corpus)
 		start := time.Now()
 		cfg := benchgen.Config{Dir: corpus, Size: size, Seed: *seed, FilesPerLog: *perLog}
-		m, err := benchgen.GenerateCorpus(cfg)
+		var m *benchgen.Manifest
 		if *realData != "" {
 			m, err = benchgen.GenerateRealCorpus(cfg, *realData)
+		} else {
+			m, err = benchgen.GenerateCorpus(cfg)
 		}
 		if err != nil {
 			return err
