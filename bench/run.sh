@@ -17,6 +17,10 @@
 #   WHODUNIT       path of a whodunit binary (default: built from ./cmd/whodunit);
 #                  used when its `scan` has --summary-json, otherwise the scan
 #                  library is driven by whodunit-benchgen
+#   BENCH_CORPUS   synthetic (default) or real: the real Zeek dns, ssl, conn and
+#                  http logs of BENCH_DATA replicated to BENCH_SIZE, with planted hits
+#   BENCH_DATA     the shared data directory (default ../shared/data)
+#   BENCH_GREP     0 to skip the GNU grep -F -f peer (cat and wc -l always run)
 #   BENCH_SCAN_FLAGS  extra flags for `whodunit scan` (default --no-behavior:
 #                  the figures are for matching; behaviour analytics are
 #                  measured by their own benchmarks)
@@ -28,6 +32,16 @@ DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/whodunit-bench}
 SEED=${BENCH_SEED:-1}
 SETS=${BENCH_SETS:-"10000 1000000"}
 RG_TIMEOUT=${BENCH_RG_TIMEOUT:-1800}
+CORPUS_KIND=${BENCH_CORPUS:-synthetic}
+DATA=${BENCH_DATA:-$(pwd)/../shared/data}
+real_flag=()
+if [ "$CORPUS_KIND" = real ]; then
+	real_flag=(-real "$DATA")
+	DIR="$DIR/real"
+elif [ "$CORPUS_KIND" != synthetic ]; then
+	echo "bench: BENCH_CORPUS must be synthetic or real" >&2
+	exit 2
+fi
 mkdir -p "$DIR/bin" "$DIR/results"
 rm -f "$DIR"/results/*
 
@@ -57,7 +71,7 @@ if "$WHODUNIT" scan --help 2>/dev/null | grep -q -- '--summary-json'; then
 fi
 
 echo "bench: generating $SIZE corpus and indicator sets in $DIR" >&2
-"$DIR/bin/whodunit-benchgen" gen -out "$DIR" -size "$SIZE" -seed "$SEED" -indicators "$(echo $SETS | tr ' ' ',')"
+"$DIR/bin/whodunit-benchgen" gen -out "$DIR" -size "$SIZE" -seed "$SEED" -indicators "$(echo $SETS | tr ' ' ',')" "${real_flag[@]}"
 CORPUS="$DIR/corpus"
 FILES=$(ls "$CORPUS"/*.log)
 
@@ -73,7 +87,10 @@ scan_run() { # scan_run SET WORKERS
 	echo "bench: $name" >&2
 	# one worker runs pinned to one core: "per core" means one core
 	local pin=()
-	if [ "$w" = 1 ] && command -v taskset >/dev/null 2>&1; then pin=(taskset -c 0); fi
+	if [ "$w" = 1 ]; then
+		pin=(env GOMAXPROCS=1)
+		if command -v taskset >/dev/null 2>&1; then pin=(taskset -c 0 env GOMAXPROCS=1); fi
+	fi
 	if [ $use_cli = 1 ]; then
 		local db="$DIR/bench-$n.db"
 		if [ ! "$db" -nt "$DIR/indicators-$n.dat" ]; then
@@ -97,6 +114,22 @@ rg_run() { # rg_run SET
 		if [ $rc = 124 ] || [ $rc = 137 ]; then echo timeout >"$DIR/results/$name.timeout"; fi
 	}
 }
+
+peer_run() { # peer_run NAME COMMAND... ; a non-zero exit (no match, timeout) is recorded, not fatal
+	local name=$1
+	shift
+	echo "bench: $name" >&2
+	timed "$name" timeout "$RG_TIMEOUT" "$@" || {
+		rc=$?
+		if [ $rc = 124 ] || [ $rc = 137 ]; then echo timeout >"$DIR/results/$name.timeout"; fi
+	}
+}
+
+peer_run cat-0 sh -c 'cat "$@" >/dev/null' cat $FILES
+peer_run wc-0 wc -l $FILES
+for n in $SETS; do
+	if [ "${BENCH_GREP:-1}" != 0 ]; then peer_run "grep-$n" grep -F -c -f "$DIR/indicators-$n.txt" $FILES; fi
+done
 
 for n in $SETS; do
 	scan_run "$n" 2

@@ -90,6 +90,7 @@ func parseSize(s string) (int64, error) {
 func gen(args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ExitOnError)
 	out := fs.String("out", "", "output directory")
+	realData := fs.String("real", "", "build the corpus from the real Zeek logs under this data directory (../shared/data) instead of synthetic ones")
 	sizeS := fs.String("size", "1GB", "corpus size")
 	seed := fs.Uint64("seed", 1, "random seed")
 	sets := fs.String("indicators", "10000,1000000", "indicator set sizes")
@@ -107,14 +108,20 @@ func gen(args []string) error {
 	}
 	corpus := filepath.Join(*out, "corpus")
 	manifest := filepath.Join(corpus, "manifest.json")
-	stamp := fmt.Sprintf("size=%d seed=%d files-per-log=%d v2", size, *seed, *perLog)
+	stamp := fmt.Sprintf("size=%d seed=%d files-per-log=%d real=%s v2", size, *seed, *perLog, *realData)
 	stampFile := filepath.Join(corpus, ".stamp")
 	if b, err := os.ReadFile(stampFile); err == nil && string(b) == stamp {
 		fmt.Fprintf(os.Stderr, "corpus %s is up to date\n", corpus)
 	} else {
 		os.RemoveAll(corpus)
 		start := time.Now()
-		m, err := benchgen.GenerateCorpus(benchgen.Config{Dir: corpus, Size: size, Seed: *seed, FilesPerLog: *perLog})
+		cfg := benchgen.Config{Dir: corpus, Size: size, Seed: *seed, FilesPerLog: *perLog}
+		var m *benchgen.Manifest
+		if *realData != "" {
+			m, err = benchgen.GenerateRealCorpus(cfg, *realData)
+		} else {
+			m, err = benchgen.GenerateCorpus(cfg)
+		}
 		if err != nil {
 			return err
 		}

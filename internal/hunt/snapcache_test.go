@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/store/postgres"
+	"github.com/whodunit-project/whodunit/internal/store/postgres/pgtest"
 )
 
 var sharedIntel = filepath.Join("..", "..", "..", "shared", "data", "intel")
@@ -37,13 +39,30 @@ func cacheFiles(t *testing.T, dir string) []string {
 // indicators: the second build loads the file the first wrote (same
 // version); a damaged file is rebuilt; new intelligence gives a new file
 // and a new version, and old files are pruned.
-func TestSnapshotCacheOnStore(t *testing.T) {
+func TestSnapshotCacheOnStore(t *testing.T) { testSnapshotCache(t, openStore(t)) }
+
+// The same on a PostgreSQL store (skipped loudly without a server, except
+// under CI=true).
+func TestSnapshotCacheOnPostgres(t *testing.T) {
+	db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	testSnapshotCache(t, db)
+}
+
+type cacheTestStore interface {
+	hunt.ImportTarget
+	hunt.MatchSource
+}
+
+func testSnapshotCache(t *testing.T, db cacheTestStore) {
 	apt1 := filepath.Join(sharedIntel, "apt1")
 	if _, err := os.Stat(apt1); err != nil {
 		t.Skipf("shared data not available: %v", err)
 	}
 	ctx := context.Background()
-	db := openStore(t)
 	importPaths(t, db, filepath.Join(apt1, "apt1-fqdn.dat"), filepath.Join(examples, "intel", "warninglists"))
 	dir := filepath.Join(t.TempDir(), "w.db.snapshot")
 

@@ -42,6 +42,10 @@ type Manifest struct {
 	Files   []FileInfo       `json:"files"`
 	Planted int64            `json:"planted"`          // expected sightings in total
 	ByField map[string]int64 `json:"planted_by_field"` // expected sightings by event field
+	// Real marks a corpus of replicated real logs (GenerateRealCorpus):
+	// real traffic may hit the synthetic indicators too, so Planted is
+	// the least a scan finds, not the exact count.
+	Real bool `json:"real,omitempty"`
 }
 
 // share of the corpus bytes per log type.
