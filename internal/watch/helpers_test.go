@@ -122,14 +122,20 @@ func importInto(t testing.TB, db hunt.ImportTarget, paths ...string) {
 // all sighting keys: what watching those files must give.
 func scanKeys(t testing.TB, files map[string]string) (alerts, all map[string]bool) {
 	t.Helper()
+	return scanKeysWith(t, []string{needShared(t, "intel", "apt1")}, files)
+}
+
+// scanKeysWith is scanKeys against a fresh store of the intelligence at
+// intelPaths.
+func scanKeysWith(t testing.TB, intelPaths []string, files map[string]string) (alerts, all map[string]bool) {
+	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "ref.db")
-	apt1Store(t, dbPath)
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ref.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	importInto(t, db, intelPaths...)
 	alerts, all = map[string]bool{}, map[string]bool{}
 	i := 0
 	for name, content := range files {
