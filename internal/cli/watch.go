@@ -91,7 +91,11 @@ func (app *App) watch(ctx context.Context, paths []string, f *watchFlags) error 
 		opt.Allowlist = al
 	}
 	opt.OnDetection = func(d behavior.Detection) {
-		app.infof("detection: %s %s → %s%s score %.2f", d.Analytic, d.Src, d.Dst, d.DstName, d.Score)
+		dst := d.DstName
+		if d.Dst.IsValid() {
+			dst = d.Dst.String()
+		}
+		app.infof("detection: %s %s → %s score %.2f (%s)", d.Analytic, d.Src, dst, d.Score, d.ID)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
