@@ -15,6 +15,11 @@ import (
 	"github.com/whodunit-project/whodunit/internal/watch"
 )
 
+type storeCloser interface {
+	watch.Store
+	Close() error
+}
+
 // running is a watcher run in this process.
 type running struct {
 	cancel context.CancelFunc
@@ -35,6 +40,12 @@ func startWatchB(t testing.TB, dbPath string, opt watch.Options) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startWatchOn(t, db, opt)
+}
+
+// startWatchOn runs the watcher on db, which it closes when it ends.
+func startWatchOn(t testing.TB, db storeCloser, opt watch.Options) *running {
+	t.Helper()
 	if opt.Poll == 0 {
 		opt.Poll = 20 * time.Millisecond
 	}
