@@ -23,7 +23,7 @@ func TestTruncateAndRecreate(t *testing.T) {
 	live := filepath.Join(dir, "live")
 	os.Mkdir(live, 0o755)
 	dns := logs["dns"]
-	parts := split(dns.records, 3)
+	parts := split(spread(dns.records), 3)
 	contents := []string{dns.head() + parts[0], dns.head() + parts[1], dns.head() + parts[2]}
 	path := filepath.Join(live, "dns.log")
 	os.WriteFile(path, []byte(contents[0]), 0o644)

@@ -91,10 +91,14 @@ func TestWatchAppendRotatePartial(t *testing.T) {
 	live := filepath.Join(dir, "live")
 	os.Mkdir(live, 0o755)
 	dns := logs["dns"]
-	n := len(dns.records)
-	first := dns.head() + strings.Join(dns.records[:n/3], "")
-	mid := strings.Join(dns.records[n/3:2*n/3], "")
-	second := dns.head() + strings.Join(dns.records[2*n/3:], "")
+	records := spread(dns.records)
+	n := len(records)
+	first := dns.head() + strings.Join(records[:n/3], "")
+	mid := strings.Join(records[n/3:2*n/3], "")
+	second := dns.head() + strings.Join(records[2*n/3:], "")
+	if countHits(first) == 0 || countHits(mid) == 0 || countHits(second) == 0 {
+		t.Fatal("a part of the log has no injected record")
+	}
 	path := filepath.Join(live, "dns.log")
 	os.WriteFile(path, []byte(first), 0o644)
 
