@@ -94,9 +94,12 @@ const DefaultWindowEvents = 250_000
 
 // Stats are the watcher's counts since it started.
 type Stats struct {
-	Events, Sightings, Alerts, BadRecords int64
-	Detections                            int
-	Snapshots                             int // snapshots built (1 + swaps)
+	Events     int64 `json:"events"`
+	Sightings  int64 `json:"sightings"`
+	Alerts     int64 `json:"alerts"`
+	BadRecords int64 `json:"bad_records"`
+	Detections int   `json:"detections"`
+	Snapshots  int   `json:"snapshots"` // snapshots built (1 + swaps)
 }
 
 func (o *Options) defaults() error {
