@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 	"github.com/whodunit-project/whodunit/internal/watch"
@@ -127,7 +126,6 @@ func TestNewIntelligenceWithoutRestart(t *testing.T) {
 	}
 	importInto(t, db, needShared(t, "intel", "apt1"))
 	db.Close()
-	waitLimit = 10 * time.Second
 	waitFor(t, "the new snapshot", func() bool { return r.snapshots() >= 2 })
 	appendFile(t, path, hit[1])
 	waitFor(t, "the alert", func() bool { return len(readAlerts(t, alerts)) > 0 })

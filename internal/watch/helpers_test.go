@@ -260,7 +260,7 @@ func appendFile(t testing.TB, path string, parts ...string) {
 }
 
 // waitLimit bounds every wait of these tests.
-var waitLimit = 2 * time.Minute
+const waitLimit = 2 * time.Minute
 
 // apt1Names are the C2 names scenarioLogs injects.
 var apt1Names = []string{"hugesoft.org", "msnhome.org", "arrowservice.net"}
