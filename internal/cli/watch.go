@@ -21,6 +21,7 @@ type watchFlags struct {
 	state, alerts, format, mapping, sourceName, allowlist string
 	natsURL, natsPrefix                                   string
 	noBehavior                                            bool
+	windowEvents                                          int
 	window, every, poll, settle, intelEvery               time.Duration
 }
 
@@ -58,6 +59,7 @@ exits 0.`,
 	fl.StringVar(&f.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
 	fl.BoolVar(&f.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
 	fl.DurationVar(&f.window, "window", time.Hour, "span of event time the behaviour analytics look at")
+	fl.IntVar(&f.windowEvents, "window-events", watch.DefaultWindowEvents, "most events the behaviour window keeps (the oldest are dropped first)")
 	fl.DurationVar(&f.every, "every", time.Minute, "how often the behaviour analytics run over the window")
 	fl.DurationVar(&f.poll, "poll", 200*time.Millisecond, "how often the files are checked for new records")
 	fl.DurationVar(&f.settle, "settle", 2*time.Second, "longest wait for a new file's first 4 KiB (which name it in sighting keys)")
@@ -72,7 +74,7 @@ func (app *App) watch(ctx context.Context, paths []string, f *watchFlags) error 
 		return usagef("--state FILE is required: it keeps the position in every followed file")
 	}
 	opt := watch.Options{Paths: paths, State: f.state, AlertsFile: f.alerts, Format: f.format, SourceName: f.sourceName,
-		NoBehavior: f.noBehavior, Window: f.window, Every: f.every, Poll: f.poll, Settle: f.settle, IntelEvery: f.intelEvery, Log: app.Log}
+		NoBehavior: f.noBehavior, Window: f.window, MaxWindowEvents: f.windowEvents, Every: f.every, Poll: f.poll, Settle: f.settle, IntelEvery: f.intelEvery, Log: app.Log}
 	if f.alerts == "" {
 		opt.Alerts = app.Stdout
 	}
@@ -91,7 +93,11 @@ func (app *App) watch(ctx context.Context, paths []string, f *watchFlags) error 
 		opt.Allowlist = al
 	}
 	opt.OnDetection = func(d behavior.Detection) {
-		app.infof("detection: %s %s → %s%s score %.2f", d.Analytic, d.Src, d.Dst, d.DstName, d.Score)
+		dst := d.DstName
+		if d.Dst.IsValid() {
+			dst = d.Dst.String()
+		}
+		app.infof("detection: %s %s → %s score %.2f (%s)", d.Analytic, d.Src, dst, d.Score, d.ID)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -152,7 +153,14 @@ func BenchmarkWatchLatency(b *testing.B) {
 // BenchmarkWatchThroughput appends b.N real DNS records at once to a
 // followed log and measures how fast the watcher reads, matches and
 // checkpoints them (events/s): the rate it can sustain.
-func BenchmarkWatchThroughput(b *testing.B) {
+func BenchmarkWatchThroughput(b *testing.B) { benchThroughput(b, true) }
+
+// BenchmarkWatchThroughputBehavior is BenchmarkWatchThroughput with the
+// behaviour window on (default size and interval), and reports
+// the heap in use at the end (the window's events).
+func BenchmarkWatchThroughputBehavior(b *testing.B) { benchThroughput(b, false) }
+
+func benchThroughput(b *testing.B, noBehavior bool) {
 	header, background, _ := benchStream(b)
 	dir := b.TempDir()
 	dbPath := filepath.Join(dir, "w.db")
@@ -162,7 +170,8 @@ func BenchmarkWatchThroughput(b *testing.B) {
 	path := filepath.Join(live, "dns.log")
 	os.WriteFile(path, []byte(header+strings.Join(background[:200], "")), 0o644)
 	state := filepath.Join(dir, "state.json")
-	r := startWatchB(b, dbPath, watch.Options{Paths: []string{live}, State: state, NoBehavior: true, Poll: 10 * time.Millisecond})
+	r := startWatchB(b, dbPath, watch.Options{Paths: []string{live}, State: state, NoBehavior: noBehavior,
+		Poll: 10 * time.Millisecond})
 	waitFor(b, "the start", func() bool { return caughtUp(b, state, path) })
 	var buf strings.Builder
 	for i := 0; i < b.N; i++ {
@@ -174,6 +183,12 @@ func BenchmarkWatchThroughput(b *testing.B) {
 	waitFor(b, "the records", func() bool { return caughtUp(b, state, path) })
 	took := time.Since(start)
 	b.StopTimer()
+	if !noBehavior {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	}
 	r.stopB(b)
 	b.ReportMetric(float64(b.N)/took.Seconds(), "events/s")
 }

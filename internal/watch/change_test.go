@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 	"github.com/whodunit-project/whodunit/internal/watch"
@@ -23,7 +22,7 @@ func TestTruncateAndRecreate(t *testing.T) {
 	live := filepath.Join(dir, "live")
 	os.Mkdir(live, 0o755)
 	dns := logs["dns"]
-	parts := split(dns.records, 3)
+	parts := split(spread(dns.records), 3)
 	contents := []string{dns.head() + parts[0], dns.head() + parts[1], dns.head() + parts[2]}
 	path := filepath.Join(live, "dns.log")
 	os.WriteFile(path, []byte(contents[0]), 0o644)
@@ -127,7 +126,6 @@ func TestNewIntelligenceWithoutRestart(t *testing.T) {
 	}
 	importInto(t, db, needShared(t, "intel", "apt1"))
 	db.Close()
-	waitLimit = 10 * time.Second
 	waitFor(t, "the new snapshot", func() bool { return r.snapshots() >= 2 })
 	appendFile(t, path, hit[1])
 	waitFor(t, "the alert", func() bool { return len(readAlerts(t, alerts)) > 0 })

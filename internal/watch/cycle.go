@@ -42,12 +42,16 @@ func (w *watcher) cycle(ctx context.Context, now time.Time) error {
 	return w.commit(ctx, now)
 }
 
+// cycleBatches bounds the batches read from one file per pass, so that a
+// large backlog is checkpointed as it goes rather than once at its end.
+const cycleBatches = 16
+
 // follow reads a file's new complete lines, batch after batch.
 func (w *watcher) follow(fl *follower, now time.Time) error {
 	if fl.ignored {
 		return nil
 	}
-	for {
+	for range cycleBatches {
 		fi, err := fl.f.Stat()
 		if err != nil {
 			return err
@@ -78,6 +82,7 @@ func (w *watcher) follow(fl *follower, now time.Time) error {
 			return nil // caught up
 		}
 	}
+	return nil
 }
 
 // process reads one batch through the file's format reader, with the

@@ -146,38 +146,50 @@ func (w *watcher) open(c candidate, now time.Time) error {
 
 // resumeRotated finds, at startup, the checkpointed files that are no
 // longer at a live name (rotated while the watcher was down) among the
-// watched directories' other files, and reads them to their end.
+// watched directories' other files and those of their subdirectories
+// (Zeek's dated archive folders), and reads them to their end.
 func (w *watcher) resumeRotated(now time.Time) {
 	if len(w.resume) == 0 {
 		return
 	}
 	for _, p := range w.opt.Paths {
-		ents, err := os.ReadDir(p)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			fi, err := e.Info()
-			if err != nil || !fi.Mode().IsRegular() {
-				continue
-			}
-			c, ok := candidateOf(filepath.Join(p, e.Name()), e.Name(), fi)
-			if _, known := w.resume[inode{c.dev, c.ino}]; !ok || !known {
-				continue
-			}
-			if err := w.open(c, now); err != nil {
-				w.log.Warn("cannot finish a rotated file", "file", c.path, "err", err)
-				continue
-			}
-			if fl := w.files[inode{c.dev, c.ino}]; fl != nil {
-				fl.live, fl.retiredAt = false, now
-			}
-		}
+		w.resumeIn(p, 1, now)
 	}
 	for _, m := range w.resume {
 		w.log.Warn("checkpointed file not found: records written after its checkpoint are not read", "file", m.Path, "offset", m.Offset)
 	}
 	w.resume = nil
+}
+
+// resumeIn looks for checkpointed inodes in dir and, depth levels down,
+// its subdirectories.
+func (w *watcher) resumeIn(dir string, depth int, now time.Time) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		if e.IsDir() && depth > 0 && !strings.HasPrefix(e.Name(), ".") {
+			w.resumeIn(path, depth-1, now)
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		c, ok := candidateOf(path, e.Name(), fi)
+		if _, known := w.resume[inode{c.dev, c.ino}]; !ok || !known {
+			continue
+		}
+		if err := w.open(c, now); err != nil {
+			w.log.Warn("cannot finish a rotated file", "file", c.path, "err", err)
+			continue
+		}
+		if fl := w.files[inode{c.dev, c.ino}]; fl != nil {
+			fl.live, fl.retiredAt = false, now
+		}
+	}
 }
 
 // ordered lists the followed files: retired ones first (a rotated file is

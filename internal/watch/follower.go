@@ -89,7 +89,7 @@ func (w *watcher) ready(fl *follower, now time.Time) (bool, error) {
 	if n == 0 || bytes.IndexByte(head, '\n') < 0 {
 		return false, nil
 	}
-	if !scan.PrefixSettled(head) && fl.live && now.Sub(fl.seen) < w.opt.Settle {
+	if fl.pos.Source == "" && !scan.PrefixSettled(head) && fl.live && now.Sub(fl.seen) < w.opt.Settle {
 		return false, nil
 	}
 	f, ok := w.forced, w.forced != nil

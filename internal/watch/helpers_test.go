@@ -122,14 +122,20 @@ func importInto(t testing.TB, db hunt.ImportTarget, paths ...string) {
 // all sighting keys: what watching those files must give.
 func scanKeys(t testing.TB, files map[string]string) (alerts, all map[string]bool) {
 	t.Helper()
+	return scanKeysWith(t, []string{needShared(t, "intel", "apt1")}, files)
+}
+
+// scanKeysWith is scanKeys against a fresh store of the intelligence at
+// intelPaths.
+func scanKeysWith(t testing.TB, intelPaths []string, files map[string]string) (alerts, all map[string]bool) {
+	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "ref.db")
-	apt1Store(t, dbPath)
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ref.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	importInto(t, db, intelPaths...)
 	alerts, all = map[string]bool{}, map[string]bool{}
 	i := 0
 	for name, content := range files {
@@ -254,4 +260,45 @@ func appendFile(t testing.TB, path string, parts ...string) {
 }
 
 // waitLimit bounds every wait of these tests.
-var waitLimit = 2 * time.Minute
+const waitLimit = 2 * time.Minute
+
+// apt1Names are the C2 names scenarioLogs injects.
+var apt1Names = []string{"hugesoft.org", "msnhome.org", "arrowservice.net"}
+
+// spread reorders records so that those carrying an injected name are
+// spread evenly among the others (the scenario appends most of them after
+// the background's short time span), so that every part of a split log
+// has hits.
+func spread(records []string) []string {
+	var hits, rest []string
+	for _, r := range records {
+		hit := false
+		for _, n := range apt1Names {
+			hit = hit || strings.Contains(r, n)
+		}
+		if hit {
+			hits = append(hits, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	if len(hits) == 0 {
+		return records
+	}
+	out := make([]string, 0, len(records))
+	step := len(rest) / len(hits)
+	for i, h := range hits {
+		out = append(out, rest[i*step:(i+1)*step]...)
+		out = append(out, h)
+	}
+	return append(out, rest[len(hits)*step:]...)
+}
+
+// countHits counts the records of text that carry an injected name.
+func countHits(text string) int {
+	n := 0
+	for _, name := range apt1Names {
+		n += strings.Count(text, name)
+	}
+	return n
+}

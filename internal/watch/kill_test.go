@@ -56,7 +56,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 
 // TestKillRestartRotate runs the watcher as a child process over real
 // Zeek DNS and TLS logs with injected APT1 traffic, appends to them, kills
-// it with SIGKILL, restarts it, rotates the DNS log while it is down,
+// it with SIGKILL, restarts it, rotates the DNS log into a dated folder while it is down,
 // kills and restarts it again: in the end every hit a scan of the same
 // files finds is in the alerts file exactly once, and the store holds the
 // same sightings as that scan.
@@ -75,7 +75,12 @@ func TestKillRestartRotate(t *testing.T) {
 		"--poll", "10ms", "--settle", "100ms", live}
 	dnsPath, sslPath := filepath.Join(live, "dns.log"), filepath.Join(live, "ssl.log")
 	dns, ssl := logs["dns"], logs["ssl"]
-	dnsParts, sslParts := split(dns.records, 8), split(ssl.records, 8)
+	dnsParts, sslParts := split(spread(dns.records), 8), split(spread(ssl.records), 8)
+	for i, p := range dnsParts {
+		if countHits(p) == 0 {
+			t.Fatalf("part %d of the DNS log has no injected record", i)
+		}
+	}
 	os.WriteFile(dnsPath, []byte(dns.head()+dnsParts[0]), 0o644)
 	os.WriteFile(sslPath, []byte(ssl.head()+sslParts[0]), 0o644)
 	ref := map[string]string{}
@@ -90,18 +95,21 @@ func TestKillRestartRotate(t *testing.T) {
 	}
 	kill(t, w)
 
-	// run 2: the DNS log is rotated just before the kill
+	// run 2: killed; then, while no watcher runs, the DNS log gets its
+	// last records and is rotated into Zeek's dated archive folder
+	// (YYYY-MM-DD/dns.HH:MM:SS-HH:MM:SS.log) and a new log started
 	w = child(t, args...)
-	appendFile(t, dnsPath, dnsParts[4], dns.close)
 	appendFile(t, sslPath, sslParts[4])
-	ref["dns.log"] = dns.head() + strings.Join(dnsParts[:5], "") + dns.close
 	waitFor(t, "the second run", func() bool { return caughtUp(t, state, sslPath) })
-	if err := os.Rename(dnsPath, filepath.Join(live, "dns.2026-12-02-05-00-00.log")); err != nil {
+	kill(t, w)
+	appendFile(t, dnsPath, dnsParts[4], dns.close)
+	ref["dns.log"] = dns.head() + strings.Join(dnsParts[:5], "") + dns.close
+	archive := filepath.Join(live, "2026-12-02")
+	os.Mkdir(archive, 0o755)
+	if err := os.Rename(dnsPath, filepath.Join(archive, "dns.05:00:00-06:00:00.log")); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(dnsPath, []byte(dns.head()+dnsParts[5]), 0o644)
-	time.Sleep(5 * time.Millisecond)
-	kill(t, w)
 
 	// run 3: killed again, then run 4 reads to the end and is stopped
 	w = child(t, args...)

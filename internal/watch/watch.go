@@ -70,8 +70,10 @@ type Options struct {
 
 	// NoBehavior skips the analytics; Window is their span of event time
 	// and Every how often (wall time) they are evaluated.
-	NoBehavior      bool
-	Window, Every   time.Duration
+	NoBehavior    bool
+	Window, Every time.Duration
+	// MaxWindowEvents bounds the events the window keeps, the oldest
+	// dropped first (0: DefaultWindowEvents).
 	MaxWindowEvents int
 	Allowlist       *behavior.Allowlist
 	Locator         geo.Locator
@@ -84,11 +86,20 @@ type Options struct {
 	Log           *slog.Logger
 }
 
+// DefaultWindowEvents bounds the events the behaviour window keeps when
+// Options.MaxWindowEvents is 0: each is a copy of the event, a few hundred
+// bytes, so the default holds about 100 MB; at a high rate the window is
+// then shorter than Options.Window.
+const DefaultWindowEvents = 250_000
+
 // Stats are the watcher's counts since it started.
 type Stats struct {
-	Events, Sightings, Alerts, BadRecords int64
-	Detections                            int
-	Snapshots                             int // snapshots built (1 + swaps)
+	Events     int64 `json:"events"`
+	Sightings  int64 `json:"sightings"`
+	Alerts     int64 `json:"alerts"`
+	BadRecords int64 `json:"bad_records"`
+	Detections int   `json:"detections"`
+	Snapshots  int   `json:"snapshots"` // snapshots built (1 + swaps)
 }
 
 func (o *Options) defaults() error {
@@ -107,7 +118,7 @@ func (o *Options) defaults() error {
 		o.MaxBatchBytes = 4 << 20
 	}
 	if o.MaxWindowEvents <= 0 {
-		o.MaxWindowEvents = 1_000_000
+		o.MaxWindowEvents = DefaultWindowEvents
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -15,6 +15,11 @@ import (
 	"github.com/whodunit-project/whodunit/internal/watch"
 )
 
+type storeCloser interface {
+	watch.Store
+	Close() error
+}
+
 // running is a watcher run in this process.
 type running struct {
 	cancel context.CancelFunc
@@ -35,6 +40,12 @@ func startWatchB(t testing.TB, dbPath string, opt watch.Options) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startWatchOn(t, db, opt)
+}
+
+// startWatchOn runs the watcher on db, which it closes when it ends.
+func startWatchOn(t testing.TB, db storeCloser, opt watch.Options) *running {
+	t.Helper()
 	if opt.Poll == 0 {
 		opt.Poll = 20 * time.Millisecond
 	}
@@ -80,10 +91,14 @@ func TestWatchAppendRotatePartial(t *testing.T) {
 	live := filepath.Join(dir, "live")
 	os.Mkdir(live, 0o755)
 	dns := logs["dns"]
-	n := len(dns.records)
-	first := dns.head() + strings.Join(dns.records[:n/3], "")
-	mid := strings.Join(dns.records[n/3:2*n/3], "")
-	second := dns.head() + strings.Join(dns.records[2*n/3:], "")
+	records := spread(dns.records)
+	n := len(records)
+	first := dns.head() + strings.Join(records[:n/3], "")
+	mid := strings.Join(records[n/3:2*n/3], "")
+	second := dns.head() + strings.Join(records[2*n/3:], "")
+	if countHits(first) == 0 || countHits(mid) == 0 || countHits(second) == 0 {
+		t.Fatal("a part of the log has no injected record")
+	}
 	path := filepath.Join(live, "dns.log")
 	os.WriteFile(path, []byte(first), 0o644)
 

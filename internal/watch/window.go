@@ -34,6 +34,7 @@ type window struct {
 	order       []string
 	fresh       []behavior.Detection
 	onRaise     func(behavior.Detection)
+	dirty       bool // events arrived since the last evaluation
 }
 
 func newWindow(opt Options, snap *match.Snapshot, raised []string) *window {
@@ -59,6 +60,7 @@ func newWindow(opt Options, snap *match.Snapshot, raised []string) *window {
 
 func (w *window) observe(ev *telemetry.Event) {
 	w.events = append(w.events, ev.Clone())
+	w.dirty = true
 	if ev.Time.After(w.latest) {
 		w.latest = ev.Time
 	}
@@ -71,10 +73,10 @@ func (w *window) observe(ev *telemetry.Event) {
 
 // due evaluates the window when its time has come.
 func (w *window) due(now time.Time) {
-	if now.Before(w.next) {
+	if now.Before(w.next) || !w.dirty {
 		return
 	}
-	w.next = now.Add(w.every)
+	w.next, w.dirty = now.Add(w.every), false
 	w.evaluate()
 }
 
