@@ -26,6 +26,9 @@ type Store interface {
 	apikey.KeyGetter
 	Object(ctx context.Context, id string) (*intel.Object, error)
 	FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error)
+	Relationships(ctx context.Context, id string) ([]*intel.Object, error)
+	Names(ctx context.Context, id string) ([]store.NameRecord, error)
+	ActorLinks(ctx context.Context) ([]store.ActorLink, error)
 	report.ObjectLister
 	ObjectsPage(ctx context.Context, q store.PageQuery, after store.Cursor, limit int) (store.ObjectPage, error)
 	Analysis(ctx context.Context, id string) (*store.Analysis, error)
@@ -93,10 +96,12 @@ func (u *UI) register() {
 	u.page("GET /detections", u.detectionsPage)
 	u.page("POST /verdicts", u.verdictForm)
 	u.page("GET /search", u.searchPage)
+	u.page("GET /actors/{id}", u.actorPage)
 	u.api("GET /api/v1/overview", u.overviewAPI)
 	u.api("GET /api/v1/campaigns/{id}", u.campaignAPI)
 	u.api("GET /api/v1/detections", u.detectionsAPI)
 	u.api("GET /api/v1/search", u.searchAPI)
+	u.api("GET /api/v1/actors/{id}", u.actorAPI)
 	u.api("GET /api/v1/verdicts", u.verdictsAPI)
 	u.api("POST /api/v1/verdicts", u.verdictAPI)
 	u.mux.HandleFunc("/", u.notFound)
@@ -119,4 +124,4 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reserved are the first path segments the interface serves; a TAXII API
 // root must not take one.
-var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts", "search"}
+var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts", "search", "actors"}
