@@ -69,13 +69,39 @@ func demoDB(t testing.TB) string {
 // copy of the demo's store.
 type env struct {
 	t    testing.TB
-	db   *sqlite.Store
+	db   testStore
 	ui   *webui.UI
 	base string
 	keys map[string]string // name → key text
 }
 
+// testStore is every role the tests use of a store.
+type testStore interface {
+	store.ServerStore
+	store.VerdictStore
+}
+
 func newEnv(t testing.TB, cfg webui.Config) *env {
+	t.Helper()
+	return newEnvOn(t, cfg, demoCopy(t))
+}
+
+// newEnvOn serves db (closed when the test ends).
+func newEnvOn(t testing.TB, cfg webui.Config, db testStore) *env {
+	t.Helper()
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, db: db, keys: map[string]string{}}
+	var err error
+	e.ui, err = webui.New(db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.base = e.serve(e.ui)
+	return e
+}
+
+// demoCopy opens a copy of the demo's SQLite store.
+func demoCopy(t testing.TB) *sqlite.Store {
 	t.Helper()
 	src := demoDB(t)
 	dst := filepath.Join(t.TempDir(), "whodunit.db")
@@ -91,14 +117,7 @@ func newEnv(t testing.TB, cfg webui.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, db: db, keys: map[string]string{}}
-	e.ui, err = webui.New(db, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.base = e.serve(e.ui)
-	return e
+	return db
 }
 
 func (e *env) serve(h http.Handler) string {

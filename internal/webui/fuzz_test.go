@@ -105,7 +105,8 @@ func FuzzLoginForm(f *testing.F) {
 	})
 }
 
-// FuzzAPIRequests: any query on the detections list and any verdict body
+// FuzzAPIRequests: any query on the detections list, any search and any
+// verdict body
 // are answered with a status the API documents, never a panic or a 500.
 func FuzzAPIRequests(f *testing.F) {
 	u, key := fuzzUI(f)
@@ -121,6 +122,14 @@ func FuzzAPIRequests(f *testing.F) {
 		u.ServeHTTP(w, req)
 		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
 			t.Fatalf("GET ?%q: %d %s", query, w.Code, w.Body)
+		}
+		req = httptest.NewRequest(http.MethodGet, "/api/v1/search", nil)
+		req.URL.RawQuery = "q=" + url.QueryEscape(query)
+		req.Header.Set("Authorization", "Bearer "+key)
+		w = httptest.NewRecorder()
+		u.ServeHTTP(w, req)
+		if w.Code != http.StatusOK && w.Code != http.StatusBadRequest {
+			t.Fatalf("search %q: %d %s", query, w.Code, w.Body)
 		}
 		req = httptest.NewRequest(http.MethodPost, "/api/v1/verdicts", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)

@@ -261,7 +261,7 @@ func (u *UI) status(err error) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errNotVisible):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding):
+	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding), errors.Is(err, errNoActor):
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, errMayNotDecide):
 		return http.StatusForbidden, err.Error()

@@ -22,7 +22,10 @@ import (
 // sightings, victims, attributed campaigns and the detections above the
 // threshold in the store.
 func TestOverviewFiguresEqualStoredAnalysis(t *testing.T) {
-	e := newEnv(t, webui.Config{})
+	checkOverviewFigures(t, newEnv(t, webui.Config{}))
+}
+
+func checkOverviewFigures(t *testing.T, e *env) {
 	key := e.key("analyst", "amber", false)
 	doc := e.doc()
 	if len(doc.Campaigns) < 2 {

@@ -16,7 +16,6 @@ import (
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/report"
-	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/tlp"
 	"github.com/whodunit-project/whodunit/internal/webui"
 )
@@ -78,7 +77,10 @@ func restsOn(c report.Campaign, id string) bool {
 // on any page or API answer, and the counts it sees leave it out; an
 // amber key sees it.
 func TestGreenKeyDoesNotSeeAmber(t *testing.T) {
-	e := newEnv(t, webui.Config{DefaultTLP: tlp.Green})
+	checkGreenDoesNotSeeAmber(t, newEnv(t, webui.Config{DefaultTLP: tlp.Green}))
+}
+
+func checkGreenDoesNotSeeAmber(t *testing.T, e *env) {
 	green, amber := e.key("partner", "green", false), e.key("analyst", "amber", false)
 	doc := e.doc()
 	target := doc.Campaigns[0]
@@ -275,5 +277,3 @@ func TestHostileValuesEscaped(t *testing.T) {
 		t.Errorf("API: %d, actor %q", code, got.Attribution.Actor)
 	}
 }
-
-var _ = store.LatestAnalysis

@@ -14,6 +14,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/apikey"
 	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/report"
 	"github.com/whodunit-project/whodunit/internal/store"
@@ -23,6 +24,11 @@ import (
 // Store is what the interface reads.
 type Store interface {
 	apikey.KeyGetter
+	Object(ctx context.Context, id string) (*intel.Object, error)
+	FindByName(ctx context.Context, name string, types ...string) ([]*intel.Object, error)
+	Relationships(ctx context.Context, id string) ([]*intel.Object, error)
+	Names(ctx context.Context, id string) ([]store.NameRecord, error)
+	ActorLinks(ctx context.Context) ([]store.ActorLink, error)
 	report.ObjectLister
 	ObjectsPage(ctx context.Context, q store.PageQuery, after store.Cursor, limit int) (store.ObjectPage, error)
 	Analysis(ctx context.Context, id string) (*store.Analysis, error)
@@ -89,9 +95,13 @@ func (u *UI) register() {
 	u.page("GET /campaigns/{id}", u.campaignPage)
 	u.page("GET /detections", u.detectionsPage)
 	u.page("POST /verdicts", u.verdictForm)
+	u.page("GET /search", u.searchPage)
+	u.page("GET /actors/{id}", u.actorPage)
 	u.api("GET /api/v1/overview", u.overviewAPI)
 	u.api("GET /api/v1/campaigns/{id}", u.campaignAPI)
 	u.api("GET /api/v1/detections", u.detectionsAPI)
+	u.api("GET /api/v1/search", u.searchAPI)
+	u.api("GET /api/v1/actors/{id}", u.actorAPI)
 	u.api("GET /api/v1/verdicts", u.verdictsAPI)
 	u.api("POST /api/v1/verdicts", u.verdictAPI)
 	u.mux.HandleFunc("/", u.notFound)
@@ -114,4 +124,4 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reserved are the first path segments the interface serves; a TAXII API
 // root must not take one.
-var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts"}
+var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts", "search", "actors"}

@@ -1,0 +1,245 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
+	"github.com/whodunit-project/whodunit/internal/intel"
+	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/report"
+	"github.com/whodunit-project/whodunit/internal/server"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/tlp"
+)
+
+// maxHits bounds each kind of hit a search lists.
+const maxHits = 100
+
+// searchResult is everything one query reaches: the search box and the
+// pivot are one page, every hit linking to the search of what it names.
+type searchResult struct {
+	Query      string               `json:"query"`
+	Campaigns  []campaignHit        `json:"campaigns"`
+	Objects    []objectHit          `json:"objects"`
+	Sightings  []match.Sighting     `json:"sightings"`
+	Detections []behavior.Detection `json:"detections"`
+	// More says that a kind had more than maxHits hits.
+	More map[string]bool `json:"more"`
+}
+
+type campaignHit struct {
+	ID    string `json:"id"`
+	Actor string `json:"actor"`
+	Why   string `json:"why"` // what of the campaign matched
+}
+
+type objectHit struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+func (u *UI) search(ctx context.Context, c *caller, q string) (searchResult, error) {
+	q = strings.TrimSpace(q)
+	res := searchResult{Query: q, Campaigns: []campaignHit{}, Objects: []objectHit{}, Sightings: []match.Sighting{},
+		Detections: []behavior.Detection{}, More: map[string]bool{}}
+	if q == "" || len(q) > maxFilterLen {
+		return res, badRequest{fmt.Errorf("parameter \"q\": want 1 to %d bytes", maxFilterLen)}
+	}
+	a, err := u.latest(ctx, c)
+	if err != nil && !errors.Is(err, errNoAnalysis) {
+		return res, err
+	}
+	if a != nil {
+		for i := range a.Campaigns {
+			if why := campaignMatch(&a.Campaigns[i], q); why != "" {
+				res.Campaigns = append(res.Campaigns, campaignHit{ID: a.Campaigns[i].ID, Actor: summarise(&a.Campaigns[i]).Actor, Why: why})
+			}
+		}
+	}
+	defs, err := report.MarkingDefinitions(ctx, u.st)
+	if err != nil {
+		return res, err
+	}
+	if res.Objects, err = u.searchObjects(ctx, c, defs, q); err != nil {
+		return res, err
+	}
+	if !c.ceiling.Allows(u.cfg.DefaultTLP) {
+		return res, nil // the findings are above the key's ceiling
+	}
+	if res.Sightings, err = u.searchSightings(ctx, c, q, res.More); err != nil {
+		return res, err
+	}
+	res.Detections, err = u.searchDetections(ctx, c, q, res.More)
+	return res, err
+}
+
+// campaignMatch says what of c equals (or, for names, contains) q.
+func campaignMatch(c *report.Campaign, q string) string {
+	lq := strings.ToLower(q)
+	a := &c.Attribution
+	switch {
+	case strings.EqualFold(c.ID, q):
+		return "id"
+	case a.Named && strings.Contains(strings.ToLower(a.Actor), lq), strings.EqualFold(a.ActorID, q):
+		return "actor"
+	case slices.Contains(c.Victims, q):
+		return "victim"
+	case slices.Contains(c.Indicators, q):
+		return "indicator"
+	}
+	for _, in := range c.Infrastructure {
+		if strings.EqualFold(in.Value, q) {
+			return "infrastructure (" + in.Role + ")"
+		}
+	}
+	for _, e := range c.Attribution.Evidence {
+		if slices.ContainsFunc(e.Values, func(v string) bool { return strings.EqualFold(v, q) }) {
+			return "evidence: " + e.Kind
+		}
+	}
+	return ""
+}
+
+// searchObjects finds intelligence by name, alias, external id or id,
+// within the key's ceiling.
+func (u *UI) searchObjects(ctx context.Context, c *caller, defs tlp.Definitions, q string) ([]objectHit, error) {
+	objs, err := u.st.FindByName(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("finding %q: %w", q, err)
+	}
+	if strings.Contains(q, "--") {
+		o, err := u.st.Object(ctx, q)
+		switch {
+		case err == nil:
+			objs = append(objs, o)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	out := []objectHit{}
+	for _, o := range objs {
+		if len(out) == maxHits || slices.ContainsFunc(out, func(h objectHit) bool { return h.ID == o.ID }) {
+			continue
+		}
+		if c.ceiling.Allows(defs.Of(o, u.cfg.DefaultTLP)) {
+			out = append(out, objectHit{ID: o.ID, Type: o.Type, Name: objectName(o)})
+		}
+	}
+	return out, nil
+}
+
+func objectName(o *intel.Object) string {
+	if o.Name != "" {
+		return o.Name
+	}
+	if o.Indicator != nil && len(o.Indicator.Observables) > 0 {
+		return o.Indicator.Observables[0].Value
+	}
+	return o.ID
+}
+
+// searchSightings lists the sightings of a value, of a host or of an
+// indicator, each within the level of its indicator.
+func (u *UI) searchSightings(ctx context.Context, c *caller, q string, more map[string]bool) ([]match.Sighting, error) {
+	queries := []store.SightingQuery{{Value: q}}
+	if ip, err := netip.ParseAddr(q); err == nil {
+		queries = append(queries, store.SightingQuery{Host: ip.String()})
+	}
+	if strings.HasPrefix(q, "indicator--") {
+		queries = append(queries, store.SightingQuery{IndicatorID: q})
+	}
+	var found []match.Sighting
+	seen := map[string]bool{}
+	for _, sq := range queries {
+		sq.Limit = maxHits + 1
+		err := u.st.Sightings(ctx, sq, func(s *match.Sighting) error {
+			if k := s.Key(); !seen[k] {
+				seen[k] = true
+				found = append(found, *s)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sightings of %q: %w", q, err)
+		}
+	}
+	levels := map[string]bool{}
+	out := []match.Sighting{}
+	for _, s := range found {
+		ok, known := levels[s.IndicatorID]
+		if !known {
+			var err error
+			if ok, err = u.indicatorAllowed(ctx, c, s.IndicatorID); err != nil {
+				return nil, err
+			}
+			levels[s.IndicatorID] = ok
+		}
+		if !ok {
+			continue
+		}
+		if len(out) == maxHits {
+			more["sightings"] = true
+			break
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// searchDetections lists the detections from, to or named q.
+func (u *UI) searchDetections(ctx context.Context, c *caller, q string, more map[string]bool) ([]behavior.Detection, error) {
+	dets, err := u.detections(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := []behavior.Detection{}
+	for _, d := range dets {
+		if d.ID != q && d.Src.String() != q && d.Dst.String() != q && !strings.EqualFold(d.DstName, q) {
+			continue
+		}
+		if len(out) == maxHits {
+			more["detections"] = true
+			break
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+type searchView struct {
+	layout
+	searchResult
+}
+
+func (u *UI) searchPage(w http.ResponseWriter, r *http.Request, c *caller) {
+	res, err := u.search(r.Context(), c, r.URL.Query().Get("q"))
+	if err != nil {
+		u.failPage(w, err)
+		return
+	}
+	u.noteHits(r, res)
+	u.render(w, http.StatusOK, "search", searchView{layout: u.layout(c, "Search "+res.Query), searchResult: res})
+}
+
+func (u *UI) searchAPI(w http.ResponseWriter, r *http.Request, c *caller) {
+	res, err := u.search(r.Context(), c, r.URL.Query().Get("q"))
+	if err != nil {
+		u.failJSON(w, err)
+		return
+	}
+	u.noteHits(r, res)
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (u *UI) noteHits(r *http.Request, res searchResult) {
+	if n := server.NoteFrom(r.Context()); n != nil {
+		n.Objects = len(res.Campaigns) + len(res.Objects) + len(res.Sightings) + len(res.Detections)
+	}
+}
