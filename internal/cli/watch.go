@@ -20,7 +20,7 @@ import (
 type watchFlags struct {
 	state, alerts, format, mapping, sourceName, allowlist string
 	natsURL, natsPrefix                                   string
-	noBehavior                                            bool
+	noBehavior, noIndex                                   bool
 	windowEvents                                          int
 	window, every, poll, settle, intelEvery               time.Duration
 }
@@ -37,7 +37,9 @@ that Zeek rotates is read to its end, then its successor from the start.
 
 Alerts are JSON lines on stdout, or appended to --alerts FILE (exactly
 once, even across a kill); sightings and behaviour detections are stored
-with the keys a scan of the same files gives; with --nats each alert is
+with the keys a scan of the same files gives, and every value seen goes
+into the observable index (as scan keeps it) so that intelligence
+imported later finds it; with --nats each alert is
 also published on JetStream. The position in every file is checkpointed
 in --state, so a restart goes on where the last run stopped. New
 intelligence in the database is picked up without a restart.
@@ -58,6 +60,7 @@ exits 0.`,
 	fl.StringVar(&f.sourceName, "source-name", "", "name of the logical source, as for scan")
 	fl.StringVar(&f.allowlist, "allowlist", "", "file of known-good addresses and names that the analytics must not flag")
 	fl.BoolVar(&f.noBehavior, "no-behavior", false, "skip the behavioural C2 analytics")
+	fl.BoolVar(&f.noIndex, "no-index", false, "do not keep the observable index that retro-hunts match later intelligence against")
 	fl.DurationVar(&f.window, "window", time.Hour, "span of event time the behaviour analytics look at")
 	fl.IntVar(&f.windowEvents, "window-events", watch.DefaultWindowEvents, "most events the behaviour window keeps (the oldest are dropped first)")
 	fl.DurationVar(&f.every, "every", time.Minute, "how often the behaviour analytics run over the window")
@@ -74,7 +77,7 @@ func (app *App) watch(ctx context.Context, paths []string, f *watchFlags) error 
 		return usagef("--state FILE is required: it keeps the position in every followed file")
 	}
 	opt := watch.Options{Paths: paths, State: f.state, AlertsFile: f.alerts, Format: f.format, SourceName: f.sourceName,
-		NoBehavior: f.noBehavior, Window: f.window, MaxWindowEvents: f.windowEvents, Every: f.every, Poll: f.poll, Settle: f.settle, IntelEvery: f.intelEvery, Log: app.Log}
+		NoBehavior: f.noBehavior, NoIndex: f.noIndex, Window: f.window, MaxWindowEvents: f.windowEvents, Every: f.every, Poll: f.poll, Settle: f.settle, IntelEvery: f.intelEvery, Log: app.Log}
 	if f.alerts == "" {
 		opt.Alerts = app.Stdout
 	}

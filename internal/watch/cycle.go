@@ -127,6 +127,9 @@ func (w *watcher) process(fl *follower, b *batch) error {
 		if w.opt.Observer != nil {
 			w.opt.Observer(ev)
 		}
+		if w.index != nil {
+			w.index.col.ObserveFrom(ev, fl.pos.Source)
+		}
 		if w.window != nil {
 			w.window.observe(ev)
 		}
@@ -151,6 +154,9 @@ func (w *watcher) commit(ctx context.Context, now time.Time) error {
 		if err := w.window.store(ctx, w); err != nil {
 			return err
 		}
+	}
+	if err := w.index.store(ctx); err != nil {
+		return err
 	}
 	changed := w.retire(now)
 	for _, fl := range w.files {

@@ -59,9 +59,12 @@ type Options struct {
 	// Publish, when set, is given every unsuppressed sighting with its
 	// key and JSON (NATS JetStream: see NATSPublisher).
 	Publish func(ctx context.Context, key string, data []byte) error
-	// Observer sees every event after it was matched (for an observable
-	// index); the event is valid only during the call.
+	// Observer sees every event after it was matched; the event is valid
+	// only during the call.
 	Observer func(*telemetry.Event)
+	// NoIndex does not keep the observable index (kept by default when
+	// the store has one, as scan keeps it; see obsindex).
+	NoIndex bool
 	// OnSnapshot sees every matcher snapshot the watcher builds: at start
 	// and after each change of the store's intelligence.
 	OnSnapshot func(*match.Snapshot)
@@ -154,6 +157,7 @@ type watcher struct {
 	out     *alertOut
 	pending []match.Sighting
 	window  *window
+	index   *watchIndex
 	ev      telemetry.Event
 	stats   Stats
 }
@@ -221,6 +225,7 @@ func newWatcher(ctx context.Context, db Store, opt Options) (*watcher, error) {
 	if !opt.NoBehavior {
 		w.window = newWindow(opt, w.snap.Load(), cp.Detections)
 	}
+	w.index = newWatchIndex(context.WithoutCancel(ctx), db, opt)
 	if err := w.discover(time.Now()); err != nil {
 		w.out.close()
 		return nil, err
