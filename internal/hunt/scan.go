@@ -92,7 +92,7 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 	opt.Progress.report(Progress{Stage: StageCompile, Detail: snap.Version(), Done: snap.Len(), Total: snap.Len(), Took: time.Since(t0)})
 	log.Debug("matcher compiled", "indicators", snap.Len(), "took", time.Since(t0))
 
-	cfg := scan.Config{Paths: opt.Paths, Registry: formats.Default(formats.Options{Mapping: opt.Mapping, Needs: readerNeeds(snap, opt.NoBehavior)}), Format: opt.Format,
+	cfg := scan.Config{Paths: opt.Paths, Registry: formats.Default(formats.Options{Mapping: opt.Mapping, Needs: readerNeeds(snap, opt.NoBehavior, opt.NoIndex)}), Format: opt.Format,
 		Snapshot: snap, Workers: opt.Workers, SourceName: opt.SourceName, Progress: opt.ProgressBar, IsTerminal: opt.ProgressBar != nil}
 	var analyzer *shardedAnalyzer
 	if !opt.NoBehavior {

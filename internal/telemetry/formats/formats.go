@@ -22,8 +22,8 @@ type Options struct {
 	Limits fileio.Limits
 	// Pcap tunes the packet-capture reader.
 	Pcap pcap.Options
-	// Needs narrows what the readers decode (zero: everything). Only the
-	// Zeek TSV reader narrows today.
+	// Needs narrows what the readers decode (zero: everything). The Zeek
+	// TSV and JSON readers narrow today.
 	Needs telemetry.Needs
 	// Mapping enables the generic "jsonl" and "csv" readers, tried after
 	// every format that recognises its source by itself.
@@ -42,7 +42,7 @@ func Default(opts Options) *telemetry.Registry {
 		pcap.Format{Options: opts.Pcap},
 		zeek.TSV{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
 		eve.Format{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
-		zeek.JSON{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
+		zeek.JSON{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
 	}
 	if !opts.Mapping.Empty() {
 		formats = append(formats,

@@ -163,7 +163,9 @@ func BenchmarkByteLoop(b *testing.B) {
 
 // BenchmarkZeekTSVReal reads real logs (the WRCCDC dns and ssl logs, the
 // Stratosphere labelled conn log), decompressed in memory, with every
-// field decoded and with Needs.MatchOnly.
+// field decoded, with Needs.MatchOnly, and with MatchOnly and the value
+// groups a domain-and-address snapshot does not read skipped (what
+// Snapshot.Unread gives for it).
 func BenchmarkZeekTSVReal(b *testing.B) {
 	dir := sharedZeek(b)
 	for _, name := range []string{"wrccdc-2018/dns.log.gz", "wrccdc-2018/ssl.log.gz", "stratosphere/008-zeek-mixed/data/conn.log.labeled"} {
@@ -180,6 +182,10 @@ func BenchmarkZeekTSVReal(b *testing.B) {
 		b.Run(log+"/full", func(b *testing.B) { benchTSVWith(b, zeek.TSV{}, data) })
 		b.Run(log+"/match-only", func(b *testing.B) {
 			benchTSVWith(b, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true}}, data)
+		})
+		b.Run(log+"/match-only-skip", func(b *testing.B) {
+			skip := telemetry.GroupHashes | telemetry.GroupJA3 | telemetry.GroupSerials | telemetry.GroupUserAgent | telemetry.GroupFileName
+			benchTSVWith(b, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true, Skip: skip}}, data)
 		})
 	}
 }

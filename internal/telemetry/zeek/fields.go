@@ -342,3 +342,34 @@ func (t target) matchRead() bool {
 	}
 	return true
 }
+
+// group is the telemetry value group t fills, 0 when it is in none (a
+// field every consumer keeps, or one MatchOnly decides about).
+func (t target) group() telemetry.ValueGroups {
+	switch t {
+	case tQuery, tAnswers, tCertSubject, tSANs:
+		return telemetry.GroupNames
+	case tCertChainFps, tFingerprint, tMD5, tSHA1, tSHA256:
+		return telemetry.GroupHashes
+	case tJA3, tJA3S:
+		return telemetry.GroupJA3
+	case tSerial, tCertIssuer:
+		return telemetry.GroupSerials
+	case tMailFrom, tRcptTo, tFrom, tTo, tSubject:
+		return telemetry.GroupMail
+	case tUserAgent:
+		return telemetry.GroupUserAgent
+	case tFileName, tFileNames:
+		return telemetry.GroupFileName
+	}
+	return 0
+}
+
+// needed reports whether a reader asked for needs decodes t.
+func (t target) needed(needs telemetry.Needs) bool {
+	if needs.MatchOnly && !t.matchRead() {
+		return false
+	}
+	g := t.group()
+	return g == 0 || !needs.Skip.Has(g)
+}

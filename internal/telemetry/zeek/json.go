@@ -19,6 +19,8 @@ type JSON struct {
 	MaxLineBytes int
 	// Limits bound gzip decompression when Open gets compressed bytes.
 	Limits fileio.Limits
+	// Needs narrows what is decoded (zero: every field the reader knows).
+	Needs telemetry.Needs
 }
 
 // Name implements telemetry.Format.
@@ -64,6 +66,7 @@ func (f JSON) Open(r io.Reader, name string) (telemetry.Reader, error) {
 		lines:   lines,
 		nameLog: logFromName(name),
 		tables:  map[string]*table{},
+		needs:   f.Needs,
 	}, nil
 }
 
@@ -84,6 +87,7 @@ type jsonReader struct {
 	last    *table
 	arena   textval.Arena
 	keyBuf  []byte
+	needs   telemetry.Needs
 	// inferred is set once the log name was guessed from the columns of
 	// the first line without _path.
 	inferred bool
@@ -280,6 +284,11 @@ func (r *jsonReader) table(path []byte, line []byte) *table {
 	}
 	for f, t := range perLog[log] {
 		tb.cols[f] = t
+	}
+	for f, t := range tb.cols {
+		if !t.needed(r.needs) {
+			delete(tb.cols, f) // a column not in cols is skipped, not parsed
+		}
 	}
 	if len(r.tables) < 1024 {
 		r.tables[log] = tb

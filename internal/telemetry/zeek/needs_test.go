@@ -12,9 +12,9 @@ import (
 	"github.com/whodunit-project/whodunit/internal/telemetry/zeek"
 )
 
-// readAllTSV reads path with f, returning the events and the number of
+// readAll reads path with f, returning the events and the number of
 // bad records.
-func readAllTSV(t *testing.T, path string, f zeek.TSV) ([]*telemetry.Event, int) {
+func readAll(t *testing.T, path string, f telemetry.Format) ([]*telemetry.Event, int) {
 	t.Helper()
 	in, err := fileio.Open(path, fileio.DefaultLimits)
 	if err != nil {
@@ -68,8 +68,8 @@ func TestMatchOnlyOnRealLogs(t *testing.T) {
 		"stratosphere/009-zeek-malicious/data/files.log.labeled", "stratosphere/001-zeek-scenario-malicious/conn.log"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
-			full, badFull := readAllTSV(t, path, zeek.TSV{})
-			lean, badLean := readAllTSV(t, path, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true}})
+			full, badFull := readAll(t, path, zeek.TSV{})
+			lean, badLean := readAll(t, path, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true}})
 			if len(full) < 100 || len(lean) != len(full) || badLean != badFull {
 				t.Fatalf("%d events (%d bad) lean, %d (%d bad) full", len(lean), badLean, len(full), badFull)
 			}

@@ -246,7 +246,7 @@ func (r *tsvReader) build() {
 			typ = h.types[i]
 		}
 		t := lookupTarget(log, f, typ)
-		if r.needs.MatchOnly && !t.matchRead() {
+		if !t.needed(r.needs) {
 			t = tNone // neither split out nor parsed
 		}
 		r.cols = append(r.cols, t)
