@@ -9,7 +9,8 @@ type Needs struct {
 	// reader may leave connection statistics (proto, service, duration,
 	// bytes, packets, state), DNS query types, codes and TTLs, the HTTP
 	// method, status and referrer, the TLS version, certificate validity
-	// dates, MIME types, file sizes, notice signatures and labels zero.
+	// dates, MIME types, file sizes, alert and notice signatures (with
+	// their ids and severities) and labels zero.
 	// A malformed value in such a column is then not noticed either.
 	MatchOnly bool
 	// Skip names groups of matchable values the consumer does not read

@@ -29,6 +29,10 @@ type Format struct {
 	MaxLineBytes int
 	// Limits bound gzip decompression when Open gets compressed bytes.
 	Limits fileio.Limits
+	// Needs narrows what is decoded (zero: every field the reader knows).
+	// MatchOnly leaves proto, app_proto and the alert, anomaly, flow and
+	// netflow records undecoded (their values are still scanned over).
+	Needs telemetry.Needs
 }
 
 // Name implements telemetry.Format.
@@ -58,7 +62,7 @@ func (f Format) Open(r io.Reader, name string) (telemetry.Reader, error) {
 		max = DefaultMaxLineBytes
 	}
 	lines := textin.NewLines("eve", name, br, max)
-	return &reader{name: name, max: max, lr: lines.LR, lines: lines}, nil
+	return &reader{name: name, max: max, lr: lines.LR, lines: lines, matchOnly: f.Needs.MatchOnly}, nil
 }
 
 type reader struct {
@@ -68,6 +72,8 @@ type reader struct {
 	lines   *textin.Lines
 	arena   textval.Arena
 	grouped []string
+	// matchOnly: see Format.Needs
+	matchOnly bool
 }
 
 // Next implements telemetry.Reader.
@@ -109,6 +115,9 @@ func (r *reader) decode(line []byte, ev *telemetry.Event) error {
 		k, _, v, ok := obj.Next()
 		if !ok {
 			break
+		}
+		if r.matchOnly && matchUnread(k) {
+			continue
 		}
 		var err error
 		switch string(k) {
@@ -191,6 +200,16 @@ func (r *reader) decode(line []byte, ev *telemetry.Event) error {
 		ev.Answers = append(ev.Answers, r.grouped...)
 	}
 	return nil
+}
+
+// matchUnread reports whether no matcher or sighting reads what the
+// top-level member k fills: what Needs.MatchOnly may leave zero.
+func matchUnread(k []byte) bool {
+	switch string(k) {
+	case "proto", "app_proto", "alert", "anomaly", "flow", "netflow":
+		return true
+	}
+	return false
 }
 
 // kindOf maps an EVE event_type to the event kind.

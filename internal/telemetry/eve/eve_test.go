@@ -160,6 +160,8 @@ func TestNoAllocs(t *testing.T) {
 	}
 }
 
+// BenchmarkEVE reads the fixture's good records repeated to about 8 MB,
+// with every field decoded and with Needs.MatchOnly.
 func BenchmarkEVE(b *testing.B) {
 	data, err := os.ReadFile("testdata/eve.json")
 	if err != nil {
@@ -169,11 +171,16 @@ func BenchmarkEVE(b *testing.B) {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	good := bytes.Join(lines[:14], nil)
 	data = bytes.Repeat(good, 8<<20/len(good))
+	b.Run("full", func(b *testing.B) { benchEVE(b, eve.Format{}, data) })
+	b.Run("match-only", func(b *testing.B) { benchEVE(b, eve.Format{Needs: telemetry.Needs{MatchOnly: true}}, data) })
+}
+
+func benchEVE(b *testing.B, f eve.Format, data []byte) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var ev telemetry.Event
 	for b.Loop() {
-		r, _ := eve.Format{}.Open(bytes.NewReader(data), "bench.json")
+		r, _ := f.Open(bytes.NewReader(data), "bench.json")
 		for {
 			err := r.Next(&ev)
 			if err == io.EOF {

@@ -23,7 +23,7 @@ type Options struct {
 	// Pcap tunes the packet-capture reader.
 	Pcap pcap.Options
 	// Needs narrows what the readers decode (zero: everything). The Zeek
-	// TSV and JSON readers narrow today.
+	// TSV and JSON and the EVE readers narrow today (EVE: MatchOnly only).
 	Needs telemetry.Needs
 	// Mapping enables the generic "jsonl" and "csv" readers, tried after
 	// every format that recognises its source by itself.
@@ -41,7 +41,7 @@ func Default(opts Options) *telemetry.Registry {
 		// pcap: written by its own package; sniffs the capture magic.
 		pcap.Format{Options: opts.Pcap},
 		zeek.TSV{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
-		eve.Format{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits},
+		eve.Format{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
 		zeek.JSON{MaxLineBytes: opts.MaxLineBytes, Limits: opts.Limits, Needs: opts.Needs},
 	}
 	if !opts.Mapping.Empty() {
