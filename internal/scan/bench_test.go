@@ -99,6 +99,8 @@ func BenchmarkScanZeek(b *testing.B) {
 			if cpu := cpuTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(benchBytes)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 			}
+			// allocs/op divided by this is the allocations per event
+			b.ReportMetric(float64(benchEvents), "events/op")
 		})
 	}
 }

@@ -65,15 +65,15 @@ func TestSkipGroupsOnRealLogs(t *testing.T) {
 		"wrccdc-2018/json/dns.json.gz", "wrccdc-2018/json/ssl.json.gz", "wrccdc-2018/json/x509.json.gz", "wrccdc-2018/json/smtp.json.gz"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name)
-			for _, g := range []telemetry.ValueGroups{allGroups, telemetry.GroupNames, telemetry.GroupHashes | telemetry.GroupSerials, telemetry.GroupMail} {
-				base := telemetry.Needs{MatchOnly: true}
-				lean := telemetry.Needs{MatchOnly: true, Skip: g}
-				var fb, fl telemetry.Format = zeek.TSV{Needs: base}, zeek.TSV{Needs: lean}
+			format := func(n telemetry.Needs) telemetry.Format {
 				if strings.Contains(name, ".json") {
-					fb, fl = zeek.JSON{Needs: base}, zeek.JSON{Needs: lean}
+					return zeek.JSON{Needs: n}
 				}
-				full, badFull := readAll(t, path, fb)
-				skipped, badLean := readAll(t, path, fl)
+				return zeek.TSV{Needs: n}
+			}
+			full, badFull := readAll(t, path, format(telemetry.Needs{MatchOnly: true}))
+			for _, g := range []telemetry.ValueGroups{allGroups, telemetry.GroupNames, telemetry.GroupHashes | telemetry.GroupSerials, telemetry.GroupMail} {
+				skipped, badLean := readAll(t, path, format(telemetry.Needs{MatchOnly: true, Skip: g}))
 				if len(full) < 50 || len(skipped) != len(full) || badLean != badFull {
 					t.Fatalf("skip %b: %d events (%d bad) skipped, %d (%d bad) full", g, len(skipped), badLean, len(full), badFull)
 				}
