@@ -216,5 +216,6 @@ func FuzzEVE(f *testing.F) {
 	f.Add([]byte(`{"event_type":"dns","dns":{"answers":["a",1,{"rdata":"x","ttl":"y"}],"grouped":{"A":[[]]}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		readertest.Fuzz(t, eve.Format{MaxLineBytes: 4096}, data, "fuzz", len(data)+1, nil)
+		readertest.Fuzz(t, eve.Format{MaxLineBytes: 4096, Needs: telemetry.Needs{MatchOnly: true}}, data, "fuzz", len(data)+1, nil)
 	})
 }
