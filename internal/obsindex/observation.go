@@ -81,6 +81,10 @@ func CompareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value), cmp.Compare(a.Field, b.Field))
 }
 
+func compareObservations(a, b Observation) int {
+	return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value), cmp.Compare(a.Field, b.Field))
+}
+
 // Merge adds b (an observation with the same key) into o.
 func (o *Observation) Merge(b *Observation) {
 	if o.First.IsZero() || !b.First.IsZero() && b.First.Before(o.First) {
@@ -118,7 +122,11 @@ func mergeRecords(a, b []Record) []Record {
 // MergeAll merges observations with equal keys and returns them sorted by
 // key; the input order does not matter.
 func MergeAll(list []Observation) []Observation {
-	slices.SortStableFunc(list, func(a, b Observation) int { return CompareKeys(a.Key(), b.Key()) })
+	// the merge is commutative, so no stable sort is needed; and what a
+	// Flush returns is sorted already
+	if !slices.IsSortedFunc(list, compareObservations) {
+		slices.SortFunc(list, compareObservations)
+	}
 	out := list[:0]
 	for i := range list {
 		if n := len(out); n > 0 && out[n-1].Key() == list[i].Key() {
