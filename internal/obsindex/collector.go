@@ -286,15 +286,26 @@ func (c *Collector) record() Record {
 // Flush returns what the collector holds, merged by key and sorted, and
 // empties it.
 func (c *Collector) Flush() []Observation {
-	out := make([]Observation, 0, c.Len())
+	held := make([]*Observation, 0, c.Len())
 	for _, s := range c.strs {
 		if s.e != nil && !s.alias {
-			out = append(out, s.e.obs)
+			held = append(held, &s.e.obs)
 		}
 	}
 	for _, e := range c.ips {
-		out = append(out, e.obs)
+		held = append(held, &e.obs)
 	}
 	c.reset()
-	return MergeAll(out)
+	// sorting pointers moves a word, not an observation, per swap
+	slices.SortFunc(held, func(a, b *Observation) int { return compareObservations(*a, *b) })
+	out := make([]Observation, 0, len(held))
+	for _, o := range held {
+		// raw values apart ("Example.com", "example.com") can make one key
+		if n := len(out); n > 0 && out[n-1].Key() == o.Key() {
+			out[n-1].Merge(o)
+			continue
+		}
+		out = append(out, *o)
+	}
+	return out
 }

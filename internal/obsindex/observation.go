@@ -137,3 +137,42 @@ func MergeAll(list []Observation) []Observation {
 	}
 	return out
 }
+
+// MergeSorted merges lists that are each sorted by key with no key twice
+// (as Flush and MergeAll return them) into one such list, in time linear
+// in their length for a few lists.
+func MergeSorted(lists ...[]Observation) []Observation {
+	for len(lists) > 1 {
+		var next [][]Observation
+		for i := 0; i < len(lists); i += 2 {
+			if i+1 == len(lists) {
+				next = append(next, lists[i])
+				continue
+			}
+			next = append(next, mergeTwo(lists[i], lists[i+1]))
+		}
+		lists = next
+	}
+	if len(lists) == 0 {
+		return nil
+	}
+	return lists[0]
+}
+
+// mergeTwo merges two sorted lists into a new one.
+func mergeTwo(a, b []Observation) []Observation {
+	out := make([]Observation, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := compareObservations(a[0], b[0]); {
+		case c < 0:
+			out, a = append(out, a[0]), a[1:]
+		case c > 0:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			o := a[0]
+			o.Merge(&b[0])
+			out, a, b = append(out, o), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}

@@ -72,33 +72,11 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 // putChunk merges one chunk (sorted, one row per key) with its stored rows
 // and writes the result.
 func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
-	args := make([]any, 0, 8*len(chunk))
-	at := make(map[obsindex.Key]int, len(chunk))
-	for i := range chunk {
-		args = append(args, string(chunk[i].Type), chunk[i].Value, chunk[i].Field)
-		at[chunk[i].Key()] = i
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE (type, value, field) IN (VALUES "+
-		rowPlaceholders(len(chunk), 3)+")", args...)
+	merged, err := mergeStored(ctx, tx, srcs, chunk)
 	if err != nil {
 		return err
 	}
-	merged := append([]obsindex.Observation(nil), chunk...)
-	for rows.Next() {
-		old, err := scanObservation(rows, srcs.name)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		i := at[old.Key()]
-		old.Merge(&chunk[i])
-		merged[i] = *old
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	args = args[:0]
+	args := make([]any, 0, 8*len(chunk))
 	for i := range merged {
 		o := &merged[i]
 		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
@@ -109,6 +87,44 @@ func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chu
 	}
 	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO observations("+obsColumns+") VALUES "+rowPlaceholders(len(merged), 8), args...)
 	return err
+}
+
+// mergeStored is chunk (sorted, one row per key) merged with the rows
+// stored under its keys.
+func mergeStored(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) ([]obsindex.Observation, error) {
+	merged := append([]obsindex.Observation(nil), chunk...)
+	// one seek says whether any stored key falls between the chunk's
+	// first and last (SQLite orders text as Go orders strings): in a new
+	// index or for new values, none does, and the lookup of every key is
+	// spared
+	lo, hi := &chunk[0], &chunk[len(chunk)-1]
+	var stored bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM observations WHERE (type, value, field) >= (?, ?, ?) AND (type, value, field) <= (?, ?, ?))",
+		string(lo.Type), lo.Value, lo.Field, string(hi.Type), hi.Value, hi.Field).Scan(&stored); err != nil || !stored {
+		return merged, err
+	}
+	args := make([]any, 0, 3*len(chunk))
+	at := make(map[obsindex.Key]int, len(chunk))
+	for i := range chunk {
+		args = append(args, string(chunk[i].Type), chunk[i].Value, chunk[i].Field)
+		at[chunk[i].Key()] = i
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE (type, value, field) IN (VALUES "+
+		rowPlaceholders(len(chunk), 3)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		old, err := scanObservation(rows, srcs.name)
+		if err != nil {
+			return nil, err
+		}
+		i := at[old.Key()]
+		old.Merge(&chunk[i])
+		merged[i] = *old
+	}
+	return merged, rows.Err()
 }
 
 // rowPlaceholders is n groups of k question marks: "(?,?),(?,?)".
