@@ -297,7 +297,7 @@ func (c *Collector) Flush() []Observation {
 	}
 	c.reset()
 	// sorting pointers moves a word, not an observation, per swap
-	slices.SortFunc(held, func(a, b *Observation) int { return compareObservations(*a, *b) })
+	slices.SortFunc(held, compareObservations)
 	out := make([]Observation, 0, len(held))
 	for _, o := range held {
 		// raw values apart ("Example.com", "example.com") can make one key

@@ -81,9 +81,13 @@ func CompareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value), cmp.Compare(a.Field, b.Field))
 }
 
-func compareObservations(a, b Observation) int {
+// compareObservations orders by key, as CompareKeys; pointers spare
+// copying two observations per comparison.
+func compareObservations(a, b *Observation) int {
 	return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value), cmp.Compare(a.Field, b.Field))
 }
+
+func compareObservationValues(a, b Observation) int { return compareObservations(&a, &b) }
 
 // Merge adds b (an observation with the same key) into o.
 func (o *Observation) Merge(b *Observation) {
@@ -124,8 +128,8 @@ func mergeRecords(a, b []Record) []Record {
 func MergeAll(list []Observation) []Observation {
 	// the merge is commutative, so no stable sort is needed; and what a
 	// Flush returns is sorted already
-	if !slices.IsSortedFunc(list, compareObservations) {
-		slices.SortFunc(list, compareObservations)
+	if !slices.IsSortedFunc(list, compareObservationValues) {
+		slices.SortFunc(list, compareObservationValues)
 	}
 	out := list[:0]
 	for i := range list {
@@ -163,7 +167,7 @@ func MergeSorted(lists ...[]Observation) []Observation {
 func mergeTwo(a, b []Observation) []Observation {
 	out := make([]Observation, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		switch c := compareObservations(a[0], b[0]); {
+		switch c := compareObservations(&a[0], &b[0]); {
 		case c < 0:
 			out, a = append(out, a[0]), a[1:]
 		case c > 0:
