@@ -61,8 +61,17 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 	if err != nil {
 		return err
 	}
+	// a full chunk's INSERT is prepared once, not parsed per chunk (a
+	// third of its cost in a profile)
+	var full *sql.Stmt
+	if len(list) >= obsChunk {
+		if full, err = tx.PrepareContext(ctx, insertObservations(obsChunk)); err != nil {
+			return err
+		}
+		defer full.Close()
+	}
 	for start := 0; start < len(list); start += obsChunk {
-		if err := s.putChunk(ctx, tx, srcs, list[start:min(start+obsChunk, len(list))]); err != nil {
+		if err := s.putChunk(ctx, tx, srcs, full, list[start:min(start+obsChunk, len(list))]); err != nil {
 			return err
 		}
 	}
@@ -71,7 +80,8 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 
 // putChunk merges one chunk (sorted, one row per key) with its stored rows
 // and writes the result.
-func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
+// full is the prepared INSERT of obsChunk rows, or nil.
+func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, full *sql.Stmt, chunk []obsindex.Observation) error {
 	merged, err := mergeStored(ctx, tx, srcs, chunk)
 	if err != nil {
 		return err
@@ -85,8 +95,17 @@ func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chu
 	if err := srcs.flush(ctx, tx); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO observations("+obsColumns+") VALUES "+rowPlaceholders(len(merged), 8), args...)
+	if full != nil && len(merged) == obsChunk {
+		_, err = full.ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, insertObservations(len(merged)), args...)
+	}
 	return err
+}
+
+// insertObservations is the INSERT of n rows.
+func insertObservations(n int) string {
+	return "INSERT OR REPLACE INTO observations(" + obsColumns + ") VALUES " + rowPlaceholders(n, 8)
 }
 
 // mergeStored is chunk (sorted, one row per key) merged with the rows
