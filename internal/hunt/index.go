@@ -50,13 +50,13 @@ func (x *indexer) put(list []obsindex.Observation) error {
 func (x *indexer) finish() (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var all []obsindex.Observation
+	lists := make([][]obsindex.Observation, 0, len(x.cols))
 	for _, c := range x.cols {
 		if err := c.Err(); err != nil {
 			return 0, err
 		}
-		all = append(all, c.Flush()...)
+		lists = append(lists, c.Flush())
 	}
-	all = obsindex.MergeAll(all)
+	all := obsindex.MergeSorted(lists...)
 	return len(all), x.put(all)
 }

@@ -57,6 +57,8 @@ func BenchmarkScanIndexOverhead(b *testing.B) {
 		wallOn, cpuOn, sizeOn, _, values := run(false)
 		b.ReportMetric(100*(cpuOn-cpuOff)/cpuOff, "cpu-overhead-%")
 		b.ReportMetric(100*(wallOn-wallOff)/wallOff, "wall-overhead-%")
+		b.ReportMetric(cpuOff, "scan-cpu-s")
+		b.ReportMetric(cpuOn-cpuOff, "index-cpu-s")
 		b.ReportMetric(float64(sizeOn-sizeOff)/float64(data)*1e9/1e6, "index-MB/GB-logs")
 		b.ReportMetric(float64(values), "values")
 		b.ReportMetric(float64(data)/1e6, "logs-MB")

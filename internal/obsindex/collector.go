@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -22,9 +23,15 @@ type Collector struct {
 	MaxEntries int
 	Spill      func([]Observation) error
 
-	strs map[strKey]*Observation
-	ips  map[ipKey]*Observation
-	err  error
+	strs map[strKey]*strSlot
+	ips  map[ipKey]*entry
+	// lastIP and lastStr are, per field, what the previous sighting
+	// named: a log repeats a value from one record to the next, and
+	// comparing it is cheaper than hashing it
+	lastIP  [numFields]*entry
+	lastStr [numFields]*strSlot
+	urlBuf  []byte
+	err     error
 	// per event
 	ev     *telemetry.Event
 	source string
@@ -45,9 +52,35 @@ type ipKey struct {
 	a    [16]byte
 }
 
+// entry is one observation being gathered.
+type entry struct {
+	obs Observation
+	ip  ipKey // of an address's entry
+	// lastHost is the host added last: a value is mostly seen from one
+	// host many times in a row, and adding it again changes nothing
+	lastHost netip.Addr
+}
+
+// strSlot is what a raw string value stands for, decided (and
+// normalised) once: an entry of its own, an alias of another entry (a
+// host-like value naming an address, or a name with a port), or nothing
+// (e == nil: no valid value of its field).
+type strSlot struct {
+	key   strKey // its value a copy of the reader's
+	e     *entry
+	alias bool // e is held, and flushed, under another key
+}
+
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	return &Collector{strs: map[strKey]*Observation{}, ips: map[ipKey]*Observation{}}
+	c := &Collector{}
+	c.reset()
+	return c
+}
+
+func (c *Collector) reset() {
+	c.strs, c.ips = map[strKey]*strSlot{}, map[ipKey]*entry{}
+	c.lastIP, c.lastStr = [numFields]*entry{}, [numFields]*strSlot{}
 }
 
 // Observe indexes the values of ev, citing ev.File as its source (for
@@ -59,12 +92,12 @@ func (c *Collector) Observe(ev *telemetry.Event) { c.ObserveFrom(ev, ev.File) }
 // call.
 func (c *Collector) ObserveFrom(ev *telemetry.Event, source string) {
 	if c.strs == nil {
-		c.strs, c.ips = map[strKey]*Observation{}, map[ipKey]*Observation{}
+		c.reset()
 	}
 	c.ev, c.source = ev, source
 	visit(ev, c)
 	c.ev = nil
-	if limit := cmpOr(c.MaxEntries, DefaultMaxEntries); c.Spill != nil && len(c.strs)+len(c.ips) >= limit && c.err == nil {
+	if limit := cmpOr(c.MaxEntries, DefaultMaxEntries); c.Spill != nil && c.Len() >= limit && c.err == nil {
 		c.err = c.Spill(c.Flush())
 	}
 }
@@ -89,53 +122,91 @@ func (c *Collector) kind() telemetry.Kind {
 	return c.ev.Kind
 }
 
-func (c *Collector) ip(f field, a netip.Addr) {
+func (c *Collector) ip(f field, a netip.Addr) { c.add(c.ipEntry(f, a), f) }
+
+// ipEntry is the entry of address a in field f, made when new.
+func (c *Collector) ipEntry(f field, a netip.Addr) *entry {
 	a = a.Unmap()
 	k := ipKey{kind: c.kind(), f: f, v4: a.Is4(), a: a.As16()}
-	o := c.ips[k]
-	if o == nil {
-		a = a.WithZone("")
-		o = &Observation{Type: ipType(a), Value: a.String(), Field: fieldNames[k.kind][f]}
-		c.ips[k] = o
+	if e := c.lastIP[f]; e != nil && e.ip == k {
+		return e
 	}
-	c.add(o, f)
+	e := c.ips[k]
+	if e == nil {
+		a = a.WithZone("")
+		e = &entry{ip: k, obs: Observation{Type: ipType(a), Value: a.String(), Field: fieldNames[k.kind][f]}}
+		c.ips[k] = e
+	}
+	c.lastIP[f] = e
+	return e
 }
 
-func (c *Collector) str(f field, raw string) {
-	k := strKey{c.kind(), f, raw}
-	o := c.strs[k]
-	if o == nil {
+func (c *Collector) str(f field, raw string) { c.sight(f, raw, false) }
+
+func (c *Collector) host(f field, raw string) { c.sight(f, raw, true) }
+
+// sight counts the raw value of field f; hostLike values are read by
+// splitHost first.
+func (c *Collector) sight(f field, raw string, hostLike bool) {
+	if s := c.slot(f, raw, hostLike); s.e != nil {
+		c.add(s.e, f)
+	}
+}
+
+// slot is what raw stands for in field f, decided when new.
+func (c *Collector) slot(f field, raw string, hostLike bool) *strSlot {
+	kind := c.kind()
+	if s := c.lastStr[f]; s != nil && s.key.kind == kind && s.key.value == raw {
+		return s
+	}
+	s := c.strs[strKey{kind, f, raw}]
+	if s == nil {
 		// raw may share the reader's buffer, and so may what Normalize
 		// returns of it: keep a copy of both
-		k.value = strings.Clone(raw)
-		t, v, ok := normalize(f, k.value)
-		if !ok {
-			c.strs[k] = invalid // not normalised again
-			return
-		}
-		o = &Observation{Type: t, Value: v, Field: fieldNames[k.kind][f]}
-		c.strs[k] = o
+		s = &strSlot{key: strKey{kind, f, strings.Clone(raw)}}
+		c.decide(s, hostLike)
+		c.strs[s.key] = s
 	}
-	if o != invalid {
-		c.add(o, f)
-	}
+	c.lastStr[f] = s
+	return s
 }
 
-// invalid marks a raw value that is no valid value of its field.
-var invalid = &Observation{}
+// decide sets what the new slot s stands for.
+func (c *Collector) decide(s *strSlot, hostLike bool) {
+	f, name := s.key.f, s.key.value
+	if hostLike {
+		var a netip.Addr
+		if a, name = splitHost(name); a.IsValid() {
+			s.e, s.alias = c.ipEntry(f, a), true
+			return
+		}
+		if name != s.key.value {
+			if name != "" {
+				s.e, s.alias = c.slot(f, name, true).e, true
+			}
+			return
+		}
+	}
+	if t, v, ok := normalize(f, name); ok {
+		s.e = &entry{obs: Observation{Type: t, Value: v, Field: fieldNames[s.key.kind][f]}}
+	}
+}
 
 // url indexes the request's URL as the matcher builds it.
 func (c *Collector) url(host, uri string) {
-	raw := uri
-	if !strings.Contains(uri, "://") {
-		raw = "http://" + host + uri
+	if strings.Contains(uri, "://") {
+		c.str(fURL, uri)
+		return
 	}
-	c.str(fURL, raw)
+	// built in a buffer of the collector's, not a new string per event:
+	// str keeps only a copy of a value it had not seen
+	c.urlBuf = append(append(append(c.urlBuf[:0], "http://"...), host...), uri...)
+	c.str(fURL, unsafe.String(unsafe.SliceData(c.urlBuf), len(c.urlBuf)))
 }
 
-// add counts one sighting of o by the current event.
-func (c *Collector) add(o *Observation, f field) {
-	ev := c.ev
+// add counts one sighting of e by the current event.
+func (c *Collector) add(e *entry, f field) {
+	ev, o := c.ev, &e.obs
 	o.Count++
 	if t := ev.Time; !t.IsZero() {
 		if o.First.IsZero() || t.Before(o.First) {
@@ -150,7 +221,10 @@ func (c *Collector) add(o *Observation, f field) {
 		host = ev.DstIP
 	}
 	if host.IsValid() {
-		o.Hosts = insertHost(o.Hosts, host.Unmap())
+		if host = host.Unmap(); host != e.lastHost {
+			o.Hosts = insertHost(o.Hosts, host)
+			e.lastHost = host
+		}
 	}
 	o.Records = c.insertRecord(o.Records)
 }
@@ -212,15 +286,26 @@ func (c *Collector) record() Record {
 // Flush returns what the collector holds, merged by key and sorted, and
 // empties it.
 func (c *Collector) Flush() []Observation {
-	out := make([]Observation, 0, c.Len())
-	for _, o := range c.strs {
-		if o != invalid {
-			out = append(out, *o)
+	held := make([]*Observation, 0, c.Len())
+	for _, s := range c.strs {
+		if s.e != nil && !s.alias {
+			held = append(held, &s.e.obs)
 		}
 	}
-	for _, o := range c.ips {
+	for _, e := range c.ips {
+		held = append(held, &e.obs)
+	}
+	c.reset()
+	// sorting pointers moves a word, not an observation, per swap
+	slices.SortFunc(held, compareObservations)
+	out := make([]Observation, 0, len(held))
+	for _, o := range held {
+		// raw values apart ("Example.com", "example.com") can make one key
+		if n := len(out); n > 0 && out[n-1].Key() == o.Key() {
+			out[n-1].Merge(o)
+			continue
+		}
 		out = append(out, *o)
 	}
-	c.strs, c.ips = map[strKey]*Observation{}, map[ipKey]*Observation{}
-	return MergeAll(out)
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -75,5 +76,39 @@ func TestIndexDoesNotDependOnTheSplit(t *testing.T) {
 		if diff := cmp.Diff(one, got, addrEqual); diff != "" {
 			t.Errorf("%+v (-1 worker +this):\n%s", c, diff)
 		}
+	}
+}
+
+// Merging the collectors' sorted lists gives what sorting their union
+// gives.
+func TestMergeSortedIsMergeAll(t *testing.T) {
+	dir := needShared(t, "telemetry", "zeek", "wrccdc-2018")
+	paths := []string{filepath.Join(dir, "dns.log.gz"), filepath.Join(dir, "ssl.log.gz"), filepath.Join(dir, "x509.log.gz")}
+	var mu sync.Mutex
+	var cols []*obsindex.Collector
+	cfg := scan.Config{Paths: paths, Registry: formats.Default(formats.Options{}), Workers: 3, ChunkSize: 64 << 10,
+		NewObserver: func() scan.Observer {
+			c := obsindex.NewCollector()
+			mu.Lock()
+			cols = append(cols, c)
+			mu.Unlock()
+			return c
+		}}
+	if _, err := scan.Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	var lists [][]obsindex.Observation
+	var all []obsindex.Observation
+	for _, c := range cols {
+		l := c.Flush()
+		lists = append(lists, l)
+		all = append(all, l...)
+	}
+	if len(lists) < 2 {
+		t.Fatalf("%d collectors", len(lists))
+	}
+	want := obsindex.MergeAll(slices.Clone(all))
+	if diff := cmp.Diff(want, obsindex.MergeSorted(lists...), addrEqual); diff != "" {
+		t.Errorf("MergeSorted (-MergeAll +MergeSorted):\n%s", diff)
 	}
 }

@@ -89,6 +89,8 @@ func parseField(name string) (telemetry.Kind, field, bool) {
 type visitor interface {
 	ip(f field, a netip.Addr)
 	str(f field, v string)
+	// host is a host-like value, as splitHost reads it
+	host(f field, v string)
 	url(host, uri string)
 }
 
@@ -104,16 +106,16 @@ func visit(ev *telemetry.Event, v visitor) {
 		v.str(fQuery, ev.Query)
 	}
 	for _, a := range ev.Answers {
-		hostValue(v, fAnswer, a)
+		v.host(fAnswer, a)
 	}
 	if ev.Host != "" {
-		hostValue(v, fHost, ev.Host)
+		v.host(fHost, ev.Host)
 	}
 	if ev.Host != "" || strings.Contains(ev.URI, "://") {
 		v.url(ev.Host, ev.URI)
 	}
 	if ev.SNI != "" {
-		hostValue(v, fSNI, ev.SNI)
+		v.host(fSNI, ev.SNI)
 	}
 	strs := [...]struct {
 		f field
@@ -132,7 +134,7 @@ func visit(ev *telemetry.Event, v visitor) {
 		}
 	}
 	for _, san := range ev.CertSANs {
-		hostValue(v, fCertSAN, san)
+		v.host(fCertSAN, san)
 	}
 	for _, a := range ev.RcptTo {
 		v.str(fRcptTo, a)
@@ -142,39 +144,37 @@ func visit(ev *telemetry.Event, v visitor) {
 	}
 }
 
-// hostValue hands a host-like value (a name or an address, with or
-// without a port) to v as an address or a name.
-func hostValue(v visitor, f field, s string) {
+// splitHost reads a host-like value (a name or an address, with or
+// without a port): an address, or else a name, or neither when nothing
+// of it is indexed.
+func splitHost(s string) (netip.Addr, string) {
 	if s == "" {
-		return
+		return netip.Addr{}, ""
 	}
 	if s[0] == '[' {
 		if j := strings.IndexByte(s, ']'); j > 0 {
 			if a, err := netip.ParseAddr(s[1:j]); err == nil {
-				v.ip(f, a)
+				return a, ""
 			}
 		}
-		return
+		return netip.Addr{}, ""
 	}
 	if i := strings.IndexByte(s, ':'); i >= 0 {
 		if strings.IndexByte(s[i+1:], ':') >= 0 {
-			if a, err := netip.ParseAddr(s); err == nil {
-				v.ip(f, a)
-			}
-			return
+			a, _ := netip.ParseAddr(s)
+			return a, ""
 		}
 		s = s[:i]
 	}
 	if s == "" {
-		return
+		return netip.Addr{}, ""
 	}
 	if last := s[len(s)-1]; last >= '0' && last <= '9' {
 		if a, err := netip.ParseAddr(s); err == nil {
-			v.ip(f, a)
-			return
+			return a, ""
 		}
 	}
-	v.str(f, s)
+	return netip.Addr{}, s
 }
 
 // normalize is the index's form of a raw value of field f: the value

@@ -61,8 +61,17 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 	if err != nil {
 		return err
 	}
+	// a full chunk's INSERT is prepared once, not parsed per chunk (a
+	// third of its cost in a profile)
+	var full *sql.Stmt
+	if len(list) >= obsChunk {
+		if full, err = tx.PrepareContext(ctx, insertObservations(obsChunk)); err != nil {
+			return err
+		}
+		defer full.Close()
+	}
 	for start := 0; start < len(list); start += obsChunk {
-		if err := s.putChunk(ctx, tx, srcs, list[start:min(start+obsChunk, len(list))]); err != nil {
+		if err := s.putChunk(ctx, tx, srcs, full, list[start:min(start+obsChunk, len(list))]); err != nil {
 			return err
 		}
 	}
@@ -71,34 +80,13 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 
 // putChunk merges one chunk (sorted, one row per key) with its stored rows
 // and writes the result.
-func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
-	args := make([]any, 0, 8*len(chunk))
-	at := make(map[obsindex.Key]int, len(chunk))
-	for i := range chunk {
-		args = append(args, string(chunk[i].Type), chunk[i].Value, chunk[i].Field)
-		at[chunk[i].Key()] = i
-	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE (type, value, field) IN (VALUES "+
-		rowPlaceholders(len(chunk), 3)+")", args...)
+// full is the prepared INSERT of obsChunk rows, or nil.
+func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, full *sql.Stmt, chunk []obsindex.Observation) error {
+	merged, err := mergeStored(ctx, tx, srcs, chunk)
 	if err != nil {
 		return err
 	}
-	merged := append([]obsindex.Observation(nil), chunk...)
-	for rows.Next() {
-		old, err := scanObservation(rows, srcs.name)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		i := at[old.Key()]
-		old.Merge(&chunk[i])
-		merged[i] = *old
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	args = args[:0]
+	args := make([]any, 0, 8*len(chunk))
 	for i := range merged {
 		o := &merged[i]
 		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
@@ -107,8 +95,55 @@ func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chu
 	if err := srcs.flush(ctx, tx); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO observations("+obsColumns+") VALUES "+rowPlaceholders(len(merged), 8), args...)
+	if full != nil && len(merged) == obsChunk {
+		_, err = full.ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, insertObservations(len(merged)), args...)
+	}
 	return err
+}
+
+// insertObservations is the INSERT of n rows.
+func insertObservations(n int) string {
+	return "INSERT OR REPLACE INTO observations(" + obsColumns + ") VALUES " + rowPlaceholders(n, 8)
+}
+
+// mergeStored is chunk (sorted, one row per key) merged with the rows
+// stored under its keys.
+func mergeStored(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) ([]obsindex.Observation, error) {
+	merged := append([]obsindex.Observation(nil), chunk...)
+	// one seek says whether any stored key falls between the chunk's
+	// first and last (SQLite orders text as Go orders strings): in a new
+	// index or for new values, none does, and the lookup of every key is
+	// spared
+	lo, hi := &chunk[0], &chunk[len(chunk)-1]
+	var stored bool
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM observations WHERE (type, value, field) >= (?, ?, ?) AND (type, value, field) <= (?, ?, ?))",
+		string(lo.Type), lo.Value, lo.Field, string(hi.Type), hi.Value, hi.Field).Scan(&stored); err != nil || !stored {
+		return merged, err
+	}
+	args := make([]any, 0, 3*len(chunk))
+	at := make(map[obsindex.Key]int, len(chunk))
+	for i := range chunk {
+		args = append(args, string(chunk[i].Type), chunk[i].Value, chunk[i].Field)
+		at[chunk[i].Key()] = i
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE (type, value, field) IN (VALUES "+
+		rowPlaceholders(len(chunk), 3)+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		old, err := scanObservation(rows, srcs.name)
+		if err != nil {
+			return nil, err
+		}
+		i := at[old.Key()]
+		old.Merge(&chunk[i])
+		merged[i] = *old
+	}
+	return merged, rows.Err()
 }
 
 // rowPlaceholders is n groups of k question marks: "(?,?),(?,?)".
