@@ -25,6 +25,7 @@ type Store interface {
 	store.StatusStore
 	hunt.ImportTarget
 	SightingsPage(ctx context.Context, q store.SightingQuery, after store.Cursor, limit int) (store.SightingPage, error)
+	Analysis(ctx context.Context, id string) (*store.Analysis, error)
 }
 
 // Defaults of Config.
