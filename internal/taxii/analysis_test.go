@@ -1,6 +1,7 @@
 package taxii_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/stixschema"
 )
 
 // APT1 indicators of apt1.json: the sightings below name them.
@@ -86,6 +90,7 @@ func TestFindingsCampaigns(t *testing.T) {
 
 	e, r := f.envelope("amber", findC+"objects/")
 	objs := byType(e.Objects, t)
+	validSTIX(t, e.Objects)
 	if len(objs["sighting"]) != 12 || len(objs["campaign"]) == 0 || len(objs["note"]) == 0 {
 		t.Fatalf("findings hold %d sightings, %d campaigns, %d notes", len(objs["sighting"]), len(objs["campaign"]), len(objs["note"]))
 	}
@@ -204,5 +209,22 @@ func TestFindingsPagingMerged(t *testing.T) {
 	}
 	if whole := f.all("amber", findC+"objects/", 1000); 5+rest != len(whole) {
 		t.Fatalf("paging across a new analysis: %d objects, the collection holds %d", 5+rest, len(whole))
+	}
+}
+
+// validSTIX checks objects against the OASIS STIX 2.1 schemas.
+func validSTIX(t *testing.T, objs []json.RawMessage) {
+	t.Helper()
+	schema := stixschema.Load(t, stixschema.Dir)
+	for _, raw := range objs {
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc := schema(head(t, raw).Type); sc != nil {
+			if err := sc.Validate(inst); err != nil {
+				t.Fatalf("%.300s: %v", raw, err)
+			}
+		}
 	}
 }
