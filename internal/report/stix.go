@@ -372,7 +372,11 @@ func (x *stixExport) hypothesesNote(cid string, c *Campaign) {
 	nid := intel.DeriveID(intel.TypeNote, "hypotheses", cid)
 	n := x.common(intel.TypeNote, nid, c.FirstSeen)
 	n.add("abstract", "Campaign "+c.ID+": "+verdict)
-	n.add("content", "Hypotheses weighed, most likely first:\n"+strings.Join(lines, "\n"))
+	content := "Hypotheses weighed, most likely first:\n" + strings.Join(lines, "\n")
+	if len(a.Reasons) > 0 {
+		content += "\nReasons:\n" + strings.Join(a.Reasons, "\n")
+	}
+	n.add("content", content)
 	n.add("authors", []string{x.d.org()})
 	n.add("object_refs", []string{cid})
 	x.mark(&n)

@@ -29,6 +29,7 @@ type Store interface {
 	FindingWriter
 	FindingReader
 	SourceKeeper
+	ObjectDeleter
 	ObservationStore
 	Close() error
 }

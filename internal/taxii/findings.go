@@ -3,6 +3,7 @@ package taxii
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/apikey"
@@ -15,11 +16,71 @@ import (
 // stixTime is the STIX timestamp form (milliseconds, UTC).
 const stixTime = "2006-01-02T15:04:05.000Z"
 
-// readFindings pages the stored sightings as STIX sightings. A sighting is
-// as sensitive as the indicator it names: it takes the indicator's level
-// when that is above the default, and is withheld with it.
+// readFindings pages what the findings collection holds in date-added
+// order: the stored sightings as STIX sightings, merged with the objects
+// of the latest analysis (analysisBlock), which are all added at the
+// analysis's created time and come after the sightings of that instant.
+// Both kinds are withheld above the key's ceiling.
 func (s *Server) readFindings(ctx context.Context, key store.APIKey, q query) (result, error) {
-	res := result{next: q.after}
+	pos, err := parseFindingsPos(q.after)
+	if err != nil {
+		return result{}, err
+	}
+	sight, err := s.readSightings(ctx, key, q, pos.Sightings)
+	if err != nil {
+		return result{}, err
+	}
+	block, err := s.dueBlock(ctx, key, q, pos)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{}
+	i, j := 0, 0
+	for len(res.entries) < q.limit && (i < len(sight.entries) || j < len(block)) {
+		if j == len(block) || i < len(sight.entries) && !sight.entries[i].added.After(block[j].added) {
+			e := sight.entries[i]
+			res.entries = append(res.entries, e)
+			pos.Sightings, pos.LastSighting = e.after, e.added
+			i++
+			continue
+		}
+		res.entries = append(res.entries, block[j].entry)
+		pos.BlockTime, pos.BlockID = block[j].added, block[j].id
+		j++
+	}
+	if i == len(sight.entries) {
+		pos.Sightings = sight.next // past the withheld ones read after the last taken
+	}
+	res.more = j < len(block) || i < len(sight.entries) || sight.more
+	res.next = pos.encode()
+	return res, nil
+}
+
+// dueBlock is the analysis objects the key may see that are still to be
+// served after pos and pass the client's filters.
+func (s *Server) dueBlock(ctx context.Context, key store.APIKey, q query, pos findingsPos) ([]blockEntry, error) {
+	block, err := s.analysisBlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ceiling := apikey.Ceiling(key)
+	var due []blockEntry
+	for _, e := range block {
+		t, _, _ := strings.Cut(e.id, "--")
+		if e.added.After(q.AddedAfter) && pos.blockDue(e.added, e.id) && ceiling.Allows(e.level) &&
+			matchesAny(q.Types, t) && matchesAny(q.SpecVersions, "2.1") && q.keeps(e.entry) {
+			due = append(due, e)
+		}
+	}
+	return due, nil
+}
+
+// readSightings pages the stored sightings after the store position
+// after as STIX sightings. A sighting is as sensitive as the indicator it
+// names: it takes the indicator's level when that is above the default,
+// and is withheld with it. Each entry carries its own store position.
+func (s *Server) readSightings(ctx context.Context, key store.APIKey, q query, after store.Cursor) (result, error) {
+	res := result{next: after}
 	if !matchesAny(q.Types, intel.TypeSighting) || !matchesAny(q.SpecVersions, "2.1") {
 		return res, nil
 	}
@@ -103,5 +164,6 @@ func sightingEntry(ss store.StoredSighting, lvl tlp.Level) (entry, bool) {
 	if !ok {
 		return entry{}, false
 	}
-	return entry{id: id, raw: raw, added: ss.Added, version: ss.Added.UTC().Truncate(time.Millisecond)}, true
+	return entry{id: id, raw: raw, added: ss.Added, version: ss.Added.UTC().Truncate(time.Millisecond),
+		after: store.NewCursor(ss.Added, ss.Sighting.Key())}, true
 }

@@ -102,6 +102,35 @@ func FuzzPath(f *testing.F) {
 	})
 }
 
+// FuzzDelete sends DELETE (§5.7) with any object id and query as an
+// admin key to a fresh store: every answer is a TAXII answer, and the
+// object is gone after a 200 and still there after anything else.
+func FuzzDelete(f *testing.F) {
+	for _, q := range []string{"", "match[version]=first", "match[version]=last,all", "match[version]=2024-01-04T00:00:00Z",
+		"match[spec_version]=2.1", "match[version]=%00", "match[id]=x", "next=a.b", "match[version]=2020-01-01T00:00:00Z"} {
+		f.Add(markedID(3), q)
+	}
+	f.Add("indicator--00000000-0000-4000-8000-00000000000", "")
+	f.Fuzz(func(t *testing.T, id, q string) {
+		target := intelC + "objects/" + url.PathEscape(id) + "/?" + q
+		if !requestable(target) {
+			return
+		}
+		fx := newFixture(t, openStore(t), taxii.Config{MaxPage: 20})
+		fx.importJSON("marked.json", markedIndicators())
+		r := fx.do(http.MethodDelete, "admin", target, nil)
+		if r.code != http.StatusOK {
+			checkAnswer(t, r, "DELETE "+target)
+		} else if len(r.body) != 0 {
+			t.Fatalf("DELETE %s: 200 with a body: %s", target, r.body)
+		}
+		after := fx.get("admin", intelC+"objects/"+markedID(3)+"/").code
+		if (r.code == http.StatusOK && id == markedID(3)) != (after == http.StatusNotFound) {
+			t.Fatalf("DELETE %s answered %d; the object then answers %d", target, r.code, after)
+		}
+	})
+}
+
 func FuzzNextToken(f *testing.F) {
 	fx := fuzzFixture(f)
 	e, _ := fx.envelope("green", intelC+"objects/?limit=1")

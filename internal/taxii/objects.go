@@ -23,6 +23,7 @@ type entry struct {
 	raw     json.RawMessage
 	added   time.Time
 	version time.Time
+	after   store.Cursor // the store position after a sighting (findings)
 }
 
 // result is one page of entries the key may see.

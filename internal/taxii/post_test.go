@@ -141,9 +141,6 @@ func TestPostRefusals(t *testing.T) {
 	}
 	f.post("writer", inboxC+"objects/", env)
 	posted := "relationship--2f9a9aa9-108a-4333-83e2-4fb25add0463"
-	if r := f.do(http.MethodDelete, "internal", inboxC+"objects/"+posted+"/", nil); r.code != 403 {
-		t.Fatalf("delete: %d", r.code)
-	}
 	if r := f.do(http.MethodDelete, "writer", inboxC+"objects/"+posted+"/", nil); r.code != 403 {
 		t.Fatalf("delete by a key without a read grant: %d", r.code)
 	}

@@ -43,6 +43,11 @@ func TestOverPostgres(t *testing.T) {
 		"Operator":       TestOperatorCollections,
 		"PostTwice":      TestPostTwice,
 		"StatusLife":     TestStatusLifetime,
+		"FindingsCamp":   TestFindingsCampaigns,
+		"FindingsPaging": TestFindingsPagingMerged,
+		"DeleteInbox":    TestDeleteObjectFromInbox,
+		"DeleteRules":    TestDeleteObjectRules,
+		"DeleteListed":   TestDeleteListIndicator,
 	} {
 		t.Run(name, test)
 	}

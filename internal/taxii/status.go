@@ -118,32 +118,3 @@ func (s *Server) status(w http.ResponseWriter, r *request) {
 	}
 	writeJSON(w, http.StatusOK, st.Status)
 }
-
-// deleteObject answers DELETE. whodunit keeps every version it was given
-// (the store has no delete role), so after the same checks a delete would
-// make, it is refused.
-func (s *Server) deleteObject(w http.ResponseWriter, r *request) {
-	c, ok := s.collectionFor(w, r, needWrite)
-	if !ok {
-		return
-	}
-	// whether the object exists is for keys that may read it
-	if canRead, _ := access(r, c); !canRead {
-		writeError(w, http.StatusForbidden, "forbidden", "this key may not read collection "+c.Alias)
-		return
-	}
-	id, ok := objectID(w, r)
-	if !ok {
-		return
-	}
-	q := query{PageQuery: store.PageQuery{IDs: []string{id}, Versions: []string{"all"}}, limit: 1}
-	if res, err := s.read(r.Context(), c, r.key, q); err != nil || len(res.entries) == 0 {
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		writeError(w, http.StatusNotFound, "no such object", "")
-		return
-	}
-	writeError(w, http.StatusForbidden, "forbidden", "this server does not delete objects: it keeps every version it was given")
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/tlp"
 )
@@ -25,6 +26,9 @@ type Store interface {
 	store.StatusStore
 	hunt.ImportTarget
 	SightingsPage(ctx context.Context, q store.SightingQuery, after store.Cursor, limit int) (store.SightingPage, error)
+	Analysis(ctx context.Context, id string) (*store.Analysis, error)
+	store.ObjectDeleter
+	ObjectSources(ctx context.Context, id string) ([]intel.Source, error)
 }
 
 // Defaults of Config.

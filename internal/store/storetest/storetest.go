@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SourceSummariesAgreeWithStats", sourceSummaries},
 		{"DeleteSourceKeepsWhatOthersAssert", deleteSourceKeepsShared},
 		{"DeleteSourceOfAList", deleteSourceOfAList},
+		{"DeleteObjectVersionsAndRows", deleteObject},
 		{"ScansKept", scansKept},
 		{"ObservationsMergeInAnyOrder", observationsMerge},
 		{"ObservationLookupsAndFilters", observationLookups},
