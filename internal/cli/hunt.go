@@ -251,6 +251,8 @@ func (app *App) hunt(ctx context.Context, f *huntFlags, dbGiven bool) error {
 	if err := app.freshStore(f.out, dbGiven); err != nil {
 		return err
 	}
+	// the cache goes beside the hunt's own database, known only now
+	scanOpt.SnapshotCache = app.snapshotCacheDir(&f.scan)
 	db, err := app.createStore(ctx)
 	if err != nil {
 		return err

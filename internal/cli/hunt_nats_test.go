@@ -103,3 +103,20 @@ func huntDoc(t *testing.T, args []string) report.Document {
 	}
 	return doc
 }
+
+// A hunt keeps its compiled snapshot beside its own database in --out,
+// not beside the default database in the working directory.
+func TestHuntKeepsSnapshotCacheBesideItsStore(t *testing.T) {
+	if _, err := os.Stat(sharedRoot); err != nil {
+		t.Skip("shared data not present")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "case")
+	mustRun(t, "hunt", "--intel", sharedRoot+"/intel/stix/apt1.json", "--logs", scenarioLogs(t, dir), "--out", out)
+	if snaps, _ := filepath.Glob(filepath.Join(out, "whodunit.db.snapshot", "*.snap")); len(snaps) != 1 {
+		t.Errorf("snapshot cache beside the hunt's store: %v", snaps)
+	}
+	if _, err := os.Stat("whodunit.db.snapshot"); err == nil {
+		t.Error("the hunt wrote a snapshot cache into the working directory")
+	}
+}
