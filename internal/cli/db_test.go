@@ -70,6 +70,8 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 // db copy moves an imported and scanned SQLite store to PostgreSQL and
 // back; each copy holds the same indicators and sightings.
 func TestDBCopyRoundTrip(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("needs a PostgreSQL server")
 	}

@@ -16,6 +16,8 @@ import (
 // its results, printing the address and a key that signs in; the key
 // sees the demo's campaigns, and the server stops with its context.
 func TestDemoServe(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("demo hunt skipped in -short mode")
 	}

@@ -31,6 +31,8 @@ func runDemo(t *testing.T) (string, *report.Document, string) {
 }
 
 func TestDemo(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	out, doc, stdout := runDemo(t)
 	for _, f := range []string{"report.html", "report.md", "report.json", "report.stix.json", "sightings.csv"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
@@ -49,6 +51,8 @@ func TestDemo(t *testing.T) {
 
 // TestDemoReportInBrowser opens the demo's HTML report in headless Chromium.
 func TestDemoReportInBrowser(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	browsertest.ChromiumPath(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")

@@ -61,6 +61,8 @@ func (e *demoError) Error() string { return "demo failed: " + e.stderr }
 // output must be JSON (one document, or JSON lines for scan) and nothing
 // else.
 func TestJSONGolden(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	dir, db := demoDB(t)
 	scanDB := filepath.Join(t.TempDir(), "scan.db")
 	apt1 := filepath.Join(examplesDir, "intel", "actors", "APT1")

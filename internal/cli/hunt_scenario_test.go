@@ -72,6 +72,8 @@ var confident = map[string]bool{"likely": true, "very likely": true, "almost cer
 // TestHuntScenarios injects two actors and three decoys into the real
 // WRCCDC logs and checks the attribution against the truth.
 func TestHuntScenarios(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	needShared(t)
 	if testing.Short() {
 		t.Skip("end-to-end scenario")

@@ -12,6 +12,8 @@ import (
 // --db takes a PostgreSQL DSN: import, scan and attribute go to the
 // server, and intel stats reads back what the import wrote.
 func TestCommandsOnPostgres(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("needs a PostgreSQL server")
 	}

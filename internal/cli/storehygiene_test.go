@@ -104,6 +104,8 @@ func bySource(t *testing.T, db string) map[string]int {
 // names, and a STIX file; deleting one name keeps the list's indicators
 // for the other.
 func TestIntelSourcesAndDelete(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	db := filepath.Join(t.TempDir(), "w.db")
 	apt1 := filepath.Join(examplesDir, "intel", "actors", "APT1")
 	for _, args := range [][]string{
@@ -161,6 +163,8 @@ func indicatorsOf(t *testing.T, db, actor string) int {
 // TestSightingsPivot checks the pivots on the demo's store against the
 // report it wrote: each campaign's sightings are the report's count.
 func TestSightingsPivot(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	dir, db := demoDB(t)
 	var doc report.Document
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))

@@ -54,6 +54,8 @@ func verdict(t *testing.T, args ...string) (verify.Result, int, string) {
 // against the original logs), and checks that a one-byte edit of each
 // section fails with a reason naming it.
 func TestVerifyDemoRoundTrip(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	dir, key := signedDemoReport(t)
 	rep, pub := filepath.Join(dir, "report.json"), key+".pub"
 	res, code, stderr := verdict(t, rep, "--pub", pub, "--logs", filepath.Join(examplesDir, "telemetry"))
@@ -160,6 +162,8 @@ func copyFile(t *testing.T, from, to string) {
 // TestVerifyInAnotherProcess verifies the signed demo report in a second
 // process that has only the report, its signature and the public key.
 func TestVerifyInAnotherProcess(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	dir, key := signedDemoReport(t)
 	alone := t.TempDir()
 	for _, f := range []string{"report.json", "report.json.sig"} {
@@ -188,6 +192,8 @@ func TestVerifyHelperProcess(t *testing.T) {
 // verifies the report against the generated logs; a one-byte change to a
 // log makes the check fail.
 func TestVerifyHuntScenario(t *testing.T) {
+	// heavy and independent: runs beside the rest of the package
+	t.Parallel()
 	needShared(t)
 	if testing.Short() {
 		t.Skip("end-to-end scenario")
