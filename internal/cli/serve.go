@@ -22,7 +22,7 @@ import (
 type serveOptions struct {
 	listen, tlsCert, tlsKey  string
 	org, defaultTLP, apiRoot string
-	collections              string
+	collections, jobsRoot    string
 	maxPage                  int
 	ready                    func(net.Addr) // also told the address, when set
 }
@@ -58,6 +58,7 @@ It listens on loopback unless --listen says otherwise (then give
 	f.StringVar(&o.defaultTLP, "default-tlp", "amber", "TLP of objects without a marking: clear, green, amber, amber+strict, red")
 	f.StringVar(&o.apiRoot, "api-root", taxii.DefaultAPIRoot, "path segment of the API root")
 	f.StringVar(&o.collections, "collections", "", "JSON file of more collections (alias, title, sources, actor, types)")
+	f.StringVar(&o.jobsRoot, "jobs-root", "", "directory under which the web interface's jobs may scan telemetry (unset: no jobs)")
 	f.IntVar(&o.maxPage, "max-page", taxii.DefaultMaxPage, "the most objects one page holds")
 	return c
 }
@@ -89,7 +90,7 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	ui, err := webui.New(ss, webui.Config{DefaultTLP: cfg.DefaultTLP, Secure: o.tlsCert != "", Log: app.Log})
+	ui, err := webui.New(ss, webui.Config{DefaultTLP: cfg.DefaultTLP, Secure: o.tlsCert != "", Log: app.Log, JobsRoot: o.jobsRoot})
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,10 @@ func (u *UI) identify(r *http.Request) (*caller, int) {
 			return nil, http.StatusUnauthorized
 		}
 		c.key, c.sess = k, &ss
+		if err := u.parseUpload(r); err != nil {
+			u.note(r, k.Name)
+			return nil, uploadStatus(err)
+		}
 		if changes(r.Method) && !ss.csrfOK(presentedCSRF(r)) {
 			u.note(r, k.Name)
 			return nil, http.StatusForbidden
@@ -132,7 +136,8 @@ func presentedCSRF(r *http.Request) string {
 	if t := r.Header.Get(csrfHeader); t != "" {
 		return t
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
 		return r.PostFormValue(csrfField)
 	}
 	return ""

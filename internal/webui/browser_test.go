@@ -66,7 +66,12 @@ func (b *browserEvents) listen(ctx context.Context) {
 
 func newBrowser(t *testing.T) (context.Context, *browserEvents) {
 	exe := chromium(t)
-	profile := t.TempDir()
+	// Not t.TempDir: Chromium may still write its profile for a moment
+	// after it was told to stop, which fails TempDir's cleanup.
+	profile, err := os.MkdirTemp("", "whodunit-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
@@ -77,7 +82,14 @@ func newBrowser(t *testing.T) (context.Context, *browserEvents) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancel() })
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancel()
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	ev := &browserEvents{}
 	ev.listen(bctx)
 	if err := chromedp.Run(bctx, network.Enable(), cdplog.Enable()); err != nil {

@@ -140,3 +140,56 @@ func FuzzAPIRequests(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeJob: any body is read as one job request or refused, and a
+// path it names never resolves outside the jobs root.
+func FuzzDecodeJob(f *testing.F) {
+	for _, s := range []string{`{"path":"a"}`, `{"path":"../.."}`, `{"path":"/etc"}`, `{"path":"a/../../b"}`, `{}`, `{"path":1}`, `{"path":"a"}{}`, ``, `{"path":"a\u0000b"}`} {
+		f.Add(s)
+	}
+	root := f.TempDir()
+	js, err := newJobs(root)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		in, err := decodeJob(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		abs, _, err := js.resolve(in.Path)
+		if err == nil && !within(js.root, abs) {
+			t.Fatalf("%q resolved to %s outside %s", in.Path, abs, js.root)
+		}
+	})
+}
+
+// FuzzUploadForm: any multipart body is read or refused without panic,
+// and an accepted file name is a plain base name.
+func FuzzUploadForm(f *testing.F) {
+	const boundary = "xYzZY"
+	for _, s := range []string{
+		"--xYzZY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.dat\"\r\n\r\nexample.com\r\n--xYzZY--\r\n",
+		"--xYzZY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/passwd\"\r\n\r\nx\r\n--xYzZY--\r\n",
+		"--xYzZY\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--xYzZY--\r\n",
+		"--xYzZY\r\n\r\n", "", "--xYzZY--",
+	} {
+		f.Add(s)
+	}
+	u := &UI{cfg: Config{MaxUpload: 1 << 16}}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/intel/import", strings.NewReader(body))
+		r.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+		if err := u.parseUpload(r); err != nil {
+			return
+		}
+		fl, hdr, err := uploadedFile(r)
+		if err != nil {
+			return
+		}
+		defer fl.Close()
+		if hdr.Filename != filepath.Base(hdr.Filename) || strings.ContainsAny(hdr.Filename, "/\\") || hdr.Filename == ".." {
+			t.Fatalf("file name %q accepted", hdr.Filename)
+		}
+	})
+}

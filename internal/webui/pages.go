@@ -21,6 +21,9 @@ type layout struct {
 	CSRF    string
 	KeyName string
 	Ceiling string
+	// Refresh reloads the page every so many seconds when script is off
+	// (a running job's page); 0: never.
+	Refresh int
 }
 
 func (u *UI) layout(c *caller, title string) layout {
@@ -256,14 +259,19 @@ func (b badRequest) Unwrap() error { return b.error }
 // status is the HTTP status an error is answered with.
 func (u *UI) status(err error) (int, string) {
 	var br badRequest
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, err.Error()
 	case errors.As(err, &br):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errNotVisible):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding), errors.Is(err, errNoActor):
+	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding), errors.Is(err, errNoActor), errors.Is(err, errNoJob):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, errMayNotDecide):
+	case errors.Is(err, errJobRunning):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, errMayNotDecide), errors.Is(err, errInternalOnly), errors.Is(err, errJobsOff), errors.Is(err, errOutsideRoot):
 		return http.StatusForbidden, err.Error()
 	}
 	u.cfg.Log.Error("webui", "err", err)

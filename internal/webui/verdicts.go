@@ -22,7 +22,7 @@ const maxVerdictBody = 16 << 10
 
 // errMayNotDecide is answered to a key outside the server's own
 // organisation: partners read, they do not decide what is evidence.
-var errMayNotDecide = errors.New("only internal or admin keys may record verdicts")
+var errMayNotDecide = errors.New("only internal or admin keys may record verdicts or run jobs")
 
 // verdictInput is what a browser form or an API client sends.
 type verdictInput struct {

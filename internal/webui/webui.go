@@ -36,6 +36,9 @@ type Store interface {
 	// The detections and the verdicts, which re-apply to them.
 	hunt.VerdictDetectionStore
 	store.VerdictStore
+	// The intelligence page imports and lists; jobs scan and analyse.
+	store.Store
+	Subscriptions(ctx context.Context) ([]store.Subscription, error)
 }
 
 // Config describes the interface.
@@ -50,6 +53,12 @@ type Config struct {
 	PageSize   int           // detections per page; 50 when 0
 	Log        *slog.Logger
 	Now        func() time.Time
+	// MaxUpload bounds an intelligence file uploaded for import; 32 MiB
+	// when 0.
+	MaxUpload int64
+	// JobsRoot is the directory under which jobs may scan server-side
+	// paths; "" turns jobs off.
+	JobsRoot string
 }
 
 // UI is the http.Handler of the pages and the API.
@@ -59,6 +68,7 @@ type UI struct {
 	sessions *sessions
 	mux      *http.ServeMux
 	routes   []string // API patterns, for the OpenAPI check
+	jobs     *jobs
 }
 
 // New builds the handler.
@@ -81,7 +91,14 @@ func New(st Store, cfg Config) (*UI, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	u := &UI{st: st, cfg: cfg, sessions: newSessions(cfg.SessionTTL, cfg.Now), mux: http.NewServeMux()}
+	if cfg.MaxUpload <= 0 {
+		cfg.MaxUpload = 32 << 20
+	}
+	jr, err := newJobs(cfg.JobsRoot)
+	if err != nil {
+		return nil, err
+	}
+	u := &UI{st: st, cfg: cfg, sessions: newSessions(cfg.SessionTTL, cfg.Now), mux: http.NewServeMux(), jobs: jr}
 	u.register()
 	return u, nil
 }
@@ -104,6 +121,17 @@ func (u *UI) register() {
 	u.api("GET /api/v1/actors/{id}", u.actorAPI)
 	u.api("GET /api/v1/verdicts", u.verdictsAPI)
 	u.api("POST /api/v1/verdicts", u.verdictAPI)
+	u.page("GET /intel", u.intelPage)
+	u.page("POST /intel/import", u.importForm)
+	u.api("GET /api/v1/intel", u.intelAPI)
+	u.api("POST /api/v1/intel/import", u.importAPI)
+	u.page("GET /jobs", u.jobsPage)
+	u.page("POST /jobs", u.startJobForm)
+	u.page("GET /jobs/{id}", u.jobPage)
+	u.api("GET /api/v1/jobs", u.jobsAPI)
+	u.api("POST /api/v1/jobs", u.startJobAPI)
+	u.api("GET /api/v1/jobs/{id}", u.jobAPI)
+	u.api("GET /api/v1/jobs/{id}/events", u.jobEvents)
 	u.mux.HandleFunc("/", u.notFound)
 }
 
@@ -124,4 +152,4 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Reserved are the first path segments the interface serves; a TAXII API
 // root must not take one.
-var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts", "search", "actors"}
+var Reserved = []string{"api", "static", "login", "logout", "campaigns", "detections", "verdicts", "search", "actors", "intel", "jobs"}

@@ -41,3 +41,30 @@
     document.querySelectorAll("table.sortable").forEach(enhance);
   });
 })();
+
+// A running job's page follows the job's server-sent events and shows
+// each step as it comes; when the job is done it reloads to show the
+// result. Without script the page reloads itself (a <noscript> refresh).
+(function () {
+  document.addEventListener("DOMContentLoaded", function () {
+    const sec = document.getElementById("job");
+    if (!sec || sec.dataset.state !== "running" || !window.EventSource) return;
+    const list = document.getElementById("job-events");
+    const state = document.getElementById("job-state");
+    const src = new EventSource("/api/v1/jobs/" + encodeURIComponent(sec.dataset.job) + "/events");
+    let shown = list.children.length;
+    src.addEventListener("progress", function (e) {
+      const p = JSON.parse(e.data);
+      if (p.seq <= shown) return;
+      shown = p.seq;
+      const li = document.createElement("li");
+      li.textContent = p.stage + (p.detail ? " " + p.detail : "") + " " + p.done + "/" + p.total;
+      list.appendChild(li);
+    });
+    src.addEventListener("done", function (e) {
+      src.close();
+      state.textContent = JSON.parse(e.data).state;
+      window.location.reload();
+    });
+  });
+})();

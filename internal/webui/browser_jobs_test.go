@@ -1,0 +1,82 @@
+package webui_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// An analyst imports a real intelligence file through the form and sees
+// the counts grow, then starts a job on real logs and watches its page
+// follow the server-sent events until the job is done; no console
+// problem, nothing requested beyond the server.
+func TestIntelAndJobInBrowser(t *testing.T) {
+	if _, err := os.Stat(apt1FQDN); err != nil {
+		t.Skipf("real data not available: %v", err)
+	}
+	ctx, ev := newBrowser(t)
+	e := jobsEnv(t)
+	key := e.key("lead", "amber", true)
+	var totalBefore, totalAfter, imported, state, result string
+	var shots [2][]byte
+	steps := []struct {
+		name     string
+		navigate bool
+		acts     []chromedp.Action
+	}{
+		{"login form", true, []chromedp.Action{chromedp.Navigate(e.base + "/")}},
+		{"sign in", true, []chromedp.Action{chromedp.SendKeys("#key", key, chromedp.ByQuery), chromedp.Submit("#login-form", chromedp.ByQuery)}},
+		{"intelligence", true, []chromedp.Action{chromedp.Navigate(e.base + "/intel")}},
+		{"choose a file", false, []chromedp.Action{chromedp.Text("#intel-total", &totalBefore, chromedp.ByQuery),
+			chromedp.SetUploadFiles(`#import-form input[type="file"]`, []string{apt1FQDN}, chromedp.ByQuery)}},
+		{"import", true, []chromedp.Action{chromedp.Submit("#import-form", chromedp.ByQuery)}},
+		{"counts after", false, []chromedp.Action{chromedp.Text("#intel-total", &totalAfter, chromedp.ByQuery),
+			chromedp.Text("#import-counts", &imported, chromedp.ByQuery), chromedp.CaptureScreenshot(&shots[0])}},
+		{"jobs", true, []chromedp.Action{chromedp.Navigate(e.base + "/jobs")}},
+		{"path", false, []chromedp.Action{chromedp.SendKeys(`#job-form input[name="path"]`, "002-zeek-scenario-port-scanning", chromedp.ByQuery)}},
+		{"start", true, []chromedp.Action{chromedp.Submit("#job-form", chromedp.ByQuery)}},
+		{"done", false, []chromedp.Action{chromedp.WaitVisible(`#job[data-state="done"]`, chromedp.ByQuery),
+			chromedp.Text("#job-state", &state, chromedp.ByQuery), chromedp.Text("#job-result", &result, chromedp.ByQuery),
+			chromedp.CaptureScreenshot(&shots[1])}},
+	}
+	for _, st := range steps {
+		var err error
+		if st.navigate {
+			var resp *network.Response
+			resp, err = chromedp.RunResponse(ctx, st.acts...)
+			if err == nil && resp.Status != 200 {
+				t.Fatalf("%s: HTTP %d", st.name, resp.Status)
+			}
+		} else {
+			err = chromedp.Run(ctx, st.acts...)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+	}
+	before, _ := strconv.Atoi(totalBefore)
+	after, _ := strconv.Atoi(totalAfter)
+	if after <= before || !strings.Contains(imported, "indicator") {
+		t.Errorf("import: total %d → %d, imported %q", before, after, imported)
+	}
+	if state != "done" || !strings.Contains(result, "analysis") {
+		t.Errorf("job: %q, %q", state, result)
+	}
+	time.Sleep(200 * time.Millisecond)
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	for _, p := range ev.problems {
+		t.Errorf("browser: %s", p)
+	}
+	for _, u := range ev.requests {
+		if !strings.HasPrefix(u, e.base+"/") {
+			t.Errorf("request left the server: %s", u)
+		}
+	}
+	saveShots(t, shots[:], "intel", "job")
+}
