@@ -8,43 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/whodunit-project/whodunit/internal/queue"
+	"github.com/whodunit-project/whodunit/internal/queue/natstest"
 	"github.com/whodunit-project/whodunit/internal/watch"
 )
 
-// natsURL is the machine's JetStream server (WHODUNIT_TEST_NATS, else the
-// default port); without one an embedded server is started, except under
-// CI=true, which requires the real one.
-func natsURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("WHODUNIT_TEST_NATS")
-	if url == "" {
-		url = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(url, nats.Timeout(2*time.Second))
-	if err == nil {
-		nc.Close()
-		return url
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("NATS JetStream at %s does not answer (CI requires it): %v", url, err)
-	}
-	t.Logf("NATS at %s does not answer (%v): starting an embedded server", url, err)
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("embedded NATS server did not start")
-	}
-	t.Cleanup(srv.Shutdown)
-	return srv.ClientURL()
-}
+// natsURL is a JetStream server for t (see natstest).
+func natsURL(t testing.TB) string { return natstest.URL(t) }
 
 // TestAlertsOnNATS publishes the alerts of a watched real log on
 // JetStream: one message per alert, its id the sighting key, and an
