@@ -95,7 +95,7 @@ func TestServeEndToEnd(t *testing.T) {
 		if c != 0 {
 			t.Fatalf("serve exited %d: %s", c, stderr.String())
 		}
-	case <-time.After(30 * time.Second):
+	case <-time.After(2 * time.Minute):
 		t.Fatal("serve did not stop")
 	}
 	st, err := sqlite.Open(context.Background(), db)
@@ -115,7 +115,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 func waitFor(t *testing.T, b *lockedBuffer, re *regexp.Regexp) string {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(b.String()); m != nil {
 			return m[1]

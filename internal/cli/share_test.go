@@ -35,7 +35,7 @@ func startServe(t *testing.T, db string) string {
 		cancel()
 		select {
 		case <-done:
-		case <-time.After(30 * time.Second):
+		case <-time.After(2 * time.Minute):
 			t.Error("serve did not stop")
 		}
 	})
