@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -76,7 +75,7 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 			return err
 		}
 	}
-	if err := srcs.flush(ctx, tx); err != nil {
+	if err := flushSources(ctx, tx, srcs); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO observations SELECT * FROM observations_in
@@ -89,7 +88,7 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 
 // mergeChunk merges one chunk (sorted, one row per key) with its stored
 // rows and copies the result into observations_in.
-func mergeChunk(ctx context.Context, tx pgx.Tx, srcs *sourceTable, chunk []obsindex.Observation) error {
+func mergeChunk(ctx context.Context, tx pgx.Tx, srcs *obsindex.SourceTable, chunk []obsindex.Observation) error {
 	cols := make([][]string, 3)
 	at := make(map[obsindex.Key]int, len(chunk))
 	for i := range chunk {
@@ -105,7 +104,7 @@ func mergeChunk(ctx context.Context, tx pgx.Tx, srcs *sourceTable, chunk []obsin
 	merged := make([]obsindex.Observation, len(chunk))
 	copy(merged, chunk)
 	for rows.Next() {
-		old, err := scanObservation(rows, srcs.name)
+		old, err := scanObservation(rows, srcs.Name)
 		if err != nil {
 			rows.Close()
 			return err
@@ -121,19 +120,11 @@ func mergeChunk(ctx context.Context, tx pgx.Tx, srcs *sourceTable, chunk []obsin
 	out := make([][]any, len(merged))
 	for i := range merged {
 		o := &merged[i]
-		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
-		out[i] = []any{string(o.Type), o.Value, o.Field, unixNano(o.First), unixNano(o.Last), o.Count, hostsText(o.Hosts), recs}
+		recs := obsindex.AppendRecords(nil, o.Records, srcs.ID)
+		out[i] = []any{string(o.Type), o.Value, o.Field, obsindex.UnixNano(o.First), obsindex.UnixNano(o.Last), o.Count, obsindex.HostsText(o.Hosts), recs}
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"observations_in"}, strings.Split(strings.ReplaceAll(obsColumns, " ", ""), ","), pgx.CopyFromRows(out))
 	return err
-}
-
-func hostsText(hs []netip.Addr) string {
-	parts := make([]string, len(hs))
-	for i, a := range hs {
-		parts[i] = a.String()
-	}
-	return strings.Join(parts, " ")
 }
 
 func scanObservation(row pgx.Row, name func(uint64) (obsindex.SourceKey, bool)) (*obsindex.Observation, error) {
@@ -144,7 +135,7 @@ func scanObservation(row pgx.Row, name func(uint64) (obsindex.SourceKey, bool)) 
 	if err := row.Scan(&typ, &o.Value, &o.Field, &first, &last, &o.Count, &hosts, &recs); err != nil {
 		return nil, err
 	}
-	o.Type, o.First, o.Last = intel.ValueType(typ), fromUnixNano(first), fromUnixNano(last)
+	o.Type, o.First, o.Last = intel.ValueType(typ), obsindex.FromUnixNano(first), obsindex.FromUnixNano(last)
 	for _, p := range strings.Fields(hosts) {
 		a, err := netip.ParseAddr(p)
 		if err != nil {
@@ -166,7 +157,7 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 	for _, t := range q.Types {
 		types = append(types, string(t))
 	}
-	return s.streamObservations(ctx, fn, query, types, unixNano(q.SeenSince))
+	return s.streamObservations(ctx, fn, query, types, obsindex.UnixNano(q.SeenSince))
 }
 
 // LookupObservations implements store.ObservationStore.
@@ -198,7 +189,7 @@ func (s *Store) streamObservations(ctx context.Context, fn func(*obsindex.Observ
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows, srcs.name)
+		o, err := scanObservation(rows, srcs.Name)
 		if err != nil {
 			return err
 		}
@@ -224,39 +215,15 @@ func (s *Store) ObservationStats(ctx context.Context) (store.ObservationStats, e
 		if err := rows.Scan(&typ, &n, &sum, &first, &last); err != nil {
 			return st, err
 		}
-		st.Add(intel.ValueType(typ), n, sum, fromUnixNano(first), fromUnixNano(last))
+		st.Add(intel.ValueType(typ), n, sum, obsindex.FromUnixNano(first), obsindex.FromUnixNano(last))
 	}
 	return st, rows.Err()
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
-}
-
-// sourceTable is observation_sources in memory: the few sources and files
-// records name, with the ones new in this transaction (whose ids are safe
-// to choose under lockObservations).
-type sourceTable struct {
-	ids   map[obsindex.SourceKey]uint64
-	names map[uint64]obsindex.SourceKey
-	fresh []obsindex.SourceKey
-	next  uint64
-}
-
 func loadSources(ctx context.Context, q interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}) (*sourceTable, error) {
-	t := &sourceTable{ids: map[obsindex.SourceKey]uint64{}, names: map[uint64]obsindex.SourceKey{}, next: 1}
+}) (*obsindex.SourceTable, error) {
+	t := obsindex.NewSourceTable()
 	rows, err := q.Query(ctx, "SELECT id, source, file FROM observation_sources")
 	if err != nil {
 		return nil, err
@@ -268,35 +235,15 @@ func loadSources(ctx context.Context, q interface {
 		if err := rows.Scan(&id, &k.Source, &k.File); err != nil {
 			return nil, err
 		}
-		t.ids[k], t.names[uint64(id)] = uint64(id), k
-		t.next = max(t.next, uint64(id)+1)
+		t.Load(uint64(id), k)
 	}
 	return t, rows.Err()
 }
 
-func (t *sourceTable) id(k obsindex.SourceKey) uint64 {
-	if id, ok := t.ids[k]; ok {
-		return id
-	}
-	id := t.next
-	t.next++
-	t.ids[k], t.names[id] = id, k
-	t.fresh = append(t.fresh, k)
-	return id
-}
-
-func (t *sourceTable) name(id uint64) (obsindex.SourceKey, bool) {
-	k, ok := t.names[id]
-	return k, ok
-}
-
-// flush stores the sources new since the last flush.
-func (t *sourceTable) flush(ctx context.Context, tx pgx.Tx) error {
-	for _, k := range t.fresh {
-		if _, err := tx.Exec(ctx, "INSERT INTO observation_sources(id, source, file) VALUES ($1, $2, $3)", int64(t.ids[k]), k.Source, k.File); err != nil {
-			return err
-		}
-	}
-	t.fresh = t.fresh[:0]
-	return nil
+// flushSources stores the sources new since the last flush.
+func flushSources(ctx context.Context, tx pgx.Tx, t *obsindex.SourceTable) error {
+	return t.TakeFresh(func(id uint64, k obsindex.SourceKey) error {
+		_, err := tx.Exec(ctx, "INSERT INTO observation_sources(id, source, file) VALUES ($1, $2, $3)", int64(id), k.Source, k.File)
+		return err
+	})
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/obsindex"
@@ -81,7 +79,7 @@ func (s *Store) PutObservations(ctx context.Context, list []obsindex.Observation
 // putChunk merges one chunk (sorted, one row per key) with its stored rows
 // and writes the result.
 // full is the prepared INSERT of obsChunk rows, or nil.
-func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, full *sql.Stmt, chunk []obsindex.Observation) error {
+func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *obsindex.SourceTable, full *sql.Stmt, chunk []obsindex.Observation) error {
 	merged, err := mergeStored(ctx, tx, srcs, chunk)
 	if err != nil {
 		return err
@@ -89,10 +87,10 @@ func (s *Store) putChunk(ctx context.Context, tx *sql.Tx, srcs *sourceTable, ful
 	args := make([]any, 0, 8*len(chunk))
 	for i := range merged {
 		o := &merged[i]
-		recs := obsindex.AppendRecords(nil, o.Records, srcs.id)
-		args = append(args, string(o.Type), o.Value, o.Field, unixNano(o.First), unixNano(o.Last), o.Count, hostsText(o.Hosts), recs)
+		recs := obsindex.AppendRecords(nil, o.Records, srcs.ID)
+		args = append(args, string(o.Type), o.Value, o.Field, obsindex.UnixNano(o.First), obsindex.UnixNano(o.Last), o.Count, obsindex.HostsText(o.Hosts), recs)
 	}
-	if err := srcs.flush(ctx, tx); err != nil {
+	if err := flushSources(ctx, tx, srcs); err != nil {
 		return err
 	}
 	if full != nil && len(merged) == obsChunk {
@@ -110,7 +108,7 @@ func insertObservations(n int) string {
 
 // mergeStored is chunk (sorted, one row per key) merged with the rows
 // stored under its keys.
-func mergeStored(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obsindex.Observation) ([]obsindex.Observation, error) {
+func mergeStored(ctx context.Context, tx *sql.Tx, srcs *obsindex.SourceTable, chunk []obsindex.Observation) ([]obsindex.Observation, error) {
 	merged := append([]obsindex.Observation(nil), chunk...)
 	// one seek says whether any stored key falls between the chunk's
 	// first and last (SQLite orders text as Go orders strings): in a new
@@ -135,7 +133,7 @@ func mergeStored(ctx context.Context, tx *sql.Tx, srcs *sourceTable, chunk []obs
 	}
 	defer rows.Close()
 	for rows.Next() {
-		old, err := scanObservation(rows, srcs.name)
+		old, err := scanObservation(rows, srcs.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -152,33 +150,10 @@ func rowPlaceholders(n, k int) string {
 	return strings.TrimSuffix(strings.Repeat(group+",", n), ",")
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromUnixNano(ns int64) time.Time {
-	if ns == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, ns).UTC()
-}
-
-// sourceTable is observation_sources in memory: the few sources and files
-// records name, with the ones new in this transaction.
-type sourceTable struct {
-	ids   map[obsindex.SourceKey]uint64
-	names map[uint64]obsindex.SourceKey
-	fresh []obsindex.SourceKey
-	next  uint64
-}
-
 func loadSources(ctx context.Context, q interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}) (*sourceTable, error) {
-	t := &sourceTable{ids: map[obsindex.SourceKey]uint64{}, names: map[uint64]obsindex.SourceKey{}, next: 1}
+}) (*obsindex.SourceTable, error) {
+	t := obsindex.NewSourceTable()
 	rows, err := q.QueryContext(ctx, "SELECT id, source, file FROM observation_sources")
 	if err != nil {
 		return nil, err
@@ -190,57 +165,17 @@ func loadSources(ctx context.Context, q interface {
 		if err := rows.Scan(&id, &k.Source, &k.File); err != nil {
 			return nil, err
 		}
-		t.ids[k], t.names[id] = id, k
-		t.next = max(t.next, id+1)
+		t.Load(id, k)
 	}
 	return t, rows.Err()
 }
 
-func (t *sourceTable) id(k obsindex.SourceKey) uint64 {
-	if id, ok := t.ids[k]; ok {
-		return id
-	}
-	id := t.next
-	t.next++
-	t.ids[k], t.names[id] = id, k
-	t.fresh = append(t.fresh, k)
-	return id
-}
-
-func (t *sourceTable) name(id uint64) (obsindex.SourceKey, bool) {
-	k, ok := t.names[id]
-	return k, ok
-}
-
-// flush stores the sources new since the last flush.
-func (t *sourceTable) flush(ctx context.Context, tx *sql.Tx) error {
-	for _, k := range t.fresh {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO observation_sources(id, source, file) VALUES (?,?,?)", t.ids[k], k.Source, k.File); err != nil {
-			return err
-		}
-	}
-	t.fresh = t.fresh[:0]
-	return nil
-}
-
-func hostsText(hs []netip.Addr) string {
-	parts := make([]string, len(hs))
-	for i, a := range hs {
-		parts[i] = a.String()
-	}
-	return strings.Join(parts, " ")
-}
-
-func parseHosts(s string) ([]netip.Addr, error) {
-	var out []netip.Addr
-	for _, p := range strings.Fields(s) {
-		a, err := netip.ParseAddr(p)
-		if err != nil {
-			return nil, fmt.Errorf("stored host %q: %w", p, err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
+// flushSources stores the sources new since the last flush.
+func flushSources(ctx context.Context, tx *sql.Tx, t *obsindex.SourceTable) error {
+	return t.TakeFresh(func(id uint64, k obsindex.SourceKey) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO observation_sources(id, source, file) VALUES (?,?,?)", id, k.Source, k.File)
+		return err
+	})
 }
 
 // scanObservation reads one row of obsColumns.
@@ -252,9 +187,9 @@ func scanObservation(row interface{ Scan(...any) error }, name func(uint64) (obs
 	if err := row.Scan(&typ, &o.Value, &o.Field, &first, &last, &o.Count, &hosts, &recs); err != nil {
 		return nil, err
 	}
-	o.Type, o.First, o.Last = intel.ValueType(typ), fromUnixNano(first), fromUnixNano(last)
+	o.Type, o.First, o.Last = intel.ValueType(typ), obsindex.FromUnixNano(first), obsindex.FromUnixNano(last)
 	var err error
-	if o.Hosts, err = parseHosts(hosts); err != nil {
+	if o.Hosts, err = obsindex.ParseHosts(hosts); err != nil {
 		return nil, err
 	}
 	if o.Records, err = obsindex.DecodeRecords(recs, name); err != nil {
@@ -291,7 +226,7 @@ func (s *Store) Observations(ctx context.Context, q store.ObservationQuery, fn f
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows, srcs.name)
+		o, err := scanObservation(rows, srcs.Name)
 		if err != nil {
 			return err
 		}
@@ -317,14 +252,14 @@ func (s *Store) LookupObservations(ctx context.Context, keys []store.Observation
 	return nil
 }
 
-func (s *Store) lookupOne(ctx context.Context, k store.ObservationKey, srcs *sourceTable, fn func(*obsindex.Observation) error) error {
+func (s *Store) lookupOne(ctx context.Context, k store.ObservationKey, srcs *obsindex.SourceTable, fn func(*obsindex.Observation) error) error {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+obsColumns+" FROM observations WHERE type = ? AND value = ? ORDER BY field", string(k.Type), k.Value)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanObservation(rows, srcs.name)
+		o, err := scanObservation(rows, srcs.Name)
 		if err != nil {
 			return err
 		}
@@ -349,7 +284,7 @@ func (s *Store) ObservationStats(ctx context.Context) (store.ObservationStats, e
 		if err := rows.Scan(&typ, &n, &sum, &first, &last); err != nil {
 			return st, err
 		}
-		st.Add(intel.ValueType(typ), n, sum, fromUnixNano(first), fromUnixNano(last))
+		st.Add(intel.ValueType(typ), n, sum, obsindex.FromUnixNano(first), obsindex.FromUnixNano(last))
 	}
 	return st, rows.Err()
 }
