@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +19,7 @@ import (
 
 // remoteFlags say how to reach a TAXII server.
 type remoteFlags struct {
-	collection, key, keyFile string
+	collection, key, keyFile, keyDir string
 }
 
 func (f *remoteFlags) register(c *cobra.Command) {
@@ -24,6 +27,27 @@ func (f *remoteFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.collection, "collection", "", "the remote collection's id or alias")
 	fl.StringVar(&f.key, "key", "", "API key sent as a Bearer token (env WHODUNIT_TAXII_KEY; prefer it or --key-file, which ps does not show)")
 	fl.StringVar(&f.keyFile, "key-file", "", "read the API key from this file")
+}
+
+// clientFor is the client for subscription name: the key in
+// keyDir/NAME when there is one, else the flags' key.
+func (f *remoteFlags) clientFor(name string) (*taxiiclient.Client, error) {
+	c, err := f.client()
+	if err != nil || f.keyDir == "" {
+		return c, err
+	}
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return c, nil // not a plain file name: never a path out of keyDir
+	}
+	b, err := os.ReadFile(filepath.Join(f.keyDir, name))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return c, nil
+	case err != nil:
+		return nil, fmt.Errorf("--key-dir: %w", err)
+	}
+	c.Key = strings.TrimSpace(string(b))
+	return c, nil
 }
 
 // client is a TAXII client with the key from the flags, the file or the
@@ -49,8 +73,9 @@ func newIntelPullCmd(app *App) *cobra.Command {
 	var imp importFlags
 	var name, since string
 	var limit int
+	var every time.Duration
 	c := &cobra.Command{
-		Use:   "pull [URL --collection ID|ALIAS]",
+		Use:   "pull [URL --collection ID|ALIAS] [--every DURATION]",
 		Short: "Pull a remote TAXII 2.1 collection into the store, from where the last pull stopped",
 		Long: `pull pages through a remote TAXII 2.1 collection and imports each page as one
 transaction, under the subscription's name (--name, by default the
@@ -61,16 +86,21 @@ X-TAXII-Date-Added-Last is kept, so the next pull asks only for what was
 added since; a pull killed midway starts again at the page it was
 importing, which the store knows by its content and does not double.
 Transient failures (network, 429, 5xx) are retried with backoff.
-Without URL, every stored subscription (or the one --name gives) is pulled.`,
+Without URL, every stored subscription (or the one --name gives) is pulled.
+With --every, pulls go on at that interval until SIGINT or SIGTERM; each
+round reads the subscriptions again, and one that fails is tried again at
+the next round. --key-dir holds one key file per subscription name, for
+subscriptions to partners with keys of their own.`,
 		Example: `  WHODUNIT_TAXII_KEY=... whodunit intel pull https://cert.example/taxii2/ --collection intel
-  whodunit intel pull            # every subscription again, from where each stopped`,
+  whodunit intel pull            # every subscription again, from where each stopped
+  whodunit intel pull --every 30m --key-dir /etc/whodunit/partner-keys`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			labels, err := imp.options()
 			if err != nil {
 				return err
 			}
-			client, err := f.client()
+			client, err := f.clientFor(name)
 			if err != nil {
 				return err
 			}
@@ -81,7 +111,10 @@ Without URL, every stored subscription (or the one --name gives) is pulled.`,
 				}
 				opt.URL, opt.Collection = args[0], f.collection
 			}
-			return app.pull(cmd.Context(), opt)
+			if every != 0 {
+				return app.pullEvery(cmd.Context(), opt, &f, every)
+			}
+			return app.pull(cmd.Context(), opt, &f)
 		},
 	}
 	f.register(c)
@@ -89,6 +122,8 @@ Without URL, every stored subscription (or the one --name gives) is pulled.`,
 	fl.StringVar(&name, "name", "", "the subscription and source name (default: the collection's alias or id)")
 	fl.StringVar(&since, "since", "", "ask for what was added after this time (the remote's timestamp form), instead of where the last pull stopped")
 	fl.IntVar(&limit, "limit", 1000, "objects asked for per page")
+	fl.DurationVar(&every, "every", 0, "keep pulling at this interval (e.g. 30m) until stopped")
+	fl.StringVar(&f.keyDir, "key-dir", "", "directory of keys by subscription: DIR/NAME is the key for subscription NAME")
 	fl.StringVar(&imp.tlp, "tlp", "", "TLP marking for objects the remote leaves unmarked")
 	fl.StringVar(&imp.reliability, "reliability", "", "Admiralty reliability grade of the remote source, A-F")
 	fl.StringVar(&imp.actor, "actor", "", "attribute every pulled indicator to this actor")
@@ -96,7 +131,7 @@ Without URL, every stored subscription (or the one --name gives) is pulled.`,
 }
 
 // pull runs one pull, or one per stored subscription.
-func (app *App) pull(ctx context.Context, opt hunt.PullOptions) error {
+func (app *App) pull(ctx context.Context, opt hunt.PullOptions, keys *remoteFlags) error {
 	db, err := app.createStore(ctx)
 	if err != nil {
 		return err
@@ -106,10 +141,8 @@ func (app *App) pull(ctx context.Context, opt hunt.PullOptions) error {
 	if !ok {
 		return errors.New("this store keeps no subscriptions")
 	}
-	var runs []hunt.PullOptions
-	if opt.URL != "" {
-		runs = append(runs, opt)
-	} else if runs, err = storedPulls(ctx, target, opt); err != nil {
+	runs, err := plannedPulls(ctx, target, opt, keys)
+	if err != nil {
 		return err
 	}
 	var results []*hunt.PullResult
@@ -130,8 +163,18 @@ func (app *App) pull(ctx context.Context, opt hunt.PullOptions) error {
 	return nil
 }
 
-// storedPulls is one pull per stored subscription (or the one named).
-func storedPulls(ctx context.Context, db store.SubscriptionStore, opt hunt.PullOptions) ([]hunt.PullOptions, error) {
+// plannedPulls is the pull opt names by its URL, or else one per stored
+// subscription.
+func plannedPulls(ctx context.Context, db store.SubscriptionStore, opt hunt.PullOptions, keys *remoteFlags) ([]hunt.PullOptions, error) {
+	if opt.URL != "" {
+		return []hunt.PullOptions{opt}, nil
+	}
+	return storedPulls(ctx, db, opt, keys)
+}
+
+// storedPulls is one pull per stored subscription (or the one named),
+// each with its own key.
+func storedPulls(ctx context.Context, db store.SubscriptionStore, opt hunt.PullOptions, keys *remoteFlags) ([]hunt.PullOptions, error) {
 	subs, err := db.Subscriptions(ctx)
 	if err != nil {
 		return nil, err
@@ -141,6 +184,11 @@ func storedPulls(ctx context.Context, db store.SubscriptionStore, opt hunt.PullO
 		if opt.Name == "" || s.Name == opt.Name {
 			o := opt
 			o.URL, o.Collection, o.Name = s.URL, s.Collection, s.Name
+			c, err := keys.clientFor(s.Name)
+			if err != nil {
+				return nil, err
+			}
+			o.Client = c
 			runs = append(runs, o)
 		}
 	}

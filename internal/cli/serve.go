@@ -2,15 +2,18 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/server"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/taxii"
@@ -24,6 +27,8 @@ type serveOptions struct {
 	org, defaultTLP, apiRoot string
 	collections, jobsRoot    string
 	maxPage                  int
+	pullEvery                time.Duration
+	pullKeys                 remoteFlags
 	ready                    func(net.Addr) // also told the address, when set
 }
 
@@ -42,7 +47,11 @@ TLP ceiling, objects without a marking count as --default-tlp, and
 TLP:RED never leaves. Every request is audited ('whodunit audit').
 
 It listens on loopback unless --listen says otherwise (then give
---tls-cert and --tls-key). SIGINT or SIGTERM stops it gracefully.`,
+--tls-cert and --tls-key). SIGINT or SIGTERM stops it gracefully.
+
+With --pull-every, it also pulls every TAXII subscription ('intel pull')
+at that interval, with the key in --pull-key-dir/NAME for subscription
+NAME, or else WHODUNIT_TAXII_KEY.`,
 		Example: `  whodunit apikey create partner --tlp-max green --read intel,findings --write inbox
   whodunit serve --org "Example CERT"
   curl -g -H 'Authorization: Bearer KEY' -H 'Accept: application/taxii+json;version=2.1' \
@@ -60,6 +69,8 @@ It listens on loopback unless --listen says otherwise (then give
 	f.StringVar(&o.collections, "collections", "", "JSON file of more collections (alias, title, sources, actor, types)")
 	f.StringVar(&o.jobsRoot, "jobs-root", "", "directory under which the web interface's jobs may scan telemetry (unset: no jobs)")
 	f.IntVar(&o.maxPage, "max-page", taxii.DefaultMaxPage, "the most objects one page holds")
+	f.DurationVar(&o.pullEvery, "pull-every", 0, "pull every TAXII subscription at this interval (e.g. 1h); 0 = never")
+	f.StringVar(&o.pullKeys.keyDir, "pull-key-dir", "", "directory of keys by subscription: DIR/NAME is the key for subscription NAME")
 	return c
 }
 
@@ -97,6 +108,15 @@ func runServe(ctx context.Context, app *App, o serveOptions) error {
 	h, err := server.Mount(ui, webui.Reserved, th, "taxii2", cfg.APIRoot)
 	if err != nil {
 		return usagef("--api-root: %v", err)
+	}
+	if o.pullEvery > 0 {
+		pulls, ok := db.(hunt.PullTarget)
+		if !ok {
+			return errors.New("--pull-every: this store keeps no subscriptions")
+		}
+		var wg sync.WaitGroup
+		defer wg.Wait() // before the store closes
+		wg.Go(func() { _ = app.servePulls(pulls, o.pullEvery, &o.pullKeys).Run(ctx, pulls) })
 	}
 	return server.Run(ctx, server.Config{Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey,
 		Handler: h, Audit: ss, Log: app.Log, MaxBody: cfg.MaxBody,

@@ -21,15 +21,16 @@ import (
 
 const sharedRoot = "../../../shared/data"
 
-// startServe runs `whodunit serve` on db until the test ends and returns
-// its TAXII discovery URL.
-func startServe(t *testing.T, db string) string {
+// startServe runs `whodunit serve` on db (with more flags) until the test
+// ends and returns its TAXII discovery URL.
+func startServe(t *testing.T, db string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr lockedBuffer
 	done := make(chan int, 1)
+	args := append([]string{"--db", db, "serve", "--listen", "127.0.0.1:0", "--org", "CERT A"}, flags...)
 	go func() {
-		done <- Main(ctx, []string{"--db", db, "serve", "--listen", "127.0.0.1:0", "--org", "CERT A"}, strings.NewReader(""), io.Discard, &stderr)
+		done <- Main(ctx, args, strings.NewReader(""), io.Discard, &stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -1,6 +1,7 @@
 package taxii_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -62,4 +63,14 @@ func BenchmarkObjectsPage1000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(objects)/float64(b.N), "objects/op")
+}
+
+// storedObjects is how many indicators the store holds: all a bench
+// store holds, and so what a client paging intel must receive.
+func (f *fixture) storedObjects() int {
+	n, err := f.db.Count(context.Background(), "indicator")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
 }

@@ -31,6 +31,7 @@ type serverStore interface {
 	store.AuditLog
 	store.FindingWriter
 	ObjectSources(ctx context.Context, id string) ([]intel.Source, error)
+	Count(ctx context.Context, objType string) (int, error)
 	Close() error
 }
 
