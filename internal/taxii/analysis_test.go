@@ -14,6 +14,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/report"
 	"github.com/whodunit-project/whodunit/internal/stixschema"
 )
 
@@ -44,7 +45,7 @@ func storeAPT1Sightings(t *testing.T, f *fixture, start time.Time, line int64) {
 
 // analyse runs the analysis over f's store as `whodunit analyse` does and
 // stores it.
-func analyse(t *testing.T, f *fixture, now time.Time) {
+func analyse(t *testing.T, f *fixture, now time.Time) *report.Document {
 	t.Helper()
 	ctx := context.Background()
 	src, ok := f.db.(hunt.AnalyseSource)
@@ -61,6 +62,18 @@ func analyse(t *testing.T, f *fixture, now time.Time) {
 	if _, err := hunt.SaveAnalysis(ctx, f.db.(hunt.AnalysisWriter), d.Doc, ""); err != nil {
 		t.Fatal(err)
 	}
+	return d.Doc
+}
+
+// servedIDs is the ids of objs.
+func servedIDs(objs map[string][]servedObject) map[string]bool {
+	ids := map[string]bool{}
+	for _, os := range objs {
+		for _, o := range os {
+			ids[o.ID] = true
+		}
+	}
+	return ids
 }
 
 type servedObject struct {
@@ -86,7 +99,7 @@ func TestFindingsCampaigns(t *testing.T) {
 	start := time.Date(2024, 3, 4, 8, 0, 0, 0, time.UTC)
 	storeAPT1Sightings(t, f, start, 0)
 	at := time.Now().UTC().Add(time.Second).Truncate(time.Millisecond)
-	analyse(t, f, at)
+	doc := analyse(t, f, at)
 
 	e, r := f.envelope("amber", findC+"objects/")
 	objs := byType(e.Objects, t)
@@ -109,12 +122,26 @@ func TestFindingsCampaigns(t *testing.T) {
 		!strings.Contains(note.Content, "likelihood") {
 		t.Fatalf("note %s", objs["note"][0].raw)
 	}
+	// the report's attribution: the campaign is attributed to the actor
+	// the analysis found most likely, which is served beside it
+	actor := ""
 	for _, rel := range objs["relationship"] {
-		var x struct{ RelationshipType, SourceRef, TargetRef string }
-		_ = json.Unmarshal(rel.raw, &x)
-		if x.SourceRef == camp.ID && x.TargetRef == "" {
+		var x struct {
+			Type   string `json:"relationship_type"`
+			Source string `json:"source_ref"`
+			Target string `json:"target_ref"`
+		}
+		if err := json.Unmarshal(rel.raw, &x); err != nil || x.Source == camp.ID && x.Target == "" {
 			t.Fatalf("relationship %s", rel.raw)
 		}
+		if x.Source == camp.ID && x.Type == "attributed-to" {
+			actor = x.Target
+		}
+	}
+	// twelve sightings from one host are not enough to name an actor:
+	// the report's rule, so no attributed-to (the note keeps the hypotheses)
+	if a := doc.Campaigns[0].Attribution; len(doc.Campaigns) != 1 || a.Named || actor != "" {
+		t.Fatalf("%d campaigns; the first named %v, yet attributed to %q", len(doc.Campaigns), a.Named, actor)
 	}
 	// the green key sees neither the AMBER sightings nor the campaigns
 	if g, _ := f.envelope("green", findC+"objects/"); len(g.Objects) != 0 {

@@ -220,9 +220,12 @@ func (s *Server) readObjects(ctx context.Context, key store.APIKey, pq store.Pag
 func (s *Server) readSize(limit int) int { return max(limit, min(100, s.cfg.MaxPage)) }
 
 // visible is the TLP rule of every way out: the object's level, or the
-// default when it has none, must be within the key's ceiling.
+// default when it has none, must be within the key's ceiling. Objects no
+// source wrote (the actor a list was attributed to, the relationships a
+// list implies) are served too, rendered from the model: without them a
+// partner would get indicators whose attribution points nowhere.
 func (s *Server) visible(c tlp.Ceiling, o *intel.Object) bool {
-	return o != nil && len(o.Raw) > 0 && c.Allows(tlp.Of(o, s.cfg.DefaultTLP))
+	return o != nil && c.Allows(tlp.Of(o, s.cfg.DefaultTLP))
 }
 
 // writeEnvelope writes entries as a TAXII envelope, the raw STIX of each

@@ -48,6 +48,7 @@ func TestOverPostgres(t *testing.T) {
 		"DeleteInbox":    TestDeleteObjectFromInbox,
 		"DeleteRules":    TestDeleteObjectRules,
 		"DeleteListed":   TestDeleteListIndicator,
+		"Implied":        TestImpliedRelationshipsServed,
 	} {
 		t.Run(name, test)
 	}

@@ -262,6 +262,8 @@ CREATE TABLE subscriptions (
 	migrationObservations,
 	// 8: the analysts' verdicts (verdicts.go).
 	migrationVerdicts,
+	// 9: paging implied relationships by shape (server_implied.go).
+	migrationImplied,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

@@ -35,6 +35,9 @@ type pageFilter struct {
 	vf      store.VersionFilter
 	sources []string // source ids, as text to bind; nil: no source filter
 	targets []string // nil: no actor filter
+	// impliedOf is the indicators whose implied relationships q.IDs
+	// names (server_implied.go).
+	impliedOf []string
 }
 
 // ObjectsPage implements store.ObjectPager. A page is one query over the
@@ -83,6 +86,9 @@ func (s *Store) resolvePage(ctx context.Context, q store.PageQuery) (pageFilter,
 		}
 		rows.Close()
 	}
+	if f.impliedOf, err = s.impliedIDs(ctx, q.IDs); err != nil {
+		return f, false, err
+	}
 	if q.Actor != "" {
 		ids, err := store.ActorCluster(ctx, s, q.Actor)
 		if err != nil || len(ids) == 0 {
@@ -96,9 +102,15 @@ func (s *Store) resolvePage(ctx context.Context, q store.PageQuery) (pageFilter,
 }
 
 // pageRows reads up to n versions matching f after from. Every part
-// reads the same columns: position, stored JSON, and a shaped
-// indicator's row (shape 0 for a full object).
+// reads the same columns: position, stored JSON, a shaped indicator's
+// row (shape 0 for a full object), and whether the row stands for its
+// implied relationship.
 func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPosition, n int) ([]store.PageRow, error) {
+	// loaded before the query: its one connection is busy until the end
+	shapes, err := s.allShapes(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p := &sqlParams{}
 	var parts []string
 	add := func(sel, table, order string, conds []string) {
@@ -109,27 +121,23 @@ func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPos
 		// one part per type: each is a range of objects_type_added in
 		// added order, where IN over several types would sort them all
 		for _, ft := range f.byType() {
-			add("o.added, o.id, o.modified, o.data, o.raw, 0 shape, '' vtype, '' value, 0 port, '' lists", "objects o", "o.added, o.id",
+			add("o.added, o.id, o.modified, o.data, o.raw, 0 shape, '' vtype, '' value, 0 port, '' lists, 0 implied", "objects o", "o.added, o.id",
 				append(append(pagePosition(from, p, "o", "o.modified"), cur...), ft.tableConds(p, "o", "objects")...))
 		}
 		if wantIndicators {
 			conds := append(pagePosition(from, p, "l", "sh.modified"), f.tableConds(p, "l", "list")...)
-			add("l.added, l.id, sh.modified, NULL, l.raw, l.shape, l.type, l.value, l.port, l.lists",
+			add("l.added, l.id, sh.modified, NULL, l.raw, l.shape, l.type, l.value, l.port, l.lists, 0",
 				"list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape", "l.added, l.id",
-				append(conds, f.versionCondsOn(p, "l", "sh.modified", true)...))
+				append(conds, f.versionCondsOn(p, "l.id", "sh.modified", true)...))
 		}
+		f.impliedParts(p, from, shapes, add)
 	}
 	if old := f.versionConds(p, "o", false); old != nil {
-		add("o.added, o.id, o.modified, o.data, o.raw, 0, '', '', 0, ''", "object_versions o", "o.added, o.id, o.modified",
+		add("o.added, o.id, o.modified, o.data, o.raw, 0, '', '', 0, '', 0", "object_versions o", "o.added, o.id, o.modified",
 			append(append(pagePosition(from, p, "o", "o.modified"), old...), f.tableConds(p, "o", "versions")...))
 	}
 	if len(parts) == 0 {
 		return nil, nil
-	}
-	// loaded before the query: its one connection is busy until the end
-	shapes, err := s.allShapes(ctx)
-	if err != nil {
-		return nil, err
 	}
 	query := strings.Join(parts, " UNION ALL ") + fmt.Sprintf(" ORDER BY 1, 2, 3 LIMIT %d", n)
 	rows, err := s.db.QueryContext(ctx, query, p.args...)
@@ -143,11 +151,16 @@ func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPos
 		var data, raw []byte
 		var shapeID int64
 		var port int
-		if err := rows.Scan(&added, &id, &mod, &data, &raw, &shapeID, &vtype, &value, &port, &lists); err != nil {
+		var implied bool
+		if err := rows.Scan(&added, &id, &mod, &data, &raw, &shapeID, &vtype, &value, &port, &lists, &implied); err != nil {
 			return nil, err
 		}
 		var o *intel.Object
-		if shapeID == 0 {
+		if implied {
+			if o, err = impliedRow(shapes, id, shapeID, intel.Observable{Type: intel.ValueType(vtype), Value: value, Port: port}, lists, raw); err != nil {
+				return nil, err
+			}
+		} else if shapeID == 0 {
 			if o, err = store.DecodeObject(data, raw); err != nil {
 				return nil, fmt.Errorf("%s: %w", id, err)
 			}
@@ -193,18 +206,19 @@ func pagePosition(from store.ObjectPosition, p *sqlParams, a, mod string) []stri
 // versionConds is the version filter on the table aliased a: current
 // versions or superseded ones; nil when none can match, empty when all do.
 func (f pageFilter) versionConds(p *sqlParams, a string, current bool) []string {
-	return f.versionCondsOn(p, a, a+".modified", current)
+	return f.versionCondsOn(p, a+".id", a+".modified", current)
 }
 
-// versionCondsOn is versionConds with the version in column mod.
-func (f pageFilter) versionCondsOn(p *sqlParams, a, mod string, current bool) []string {
+// versionCondsOn is versionConds for the object id and the version in
+// the columns (or expressions) id and mod.
+func (f pageFilter) versionCondsOn(p *sqlParams, id, mod string, current bool) []string {
 	vf := f.vf
 	if vf.All || current && vf.Last {
 		return []string{}
 	}
 	var or []string
 	if vf.First {
-		or = append(or, "NOT EXISTS (SELECT 1 FROM object_versions v WHERE v.id = "+a+".id AND v.modified < "+mod+")")
+		or = append(or, "NOT EXISTS (SELECT 1 FROM object_versions v WHERE v.id = "+id+" AND v.modified < "+mod+")")
 	}
 	if len(vf.Times) > 0 {
 		ts := make([]string, len(vf.Times))

@@ -48,6 +48,9 @@ type shape struct {
 	raw       string
 	indicates string // actor id, or ""
 	tmpl      intel.Object
+	// added and lastAdded bound the added times of the shape's rows: all
+	// are written by the import that made the shape (server_implied.go).
+	added, lastAdded string
 }
 
 // shapeDraft is a shape being gathered by a writer: the template without
@@ -250,13 +253,13 @@ func sameStrings(a, b []string) bool {
 }
 
 // shapeCols are the columns scanShape reads, id first.
-const shapeCols = "id, source_id, modified, pattern, raw, indicates, template"
+const shapeCols = "id, source_id, modified, pattern, raw, indicates, template, added, last_added"
 
 // scanShape reads a stored shape from a row of shapeCols.
 func scanShape(row interface{ Scan(...any) error }) (*shape, error) {
 	sh := &shape{}
 	var template []byte
-	if err := row.Scan(&sh.id, &sh.sourceID, &sh.modified, &sh.pattern, &sh.raw, &sh.indicates, &template); err != nil {
+	if err := row.Scan(&sh.id, &sh.sourceID, &sh.modified, &sh.pattern, &sh.raw, &sh.indicates, &template, &sh.added, &sh.lastAdded); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(template, &sh.tmpl); err != nil {

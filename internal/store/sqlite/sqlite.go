@@ -45,8 +45,9 @@ import (
 // Store is the SQLite implementation of store.Store.
 type Store struct {
 	db     *sql.DB
-	mu     sync.Mutex
-	shapes shapeCache
+	mu      sync.Mutex
+	shapes  shapeCache
+	implied impliedCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -230,6 +231,9 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	}
 	if err := w.linkActors(ctx); err != nil {
 		return res, fmt.Errorf("resolving actors: %w", err)
+	}
+	if err := w.boundShapes(ctx); err != nil {
+		return res, err
 	}
 	if err := tx.Commit(); err != nil {
 		return res, err
