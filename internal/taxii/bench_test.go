@@ -65,12 +65,17 @@ func BenchmarkObjectsPage1000(b *testing.B) {
 	b.ReportMetric(float64(objects)/float64(b.N), "objects/op")
 }
 
-// storedObjects is how many indicators the store holds: all a bench
-// store holds, and so what a client paging intel must receive.
+// storedObjects is how many objects of the types a list import makes the
+// store holds (its indicators and the identity of the list's source): what
+// a client paging intel must receive.
 func (f *fixture) storedObjects() int {
-	n, err := f.db.Count(context.Background(), "indicator")
-	if err != nil {
-		f.t.Fatal(err)
+	total := 0
+	for _, typ := range []string{"indicator", "identity", "relationship", "intrusion-set"} {
+		n, err := f.db.Count(context.Background(), typ)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		total += n
 	}
-	return n
+	return total
 }

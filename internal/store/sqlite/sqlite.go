@@ -44,7 +44,7 @@ import (
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	db     *sql.DB
+	db      *sql.DB
 	mu      sync.Mutex
 	shapes  shapeCache
 	implied impliedCache
