@@ -65,17 +65,6 @@ func analyse(t *testing.T, f *fixture, now time.Time) *report.Document {
 	return d.Doc
 }
 
-// servedIDs is the ids of objs.
-func servedIDs(objs map[string][]servedObject) map[string]bool {
-	ids := map[string]bool{}
-	for _, os := range objs {
-		for _, o := range os {
-			ids[o.ID] = true
-		}
-	}
-	return ids
-}
-
 type servedObject struct {
 	stixHead
 	raw json.RawMessage
