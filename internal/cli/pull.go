@@ -132,15 +132,11 @@ subscriptions to partners with keys of their own.`,
 
 // pull runs one pull, or one per stored subscription.
 func (app *App) pull(ctx context.Context, opt hunt.PullOptions, keys *remoteFlags) error {
-	db, err := app.createStore(ctx)
+	target, closeStore, err := app.openPullTarget(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	target, ok := db.(hunt.PullTarget)
-	if !ok {
-		return errors.New("this store keeps no subscriptions")
-	}
+	defer closeStore()
 	runs, err := plannedPulls(ctx, target, opt, keys)
 	if err != nil {
 		return err
@@ -161,6 +157,20 @@ func (app *App) pull(ctx context.Context, opt hunt.PullOptions, keys *remoteFlag
 		return app.printJSON(pullsJSON(results))
 	}
 	return nil
+}
+
+// openPullTarget opens (creating if needed) the store pulls write to.
+func (app *App) openPullTarget(ctx context.Context) (hunt.PullTarget, func() error, error) {
+	db, err := app.createStore(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	target, ok := db.(hunt.PullTarget)
+	if !ok {
+		db.Close()
+		return nil, nil, errors.New("this store keeps no subscriptions")
+	}
+	return target, db.Close, nil
 }
 
 // plannedPulls is the pull opt names by its URL, or else one per stored

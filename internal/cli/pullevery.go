@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,15 +15,11 @@ import (
 func (app *App) pullEvery(ctx context.Context, opt hunt.PullOptions, keys *remoteFlags, every time.Duration) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := app.createStore(ctx)
+	target, closeStore, err := app.openPullTarget(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	target, ok := db.(hunt.PullTarget)
-	if !ok {
-		return errors.New("this store keeps no subscriptions")
-	}
+	defer closeStore()
 	// A plan that cannot work (no subscription, an unknown --name) is an
 	// error now, not a warning repeated at every round.
 	if _, err := plannedPulls(ctx, target, opt, keys); err != nil {
