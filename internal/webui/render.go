@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/whodunit-project/whodunit/internal/behavior"
 )
 
 //go:embed templates/*.tmpl
@@ -23,7 +25,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"pct":     func(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) },
 	"score":   func(x float64) string { return fmt.Sprintf("%.2f", x) },
-	"dest":    destination,
+	"dest":    func(d *behavior.Detection) string { return d.Destination() },
 	"join":    strings.Join,
 	"lastRef": func(i, n int) bool { return i == n-1 },
 }).ParseFS(templateFS, "templates/*.tmpl"))

@@ -195,22 +195,15 @@ func (u *UI) searchSightings(ctx context.Context, c *caller, q string, more map[
 
 // searchDetections lists the detections from, to or named q.
 func (u *UI) searchDetections(ctx context.Context, c *caller, q string, more map[string]bool) ([]behavior.Detection, error) {
-	dets, err := u.detections(ctx, c)
+	pg, err := u.detections(ctx, c, store.DetectionQuery{Match: q, Desc: true, Limit: maxHits + 1})
 	if err != nil {
 		return nil, err
 	}
-	out := []behavior.Detection{}
-	for _, d := range dets {
-		if d.ID != q && d.Src.String() != q && d.Dst.String() != q && !strings.EqualFold(d.DstName, q) {
-			continue
-		}
-		if len(out) == maxHits {
-			more["detections"] = true
-			break
-		}
-		out = append(out, d)
+	if len(pg.Items) > maxHits {
+		more["detections"] = true
+		pg.Items = pg.Items[:maxHits]
 	}
-	return out, nil
+	return pg.Items, nil
 }
 
 type searchView struct {

@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -25,7 +24,7 @@ type triageQuery struct {
 	Page     int     `json:"page"`
 }
 
-var triageSorts = []string{"score", "analytic", "host", "destination", "first_seen", "count"}
+var triageSorts = store.DetectionSorts
 
 const maxFilterLen = 256
 
@@ -95,75 +94,9 @@ type triaged struct {
 	Decisions map[string]store.Verdict `json:"decisions"`
 }
 
-// apply filters, sorts and pages dets (which it may reorder).
-func (q triageQuery) apply(dets []behavior.Detection, threshold float64, size int) triaged {
-	kept := slices.DeleteFunc(dets, func(d behavior.Detection) bool { return !q.keeps(&d, threshold) })
-	slices.SortStableFunc(kept, func(a, b behavior.Detection) int {
-		c := q.compare(&a, &b)
-		if c == 0 {
-			c = cmp.Compare(a.ID, b.ID) // a stable order across pages
-		}
-		return c
-	})
-	t := triaged{Query: q, Total: len(kept), PageSize: size, Pages: (len(kept) + size - 1) / size,
-		Items: []behavior.Detection{}, Decisions: map[string]store.Verdict{}}
-	from := (q.Page - 1) * size
-	if from < len(kept) {
-		t.Items = kept[from:min(from+size, len(kept))]
-	}
-	return t
-}
-
-func (q triageQuery) keeps(d *behavior.Detection, threshold float64) bool {
-	switch {
-	case !q.All && (d.Suppressed || d.Score < threshold):
-		return false
-	case d.Score < q.MinScore:
-		return false
-	case q.Analytic != "" && !strings.EqualFold(d.Analytic, q.Analytic):
-		return false
-	case q.Host != "" && d.Src.String() != q.Host:
-		return false
-	case q.Dst != "" && !strings.Contains(strings.ToLower(destination(d)), strings.ToLower(q.Dst)):
-		return false
-	}
-	return true
-}
-
-func (q triageQuery) compare(a, b *behavior.Detection) int {
-	var c int
-	switch q.Sort {
-	case "analytic":
-		c = cmp.Compare(a.Analytic, b.Analytic)
-	case "host":
-		c = a.Src.Compare(b.Src)
-	case "destination":
-		c = cmp.Compare(destination(a), destination(b))
-	case "first_seen":
-		c = a.FirstSeen.Compare(b.FirstSeen)
-	case "count":
-		c = cmp.Compare(a.Count, b.Count)
-	default:
-		c = cmp.Compare(a.Score, b.Score)
-	}
-	if q.Order == "desc" {
-		c = -c
-	}
-	return c
-}
-
-// destination is how a detection's destination is shown: name, address
-// and port as known.
-func destination(d *behavior.Detection) string {
-	s := d.DstName
-	if d.Dst.IsValid() {
-		if s != "" {
-			s += " "
-		}
-		s += d.Dst.String()
-	}
-	if d.DstPort != 0 {
-		s += ":" + strconv.Itoa(int(d.DstPort))
-	}
-	return s
+// storeQuery is q as the store runs it: the page of size items, the
+// threshold of what counts unless All.
+func (q triageQuery) storeQuery(threshold float64, size int) store.DetectionQuery {
+	return store.DetectionQuery{Above: !q.All, Threshold: threshold, MinScore: q.MinScore, Analytic: q.Analytic,
+		Host: q.Host, Dst: q.Dst, Sort: q.Sort, Desc: q.Order == "desc", Offset: (q.Page - 1) * size, Limit: size}
 }

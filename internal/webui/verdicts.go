@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/report"
@@ -90,10 +89,9 @@ func (u *UI) visibleFinding(ctx context.Context, c *caller, kind, target string)
 	found, indicator := false, ""
 	var err error
 	if kind == store.VerdictDetection {
-		err = u.st.Detections(ctx, func(d *behavior.Detection) error {
-			found = found || d.ID == target
-			return nil
-		})
+		var pg store.DetectionPage
+		pg, err = u.st.DetectionsPage(ctx, store.DetectionQuery{ID: target})
+		found = pg.Total > 0
 	} else {
 		err = u.st.Sightings(ctx, store.SightingQuery{}, func(s *match.Sighting) error {
 			if !found && s.Key() == target {

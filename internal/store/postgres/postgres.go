@@ -138,6 +138,11 @@ func migrateOne(ctx context.Context, pool *pgxpool.Pool) (done bool, err error) 
 	if _, err := tx.Exec(ctx, migrationSQL(v)); err != nil {
 		return false, fmt.Errorf("migration %d: %w", v+1, err)
 	}
+	if fill := migrationFill[v+1]; fill != nil {
+		if err := fill(ctx, tx); err != nil {
+			return false, fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
 	if _, err := tx.Exec(ctx, "DELETE FROM schema_version"); err != nil {
 		return false, err
 	}

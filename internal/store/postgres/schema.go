@@ -1,6 +1,11 @@
 package postgres
 
-import "strings"
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
 
 // migrations are applied in order, each in a transaction of its own; the
 // index+1 is the schema version kept in schema_version. Never edit a
@@ -229,6 +234,14 @@ CREATE TABLE subscriptions (
 	migrationObservations,
 	// 4: the analysts' verdicts (verdicts.go).
 	migrationVerdicts,
+	// 5: the detections' query columns (detections.go).
+	migrationDetectionKeys,
+}
+
+// migrationFill is Go a migration runs after its SQL, in the same
+// transaction, for what SQL cannot derive; keyed by schema version.
+var migrationFill = map[int]func(context.Context, pgx.Tx) error{
+	5: fillDetectionKeys,
 }
 
 // migrationSQL is migration i with ctext spelled out.

@@ -208,28 +208,6 @@ func (s *Store) SightingsPage(ctx context.Context, q store.SightingQuery, after 
 	return page, nil
 }
 
-// PutDetections implements store.Store.
-func (s *Store) PutDetections(ctx context.Context, list []behavior.Detection) error {
-	b := &pgx.Batch{}
-	for i := range list {
-		if list[i].ID == "" {
-			return fmt.Errorf("detection without an id (%s %s)", list[i].Analytic, list[i].Src)
-		}
-		data, err := json.Marshal(&list[i])
-		if err != nil {
-			return err
-		}
-		b.Queue(`INSERT INTO detections(id, score, data) VALUES ($1,$2,$3)
-			ON CONFLICT (id) DO UPDATE SET score = excluded.score, data = excluded.data`, list[i].ID, list[i].Score, data)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, b).Close()
-	})
-}
-
 // Detections implements store.Store.
 func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
 	rows, err := s.pool.Query(ctx, "SELECT id, data FROM detections ORDER BY score DESC, id")

@@ -264,6 +264,8 @@ CREATE TABLE subscriptions (
 	migrationVerdicts,
 	// 9: paging implied relationships by shape (server_implied.go).
 	migrationImplied,
+	// 10: the detections' query columns (detections.go).
+	migrationDetectionKeys,
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

@@ -977,33 +977,6 @@ func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error
 	return rows.Err()
 }
 
-// PutDetections implements store.Store.
-func (s *Store) PutDetections(ctx context.Context, list []behavior.Detection) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO detections(id, score, data) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE SET score = excluded.score, data = excluded.data")
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	for i := range list {
-		if list[i].ID == "" {
-			return fmt.Errorf("detection without an id (%s %s)", list[i].Analytic, list[i].Src)
-		}
-		data, err := json.Marshal(&list[i])
-		if err != nil {
-			return err
-		}
-		if _, err := stmt.ExecContext(ctx, list[i].ID, list[i].Score, data); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
 // Detections implements store.Store.
 func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
 	rows, err := s.db.QueryContext(ctx, "SELECT data FROM detections ORDER BY score DESC, id")

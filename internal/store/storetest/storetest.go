@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Warninglists", warninglists},
 		{"SightingsDeduplicated", sightingsDeduplicated},
 		{"DetectionsReplaced", detectionsReplaced},
+		{"DetectionsPageFiltersSortsAndPages", detectionsPage},
 		{"ListIndicatorThenFullVersion", listThenFull},
 		{"FullIndicatorThenOlderListEntry", fullThenList},
 		{"OneValueInTwoListsOfTwoActors", twoListsTwoActors},
