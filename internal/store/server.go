@@ -115,9 +115,12 @@ type AuditEntry struct {
 
 // AuditQuery filters Audit; zero fields do not filter.
 type AuditQuery struct {
-	Key   string
-	Since time.Time
-	Limit int // the newest Limit entries, when > 0
+	Key    string
+	Since  time.Time
+	Method string // exactly, when set
+	Path   string // exactly, query string included, when set
+	Status int    // exactly, when > 0
+	Limit  int    // the newest Limit entries, when > 0
 }
 
 // AuditLog keeps the audit trail.

@@ -37,6 +37,8 @@ type overviewAnswer struct {
 	Created   time.Time         `json:"created"`
 	Counts    counts            `json:"counts"`
 	Campaigns []campaignSummary `json:"campaigns"`
+	// Changes are since the key's last visit to the overview page.
+	Changes visitChanges `json:"changes"`
 }
 
 func (u *UI) overviewAPI(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -45,7 +47,12 @@ func (u *UI) overviewAPI(w http.ResponseWriter, r *http.Request, c *caller) {
 		u.failJSON(w, err)
 		return
 	}
-	out := overviewAnswer{Analysis: a.ID, Created: a.Created, Counts: n, Campaigns: []campaignSummary{}}
+	ch, err := u.changesSince(r.Context(), c, a)
+	if err != nil {
+		u.failJSON(w, err)
+		return
+	}
+	out := overviewAnswer{Analysis: a.ID, Created: a.Created, Counts: n, Campaigns: []campaignSummary{}, Changes: ch}
 	for i := range a.Campaigns {
 		out.Campaigns = append(out.Campaigns, summarise(&a.Campaigns[i]))
 	}

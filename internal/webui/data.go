@@ -33,12 +33,17 @@ type analysis struct {
 
 // latest reads the newest run and keeps what c may see.
 func (u *UI) latest(ctx context.Context, c *caller) (*analysis, error) {
-	a, err := u.st.Analysis(ctx, store.LatestAnalysis)
+	return u.analysisAs(ctx, c, store.LatestAnalysis)
+}
+
+// analysisAs reads run id and keeps what c may see.
+func (u *UI) analysisAs(ctx context.Context, c *caller, id string) (*analysis, error) {
+	a, err := u.st.Analysis(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoAnalysis
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the latest analysis: %w", err)
+		return nil, fmt.Errorf("reading analysis %s: %w", id, err)
 	}
 	var doc report.Document
 	if err := json.Unmarshal(a.Document, &doc); err != nil {

@@ -40,6 +40,7 @@ type overviewView struct {
 	Analysis *analysis
 	Counts   counts
 	Rows     []campaignSummary
+	Changes  visitChanges
 }
 
 func (u *UI) overviewPage(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -48,7 +49,12 @@ func (u *UI) overviewPage(w http.ResponseWriter, r *http.Request, c *caller) {
 		u.failPage(w, err)
 		return
 	}
-	v := overviewView{layout: u.layout(c, "Overview"), Analysis: a, Counts: n}
+	ch, err := u.changesSince(r.Context(), c, a)
+	if err != nil {
+		u.failPage(w, err)
+		return
+	}
+	v := overviewView{layout: u.layout(c, "Overview"), Analysis: a, Counts: n, Changes: ch}
 	for i := range a.Campaigns {
 		v.Rows = append(v.Rows, summarise(&a.Campaigns[i]))
 	}

@@ -39,6 +39,8 @@ type Store interface {
 	// The intelligence page imports and lists; jobs scan and analyse.
 	store.Store
 	Subscriptions(ctx context.Context) ([]store.Subscription, error)
+	// The overview finds the key's previous visit in the audit trail.
+	Audit(ctx context.Context, q store.AuditQuery, fn func(store.AuditEntry) error) error
 }
 
 // Config describes the interface.

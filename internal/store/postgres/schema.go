@@ -236,6 +236,9 @@ CREATE TABLE subscriptions (
 	migrationVerdicts,
 	// 5: the detections' query columns (detections.go).
 	migrationDetectionKeys,
+	// 6: a key's latest request to one path, found without a scan of the
+	// audit trail (the web UI's "since your last visit").
+	"CREATE INDEX IF NOT EXISTS audit_key_path ON audit(key, path, seq);",
 }
 
 // migrationFill is Go a migration runs after its SQL, in the same

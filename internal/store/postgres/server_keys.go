@@ -106,6 +106,15 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery, fn func(store.Aud
 	if !q.Since.IsZero() {
 		where = append(where, "at >= "+p.add(fmtTime(q.Since)))
 	}
+	if q.Method != "" {
+		where = append(where, "method = "+p.add(q.Method))
+	}
+	if q.Path != "" {
+		where = append(where, "path = "+p.add(q.Path))
+	}
+	if q.Status > 0 {
+		where = append(where, "status = "+p.add(q.Status))
+	}
 	query := "SELECT seq, at, key, remote, method, path, status, objects, took_ns FROM audit" + whereClause(where)
 	if q.Limit > 0 {
 		query = "SELECT * FROM (" + query + fmt.Sprintf(" ORDER BY seq DESC LIMIT %d) x", q.Limit)

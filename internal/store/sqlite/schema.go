@@ -266,6 +266,9 @@ CREATE TABLE subscriptions (
 	migrationImplied,
 	// 10: the detections' query columns (detections.go).
 	migrationDetectionKeys,
+	// 11: a key's latest request to one path, found without a scan of the
+	// audit trail (the web UI's "since your last visit").
+	{sql: "CREATE INDEX IF NOT EXISTS audit_key_path ON audit(key, path, seq)"},
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

@@ -113,6 +113,15 @@ func (s *Store) Audit(ctx context.Context, q store.AuditQuery, fn func(store.Aud
 	if !q.Since.IsZero() {
 		where, args = append(where, "at >= ?"), append(args, fmtTime(q.Since))
 	}
+	if q.Method != "" {
+		where, args = append(where, "method = ?"), append(args, q.Method)
+	}
+	if q.Path != "" {
+		where, args = append(where, "path = ?"), append(args, q.Path)
+	}
+	if q.Status > 0 {
+		where, args = append(where, "status = ?"), append(args, q.Status)
+	}
 	query := "SELECT seq, at, key, remote, method, path, status, objects, took_ns FROM audit" + whereClause(where)
 	if q.Limit > 0 {
 		query = "SELECT * FROM (" + query + fmt.Sprintf(" ORDER BY seq DESC LIMIT %d)", q.Limit)

@@ -452,6 +452,9 @@ func auditTrail(t *testing.T, s store.ServerStore) {
 		{store.AuditQuery{Key: "b"}, []string{"b 1 1ms 1", "b 3 3ms 3"}},
 		{store.AuditQuery{Since: t0.Add(3 * time.Minute)}, []string{"b 3 3ms 3", "a 4 4ms 4"}},
 		{store.AuditQuery{Limit: 2, Key: "a"}, []string{"a 2 2ms 2", "a 4 4ms 4"}},
+		{store.AuditQuery{Path: "/taxii2/api/collections/intel/objects/?limit=3", Method: "GET", Status: 200}, []string{"b 3 3ms 3"}},
+		{store.AuditQuery{Method: "POST"}, nil},
+		{store.AuditQuery{Status: 404}, nil},
 	} {
 		if diff := cmp.Diff(tc.want, list(tc.q)); diff != "" {
 			t.Errorf("%+v (-want +got):\n%s", tc.q, diff)
