@@ -3,6 +3,7 @@ package webui_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -115,5 +116,42 @@ func putAnalysis(t *testing.T, e *env, doc *report.Document) {
 	}
 	if _, err := e.db.PutAnalysis(context.Background(), a); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOverviewMapCountsC2ByCountry: the overview's map shades each
+// country with the number of distinct C2 servers the visible campaigns
+// hold there, counted here from the stored analysis.
+func TestOverviewMapCountsC2ByCountry(t *testing.T) {
+	e := newEnv(t, webui.Config{})
+	key := e.key("analyst", "amber", false)
+	want := map[string]int{}
+	seen := map[string]bool{}
+	for _, c := range e.doc().Campaigns {
+		for _, in := range c.Infrastructure {
+			if in.Kind == "ip" && in.Role == "c2" && !in.Suppressed && !seen[in.Value] && in.Country != "" && in.Country != "unknown" {
+				seen[in.Value] = true
+				want[in.Country]++
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the demo's campaigns have no located C2 server: the test checks nothing")
+	}
+	_, body, _ := e.get(key, "/")
+	page := parse(t, body)
+	got := map[string]int{}
+	for _, n := range find(page, func(n *html.Node) bool { return n.Data == "use" && strings.Contains(attr(n, "class"), "hit") }) {
+		c, err := strconv.Atoi(attr(n, "data-count"))
+		if err != nil || attr(n, "fill") == "" || attr(n, "style") != "" {
+			t.Errorf("%s: count %q, fill %q, style %q", attr(n, "data-cc"), attr(n, "data-count"), attr(n, "fill"), attr(n, "style"))
+		}
+		got[attr(n, "data-cc")] = c
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("map shows %v, the campaigns have %v", got, want)
+	}
+	if strings.Contains(body, "style=") {
+		t.Error("the overview has an inline style, which its CSP forbids")
 	}
 }

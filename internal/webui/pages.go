@@ -41,6 +41,8 @@ type overviewView struct {
 	Counts   counts
 	Rows     []campaignSummary
 	Changes  visitChanges
+	// Map is the C2 servers of the campaigns shown, by country.
+	Map template.HTML
 }
 
 func (u *UI) overviewPage(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -54,7 +56,8 @@ func (u *UI) overviewPage(w http.ResponseWriter, r *http.Request, c *caller) {
 		u.failPage(w, err)
 		return
 	}
-	v := overviewView{layout: u.layout(c, "Overview"), Analysis: a, Counts: n, Changes: ch}
+	v := overviewView{layout: u.layout(c, "Overview"), Analysis: a, Counts: n, Changes: ch,
+		Map: template.HTML(svg.WorldMapDefs() + svg.WorldMap("C2 servers by country", "C2 servers", report.C2Countries(a.Campaigns)))}
 	for i := range a.Campaigns {
 		v.Rows = append(v.Rows, summarise(&a.Campaigns[i]))
 	}

@@ -16,10 +16,12 @@ const MapDefsID = "wm-"
 // WorldMapDefs returns a hidden SVG that defines every country outline
 // once (a group "wm-world" of paths "wm-CN", …); each WorldMap draws them
 // with <use>, so a report with a hundred maps carries the shapes once. Put
-// it in the document before the maps.
+// it in the document before the maps, with the stylesheet rule
+// .map-defs{position:absolute;width:0;height:0;overflow:hidden}: no
+// inline style, which a Content-Security-Policy may forbid.
 func WorldMapDefs() string {
 	var b builder
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="map-defs" width="0" height="0" aria-hidden="true" focusable="false" style="position:absolute;width:0;height:0;overflow:hidden"><defs>`)
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="map-defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>`)
 	b.f(`<g id="%sworld">`, MapDefsID)
 	for _, c := range worldmap.Countries() {
 		b.f(`<path id="%s%s" class="country" d="%s"/>`, MapDefsID, c.Code, c.Path)
@@ -81,7 +83,7 @@ func WorldMap(title, unit string, counts []CountryCount) string {
 		if cc.Note != "" {
 			tip += ", " + cc.Note
 		}
-		b.f(`<use class="country hit" href="#%s%s" data-cc="%s" data-count="%d" style="fill:%s"><title>%s</title></use>`, MapDefsID, c.Code, c.Code, cc.Count, fill, esc(tip))
+		b.f(`<use class="country hit" href="#%s%s" data-cc="%s" data-count="%d" fill="%s"><title>%s</title></use>`, MapDefsID, c.Code, c.Code, cc.Count, fill, esc(tip))
 	}
 	// markers above every country so that none hides one
 	var missing []string
