@@ -29,7 +29,7 @@ type DetectionQuery struct {
 	// address, or this destination name ignoring ASCII case.
 	Match string
 	Sort  string // one of DetectionSorts; "" is "score"
-	Desc  bool   // ties are always broken by id, ascending
+	Desc  bool   // ties are broken by id, in the same direction
 	// Offset skips that many; Limit caps the items (0: only the total;
 	// at most MaxDetectionPage).
 	Offset, Limit int
@@ -159,11 +159,24 @@ func (q DetectionQuery) SQL(ph func(int) string) (where, order string, args []an
 	if q.Desc {
 		dir = " DESC"
 	}
-	return where, sortColumn[q.Sort] + dir + ", id ASC", args
+	return where, sortColumn[q.Sort] + dir + ", id" + dir, args
 }
 
 var sortColumn = map[string]string{"": "score", "score": "score", "analytic": "analytic", "host": "src_order",
 	"destination": "dst", "first_seen": "first_seen", "count": "series_count"}
+
+// DetectionIndexes are the indexes a store keeps on its detections: one
+// per order (walked either way, ties by id in the same direction, so a
+// page needs no sort of the whole table) and one for what counts.
+var DetectionIndexes = []string{
+	"CREATE INDEX IF NOT EXISTS detections_score ON detections(score, id)",
+	"CREATE INDEX IF NOT EXISTS detections_analytic ON detections(analytic, id)",
+	"CREATE INDEX IF NOT EXISTS detections_src ON detections(src_order, id)",
+	"CREATE INDEX IF NOT EXISTS detections_dst ON detections(dst, id)",
+	"CREATE INDEX IF NOT EXISTS detections_first_seen ON detections(first_seen, id)",
+	"CREATE INDEX IF NOT EXISTS detections_count ON detections(series_count, id)",
+	"CREATE INDEX IF NOT EXISTS detections_above ON detections(suppressed, score)",
+}
 
 // escapeLike makes s match itself in a LIKE pattern with ESCAPE '\'.
 func escapeLike(s string) string {

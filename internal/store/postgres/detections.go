@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,7 +16,7 @@ import (
 // migrationDetectionKeys keeps store.DetectionKeys beside each
 // detection's JSON so that a triage page is one query, not a decode of
 // every detection; fillDetectionKeys derives them for the stored ones.
-const migrationDetectionKeys = `
+var migrationDetectionKeys = `
 ALTER TABLE detections
 	ADD COLUMN IF NOT EXISTS analytic_fold ctext NOT NULL DEFAULT '',
 	ADD COLUMN IF NOT EXISTS analytic ctext NOT NULL DEFAULT '',
@@ -28,8 +29,7 @@ ALTER TABLE detections
 	ADD COLUMN IF NOT EXISTS first_seen ctext NOT NULL DEFAULT '',
 	ADD COLUMN IF NOT EXISTS series_count bigint NOT NULL DEFAULT 0,
 	ADD COLUMN IF NOT EXISTS suppressed integer NOT NULL DEFAULT 0;
-CREATE INDEX IF NOT EXISTS detections_score ON detections(score, id);
-`
+` + strings.Join(store.DetectionIndexes, ";\n") + ";\n"
 
 const detectionKeySet = `analytic_fold = $2, analytic = $3, src = $4, src_order = $5, dst = $6, dst_fold = $7,
 	dst_addr = $8, dst_name_fold = $9, first_seen = $10, series_count = $11, suppressed = $12`

@@ -42,8 +42,10 @@ func addDetectionKeys(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS detections_score ON detections(score, id)"); err != nil {
-		return err
+	for _, ix := range store.DetectionIndexes {
+		if _, err := tx.ExecContext(ctx, ix); err != nil {
+			return err
+		}
 	}
 	return refillDetectionKeys(ctx, tx)
 }

@@ -28,9 +28,13 @@ func TestUpgradeFillsDetectionKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"DROP INDEX detections_score", "ALTER TABLE detections DROP COLUMN src_order",
+	var drops []string
+	for _, ix := range []string{"score", "analytic", "src", "dst", "first_seen", "count", "above"} {
+		drops = append(drops, "DROP INDEX detections_"+ix)
+	}
+	for _, q := range append(drops, "ALTER TABLE detections DROP COLUMN src_order",
 		"UPDATE detections SET analytic_fold = '', src = '', dst_fold = '', dst_addr = '', series_count = 0, suppressed = 0",
-		"PRAGMA user_version = 9"} {
+		"PRAGMA user_version = 9") {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(q, err)
 		}

@@ -115,11 +115,11 @@ func selectDetections(all []behavior.Detection, q store.DetectionQuery) []string
 		kept = append(kept, d)
 	}
 	slices.SortFunc(kept, func(a, b behavior.Detection) int {
-		c := compareDetections(q.Sort, &a, &b)
+		c := cmp.Or(compareDetections(q.Sort, &a, &b), cmp.Compare(a.ID, b.ID))
 		if q.Desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+		return c
 	})
 	ids := []string{}
 	for _, d := range kept {
