@@ -19,6 +19,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/webui"
 )
 
@@ -89,6 +90,11 @@ func largeStore(b *testing.B) *env {
 func BenchmarkPages(b *testing.B) {
 	e := largeStore(b)
 	key := e.key("bench", "amber", true)
+	// a returning visitor, so the overview works out what changed since
+	if err := e.db.PutAudit(context.Background(), store.AuditEntry{At: time.Now(), Key: "bench", Method: http.MethodGet,
+		Path: "/", Status: http.StatusOK}); err != nil {
+		b.Fatal(err)
+	}
 	camp := e.doc().Campaigns[0].ID
 	for _, p := range []string{"/", "/campaigns/" + url.PathEscape(camp), "/detections", "/detections?sort=host&order=asc&page=20",
 		"/api/v1/overview", "/api/v1/detections?all=true"} {

@@ -140,13 +140,13 @@ func assessment(c *report.Campaign) string {
 
 // sourcesSince counts the sources imported after t.
 func (u *UI) sourcesSince(ctx context.Context, t time.Time) (int, error) {
-	list, err := u.st.SourceSummaries(ctx)
+	list, err := u.st.Sources(ctx) // not SourceSummaries: no counts are needed
 	if err != nil {
 		return 0, fmt.Errorf("listing sources: %w", err)
 	}
 	n := 0
 	for _, s := range list {
-		if s.Source.ImportedAt.After(t) {
+		if s.ImportedAt.After(t) {
 			n++
 		}
 	}

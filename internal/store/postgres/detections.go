@@ -46,14 +46,8 @@ func fillDetectionKeys(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	b := &pgx.Batch{}
-	var id string
-	var data []byte
-	_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
-		var d behavior.Detection
-		if err := json.Unmarshal(data, &d); err != nil {
-			return fmt.Errorf("stored detection %s: %w", id, err)
-		}
-		b.Queue("UPDATE detections SET "+detectionKeySet+" WHERE id = $1", detectionKeyArgs(id, store.DetectionKeysOf(&d))...)
+	err = eachDetection(rows, func(d *behavior.Detection) error {
+		b.Queue("UPDATE detections SET "+detectionKeySet+" WHERE id = $1", detectionKeyArgs(d.ID, store.DetectionKeysOf(d))...)
 		return nil
 	})
 	if err != nil || b.Len() == 0 {
@@ -107,17 +101,33 @@ func (s *Store) DetectionsPage(ctx context.Context, q store.DetectionQuery) (sto
 		if err != nil {
 			return fmt.Errorf("reading detections: %w", err)
 		}
-		var id string
-		var data []byte
-		_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
-			var d behavior.Detection
-			if err := json.Unmarshal(data, &d); err != nil {
-				return fmt.Errorf("stored detection %s: %w", id, err)
-			}
-			pg.Items = append(pg.Items, d)
+		return eachDetection(rows, func(d *behavior.Detection) error {
+			pg.Items = append(pg.Items, *d)
 			return nil
 		})
-		return err
 	})
 	return pg, err
+}
+
+// Detections implements store.FindingReader.
+func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
+	rows, err := s.pool.Query(ctx, "SELECT id, data FROM detections ORDER BY score DESC, id")
+	if err != nil {
+		return err
+	}
+	return eachDetection(rows, fn)
+}
+
+// eachDetection decodes rows of (id, data) and closes them.
+func eachDetection(rows pgx.Rows, fn func(*behavior.Detection) error) error {
+	var id string
+	var data []byte
+	_, err := pgx.ForEachRow(rows, []any{&id, &data}, func() error {
+		var d behavior.Detection
+		if err := json.Unmarshal(data, &d); err != nil {
+			return fmt.Errorf("stored detection %s: %w", id, err)
+		}
+		return fn(&d)
+	})
+	return err
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
@@ -206,22 +205,4 @@ func (s *Store) SightingsPage(ctx context.Context, q store.SightingQuery, after 
 		page.Next = store.NewCursor(parseTime(lastAdded), lastKey)
 	}
 	return page, nil
-}
-
-// Detections implements store.Store.
-func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
-	rows, err := s.pool.Query(ctx, "SELECT id, data FROM detections ORDER BY score DESC, id")
-	if err != nil {
-		return err
-	}
-	var id string
-	var data []byte
-	_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
-		var d behavior.Detection
-		if err := json.Unmarshal(data, &d); err != nil {
-			return fmt.Errorf("stored detection %s: %w", id, err)
-		}
-		return fn(&d)
-	})
-	return err
 }

@@ -57,22 +57,10 @@ func refillDetectionKeys(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	keys := map[string]store.DetectionKeys{}
-	for rows.Next() {
-		var id string
-		var data []byte
-		var d behavior.Detection
-		if err := rows.Scan(&id, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		if err := json.Unmarshal(data, &d); err != nil {
-			rows.Close()
-			return fmt.Errorf("stored detection %s: %w", id, err)
-		}
-		keys[id] = store.DetectionKeysOf(&d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := eachDetection(rows, func(d *behavior.Detection) error {
+		keys[d.ID] = store.DetectionKeysOf(d)
+		return nil
+	}); err != nil {
 		return err
 	}
 	set := ""
@@ -153,18 +141,38 @@ func (s *Store) DetectionsPage(ctx context.Context, q store.DetectionQuery) (sto
 	if err != nil {
 		return pg, fmt.Errorf("reading detections: %w", err)
 	}
+	err = eachDetection(rows, func(d *behavior.Detection) error {
+		pg.Items = append(pg.Items, *d)
+		return nil
+	})
+	return pg, err
+}
+
+// Detections implements store.FindingReader.
+func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, data FROM detections ORDER BY score DESC, id")
+	if err != nil {
+		return err
+	}
+	return eachDetection(rows, fn)
+}
+
+// eachDetection decodes rows of (id, data) and closes them.
+func eachDetection(rows *sql.Rows, fn func(*behavior.Detection) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var data []byte
 		if err := rows.Scan(&id, &data); err != nil {
-			return pg, err
+			return err
 		}
 		var d behavior.Detection
 		if err := json.Unmarshal(data, &d); err != nil {
-			return pg, fmt.Errorf("stored detection %s: %w", id, err)
+			return fmt.Errorf("stored detection %s: %w", id, err)
 		}
-		pg.Items = append(pg.Items, d)
+		if err := fn(&d); err != nil {
+			return err
+		}
 	}
-	return pg, rows.Err()
+	return rows.Err()
 }

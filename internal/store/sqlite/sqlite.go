@@ -26,7 +26,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -37,7 +36,6 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
 )
@@ -972,29 +970,6 @@ func (s *Store) indicatorsByActor(ctx context.Context, out map[string]int) error
 		}
 		if name, ok := actorName(target); ok {
 			out[name] += n
-		}
-	}
-	return rows.Err()
-}
-
-// Detections implements store.Store.
-func (s *Store) Detections(ctx context.Context, fn func(*behavior.Detection) error) error {
-	rows, err := s.db.QueryContext(ctx, "SELECT data FROM detections ORDER BY score DESC, id")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
-			return err
-		}
-		var d behavior.Detection
-		if err := json.Unmarshal(data, &d); err != nil {
-			return fmt.Errorf("stored detection: %w", err)
-		}
-		if err := fn(&d); err != nil {
-			return err
 		}
 	}
 	return rows.Err()
