@@ -122,6 +122,55 @@ func TestAuditCommand(t *testing.T) {
 	keyRun(t, 2, "--db", db, "audit", "--since", "yesterday")
 }
 
+// The analysts' verdicts are in the audit listing, by time among the
+// requests, with who decided and the note; --key and --limit apply.
+func TestAuditListsVerdicts(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "w.db")
+	s := openKeys(t, db)
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	for i, e := range []store.AuditEntry{
+		{Key: "lead", Method: "GET", Path: "/detections", Status: 200},
+		{Key: "lead", Method: "POST", Path: "/verdicts", Status: 303},
+		{Key: "other", Method: "GET", Path: "/", Status: 200},
+	} {
+		e.At = at.Add(time.Duration(2*i) * time.Minute)
+		if err := s.PutAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := s.PutVerdict(ctx, store.Verdict{Kind: store.VerdictDetection, Target: "det-7", Decision: store.DecisionFalsePositive,
+		Note: "nightly\nbackup", By: "lead", At: at.Add(3 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var got []auditJSON
+	js, _ := keyRun(t, 0, "--db", db, "--json", "audit")
+	if err := json.Unmarshal([]byte(js), &got); err != nil {
+		t.Fatal(err)
+	}
+	kinds := ""
+	for _, e := range got {
+		kinds += e.Kind[:1]
+	}
+	if kinds != "rrvr" || got[2].Verdict == nil || *got[2].Verdict != v || got[2].Key != "lead" {
+		t.Fatalf("audit with a verdict (%s): %s", kinds, js)
+	}
+	js, _ = keyRun(t, 0, "--db", db, "--json", "audit", "--key", "other")
+	if err := json.Unmarshal([]byte(js), &got); err != nil || len(got) != 1 || got[0].Kind != "request" {
+		t.Fatalf("audit --key other: %s", js)
+	}
+	js, _ = keyRun(t, 0, "--db", db, "--json", "audit", "--limit", "2")
+	if err := json.Unmarshal([]byte(js), &got); err != nil || len(got) != 2 || got[0].Kind != "verdict" {
+		t.Fatalf("audit --limit 2: %s", js)
+	}
+	table, _ := keyRun(t, 0, "--db", db, "audit", "--key", "lead")
+	if !strings.Contains(table, "VERDICT") || !strings.Contains(table, `detection det-7: false_positive (nightly\nbackup)`) || strings.Count(table, "\n") != 4 {
+		t.Fatalf("table:\n%s", table)
+	}
+}
+
 // The key and audit commands that only read create no store.
 func TestKeyReadCommandsCreateNoStore(t *testing.T) {
 	for _, args := range [][]string{{"apikey", "list"}, {"apikey", "revoke", "x"}, {"audit"}} {

@@ -87,7 +87,7 @@ type campView struct {
 	Leading, SummaryActor             string
 	DetectionRows                     []detectionRow
 	Techniques                        []ObservedTechnique
-	Sensitivity                       []sensitivityRow
+	Sensitivity                       []SensitivityRow
 	WouldChange                       []string
 	VictimCount                       int
 }
@@ -97,7 +97,10 @@ type detectionRow struct {
 	Count                                                  int64
 }
 
-type sensitivityRow struct {
+// SensitivityRow says in words what dropping one evidence item would do
+// to the conclusion; Changes is true when it would change the leader or
+// the words.
+type SensitivityRow struct {
 	Evidence, Effect string
 	Changes          bool
 }
@@ -674,9 +677,9 @@ func detectionRows(ds []DetectionDetail) []detectionRow {
 	return out
 }
 
-// sensitivityRows says, item by item, what dropping it would do.
-func sensitivityRows(a *Attribution) []sensitivityRow {
-	var out []sensitivityRow
+// SensitivityRows says, item by item, what dropping it would do.
+func SensitivityRows(a *Attribution) []SensitivityRow {
+	var out []SensitivityRow
 	for _, s := range a.Sensitivity {
 		ev := s.Detail
 		if ev == "" && s.Evidence >= 0 && s.Evidence < len(a.Evidence) {
@@ -689,7 +692,7 @@ func sensitivityRows(a *Attribution) []sensitivityRow {
 		case s.ChangesWords:
 			effect = "changes the words to " + s.WithoutWords
 		}
-		out = append(out, sensitivityRow{Evidence: ev, Effect: effect, Changes: s.ChangesTop || s.ChangesWords})
+		out = append(out, SensitivityRow{Evidence: ev, Effect: effect, Changes: s.ChangesTop || s.ChangesWords})
 	}
 	return out
 }

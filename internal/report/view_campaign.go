@@ -30,7 +30,7 @@ func buildCampaign(d *Data, c *Campaign, anchors map[sightingKey]int, html bool)
 	cv.VictimCount = len(c.VictimDetails)
 	cv.DetectionRows = detectionRows(c.DetectionDetails)
 	cv.Techniques = c.Techniques
-	cv.Sensitivity = sensitivityRows(a)
+	cv.Sensitivity = SensitivityRows(a)
 	cv.WouldChange = a.WouldChange
 	cv.Offset = operatorOffsetText(a.OperatorUTCOffset, cv.OperatorCountries)
 	cv.Hypotheses = hypothesisRows(a)

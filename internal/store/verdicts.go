@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,10 @@ import (
 const (
 	VerdictDetection = "detection" // Target is a behavior.Detection ID
 	VerdictSighting  = "sighting"  // Target is a match.Sighting Key
+	// VerdictActorJoin is about the join of two actor records; Target is
+	// JoinTarget of their ids. Its decisions are DecisionUndone,
+	// DecisionJoined or DecisionNote.
+	VerdictActorJoin = "actor_join"
 )
 
 // Decisions a verdict records. DecisionNote adds a note without changing
@@ -24,7 +29,31 @@ const (
 	DecisionConfirmed     = "confirmed"
 	DecisionOpen          = "open"
 	DecisionNote          = "note"
+	DecisionUndone        = "undone" // an actor join undone
+	DecisionJoined        = "joined" // two actor records joined by hand
 )
+
+// JoinTarget is the Target of a verdict on the join of actor records a
+// and b: their ids in order, one space between (ids hold no space).
+func JoinTarget(a, b string) string {
+	if b < a {
+		a, b = b, a
+	}
+	return a + " " + b
+}
+
+// JoinPair splits a JoinTarget back into its two ids.
+func JoinPair(target string) (a, b string, ok bool) {
+	a, b, ok = strings.Cut(target, " ")
+	return a, b, ok && a != "" && b != "" && a < b && !strings.Contains(b, " ")
+}
+
+// decisionsOf are the decisions a verdict of each kind may record.
+var decisionsOf = map[string][]string{
+	VerdictDetection: {DecisionFalsePositive, DecisionConfirmed, DecisionOpen, DecisionNote},
+	VerdictSighting:  {DecisionFalsePositive, DecisionConfirmed, DecisionOpen, DecisionNote},
+	VerdictActorJoin: {DecisionUndone, DecisionJoined, DecisionNote},
+}
 
 // MaxVerdictNote bounds a note, in bytes.
 const MaxVerdictNote = 4000
@@ -60,13 +89,17 @@ type VerdictStore interface {
 
 // CheckVerdict reports what makes v unfit to store. Every store calls it.
 func CheckVerdict(v Verdict) error {
+	allowed, known := decisionsOf[v.Kind]
+	_, _, pair := JoinPair(v.Target)
 	switch {
-	case v.Kind != VerdictDetection && v.Kind != VerdictSighting:
-		return fmt.Errorf("verdict: kind %q is not %s or %s", v.Kind, VerdictDetection, VerdictSighting)
+	case !known:
+		return fmt.Errorf("verdict: kind %q is not %s, %s or %s", v.Kind, VerdictDetection, VerdictSighting, VerdictActorJoin)
 	case strings.TrimSpace(v.Target) == "" || len(v.Target) > 1000:
 		return fmt.Errorf("verdict: the target id is empty or longer than 1000 bytes")
-	case v.Decision != DecisionFalsePositive && v.Decision != DecisionConfirmed && v.Decision != DecisionOpen && v.Decision != DecisionNote:
-		return fmt.Errorf("verdict: decision %q is not false_positive, confirmed, open or note", v.Decision)
+	case v.Kind == VerdictActorJoin && !pair:
+		return fmt.Errorf("verdict: an actor join's target is two actor ids in order, one space between")
+	case !slices.Contains(allowed, v.Decision):
+		return fmt.Errorf("verdict: decision %q is not one of %s for a %s", v.Decision, strings.Join(allowed, ", "), v.Kind)
 	case v.Decision == DecisionNote && strings.TrimSpace(v.Note) == "":
 		return fmt.Errorf("verdict: a note without text")
 	case len(v.Note) > MaxVerdictNote || !utf8.ValidString(v.Note) || !utf8.ValidString(v.Target):

@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/whodunit-project/whodunit/internal/attribute"
-	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/report"
 	"github.com/whodunit-project/whodunit/internal/server"
 	"github.com/whodunit-project/whodunit/internal/store"
@@ -24,39 +23,36 @@ type actorAnswer struct {
 	Profile   report.ActorProfile `json:"profile"`
 	Members   []string            `json:"members"` // the records joined into it
 	Names     []store.NameRecord  `json:"names"`
+	Joins     []actorJoin         `json:"joins"`
+	Claims    []actorClaim        `json:"claims"`
 	Campaigns []campaignHit       `json:"campaigns"`
 }
 
 func (u *UI) actor(ctx context.Context, c *caller, id string) (actorAnswer, error) {
 	var out actorAnswer
-	o, err := u.st.Object(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !intel.IsActorType(o.Type)) {
-		return out, errNoActor
-	}
-	if err != nil {
+	if err := u.visibleActor(ctx, c, id); err != nil {
 		return out, err
-	}
-	defs, err := report.MarkingDefinitions(ctx, u.st)
-	if err != nil {
-		return out, err
-	}
-	if !c.ceiling.Allows(defs.Of(o, u.cfg.DefaultTLP)) {
-		return out, errNoActor
 	}
 	links, err := u.st.ActorLinks(ctx)
 	if err != nil {
 		return out, fmt.Errorf("reading actor joins: %w", err)
 	}
-	out.Members = store.Cluster([]string{o.ID}, links)
-	profiles, err := report.LoadProfiles(ctx, u.st, map[string][]string{o.ID: out.Members})
+	out.Members = store.Cluster([]string{id}, links)
+	profiles, err := report.LoadProfiles(ctx, u.st, map[string][]string{id: out.Members})
 	if err != nil {
 		return out, err
 	}
-	out.Profile = profiles[o.ID]
+	out.Profile = profiles[id]
 	if err := u.limitProfile(ctx, c, &out.Profile); err != nil {
 		return out, err
 	}
-	if out.Names, err = u.st.Names(ctx, o.ID); err != nil {
+	if out.Names, err = u.st.Names(ctx, id); err != nil {
+		return out, err
+	}
+	if out.Joins, err = u.actorJoins(ctx, out.Members, links); err != nil {
+		return out, err
+	}
+	if out.Claims, err = u.actorClaims(ctx, out.Members); err != nil {
 		return out, err
 	}
 	out.Campaigns, err = u.actorCampaigns(ctx, c, out.Members)
@@ -112,6 +108,8 @@ func (u *UI) actorCampaigns(ctx context.Context, c *caller, members []string) ([
 type actorView struct {
 	layout
 	actorAnswer
+	ID        string
+	MayDecide bool
 }
 
 func (u *UI) actorPage(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -121,7 +119,8 @@ func (u *UI) actorPage(w http.ResponseWriter, r *http.Request, c *caller) {
 		return
 	}
 	u.noteOne(r)
-	u.render(w, http.StatusOK, "actor", actorView{layout: u.layout(c, a.Profile.Name), actorAnswer: a})
+	u.render(w, http.StatusOK, "actor", actorView{layout: u.layout(c, a.Profile.Name), actorAnswer: a,
+		ID: r.PathValue("id"), MayDecide: c.key.Internal || c.key.Admin})
 }
 
 func (u *UI) actorAPI(w http.ResponseWriter, r *http.Request, c *caller) {

@@ -5,9 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -24,13 +22,7 @@ func TestIntelAndJobInBrowser(t *testing.T) {
 	key := e.key("lead", "amber", true)
 	var totalBefore, totalAfter, imported, state, result string
 	var shots [2][]byte
-	steps := []struct {
-		name     string
-		navigate bool
-		acts     []chromedp.Action
-	}{
-		{"login form", true, []chromedp.Action{chromedp.Navigate(e.base + "/")}},
-		{"sign in", true, []chromedp.Action{chromedp.SendKeys("#key", key, chromedp.ByQuery), chromedp.Submit("#login-form", chromedp.ByQuery)}},
+	steps := append(signIn(e.base, key), []step{
 		{"intelligence", true, []chromedp.Action{chromedp.Navigate(e.base + "/intel")}},
 		{"choose a file", false, []chromedp.Action{chromedp.Text("#intel-total", &totalBefore, chromedp.ByQuery),
 			chromedp.SetUploadFiles(`#import-form input[type="file"]`, []string{apt1FQDN}, chromedp.ByQuery)}},
@@ -43,22 +35,8 @@ func TestIntelAndJobInBrowser(t *testing.T) {
 		{"done", false, []chromedp.Action{chromedp.WaitVisible(`#job[data-state="done"]`, chromedp.ByQuery),
 			chromedp.Text("#job-state", &state, chromedp.ByQuery), chromedp.Text("#job-result", &result, chromedp.ByQuery),
 			chromedp.CaptureScreenshot(&shots[1])}},
-	}
-	for _, st := range steps {
-		var err error
-		if st.navigate {
-			var resp *network.Response
-			resp, err = chromedp.RunResponse(ctx, st.acts...)
-			if err == nil && resp.Status != 200 {
-				t.Fatalf("%s: HTTP %d", st.name, resp.Status)
-			}
-		} else {
-			err = chromedp.Run(ctx, st.acts...)
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
-		}
-	}
+	}...)
+	runSteps(t, ctx, steps)
 	before, _ := strconv.Atoi(totalBefore)
 	after, _ := strconv.Atoi(totalAfter)
 	if after <= before || !strings.Contains(imported, "indicator") {
@@ -67,16 +45,6 @@ func TestIntelAndJobInBrowser(t *testing.T) {
 	if state != "done" || !strings.Contains(result, "analysis") {
 		t.Errorf("job: %q, %q", state, result)
 	}
-	time.Sleep(200 * time.Millisecond)
-	ev.mu.Lock()
-	defer ev.mu.Unlock()
-	for _, p := range ev.problems {
-		t.Errorf("browser: %s", p)
-	}
-	for _, u := range ev.requests {
-		if !strings.HasPrefix(u, e.base+"/") {
-			t.Errorf("request left the server: %s", u)
-		}
-	}
+	checkClean(t, ev, e.base)
 	saveShots(t, shots[:], "intel", "job")
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,6 +128,8 @@ func FuzzAPIRequests(f *testing.F) {
 	f.Add("all=true&min_score=0.9", `{"kind":"sighting","target":"k","decision":"false_positive","note":"n"}`)
 	f.Add("page=-1", `{`)
 	f.Add("%", `{"kind":"detection","target":"","decision":"note"}`)
+	f.Add("host=10.0.0.1", `{"kind":"actor_join","target":"intrusion-set--a intrusion-set--b","decision":"undone"}`)
+	f.Add("", `{"kind":"actor_join","target":"b a","decision":"joined"}`)
 	f.Fuzz(func(t *testing.T, query, body string) {
 		req := httptest.NewRequest(http.MethodGet, "/api/v1/detections", nil)
 		req.URL.RawQuery = query
@@ -148,7 +151,7 @@ func FuzzAPIRequests(f *testing.F) {
 		req.Header.Set("Authorization", "Bearer "+key)
 		w = httptest.NewRecorder()
 		u.ServeHTTP(w, req)
-		if w.Code != http.StatusCreated && w.Code != http.StatusBadRequest && w.Code != http.StatusNotFound {
+		if w.Code != http.StatusCreated && w.Code != http.StatusBadRequest && w.Code != http.StatusNotFound && w.Code != http.StatusConflict {
 			t.Fatalf("POST %q: %d %s", body, w.Code, w.Body)
 		}
 	})
@@ -203,6 +206,45 @@ func FuzzUploadForm(f *testing.F) {
 		defer fl.Close()
 		if hdr.Filename != filepath.Base(hdr.Filename) || strings.ContainsAny(hdr.Filename, "/\\") || hdr.Filename == ".." {
 			t.Fatalf("file name %q accepted", hdr.Filename)
+		}
+	})
+}
+
+// FuzzUploadJobFiles: any multipart body is refused or kept as files
+// directly inside the job's directory, each under a plain base name.
+func FuzzUploadJobFiles(f *testing.F) {
+	const boundary = "xYzZY"
+	part := func(name, body string) string {
+		return "--xYzZY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name + "\"\r\n\r\n" + body + "\r\n"
+	}
+	for _, s := range []string{
+		part("conn.log", "#fields\tts\n1\n") + part("dns.log", "x") + "--xYzZY--\r\n",
+		part("../../x.log", "x") + "--xYzZY--\r\n",
+		part("a.log", "1") + part("b/a.log", "2") + "--xYzZY--\r\n",
+		part("..", "x") + "--xYzZY--\r\n", "", "--xYzZY--",
+	} {
+		f.Add(s)
+	}
+	u := &UI{cfg: Config{MaxUpload: 1 << 16}}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/jobs/upload", strings.NewReader(body))
+		r.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+		if err := u.parseUpload(r); err != nil || r.MultipartForm == nil {
+			return
+		}
+		dir := t.TempDir()
+		names, err := keepUploads(r, dir)
+		if err != nil {
+			return
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != len(names) {
+			t.Fatalf("%d files kept, %d named %v", len(entries), len(names), names)
+		}
+		for _, n := range names {
+			if n != filepath.Base(n) || strings.ContainsAny(n, "/\\") || n == ".." || n == "." {
+				t.Fatalf("file name %q kept", n)
+			}
 		}
 	})
 }

@@ -218,13 +218,23 @@ func uploadedFile(r *http.Request) (multipart.File, *multipart.FileHeader, error
 		return nil, nil, fmt.Errorf("send exactly one file in the field \"file\" (got %d)", len(files))
 	}
 	hdr := files[0]
-	name := filepath.Base(strings.ReplaceAll(hdr.Filename, "\\", "/"))
-	if name == "." || name == "/" || name == ".." || strings.ContainsAny(name, "\x00\r\n") || len(name) > 200 {
-		return nil, nil, fmt.Errorf("the upload's file name %q is not usable", hdr.Filename)
+	name, err := uploadName(hdr.Filename)
+	if err != nil {
+		return nil, nil, err
 	}
 	hdr.Filename = name
 	f, err := hdr.Open()
 	return f, hdr, err
+}
+
+// uploadName is the plain base name an upload is kept under: formats
+// sniff by name, and it names the file in results.
+func uploadName(filename string) (string, error) {
+	name := filepath.Base(strings.ReplaceAll(filename, "\\", "/"))
+	if name == "." || name == "/" || name == ".." || strings.ContainsAny(name, "\x00\r\n") || len(name) > 200 {
+		return "", fmt.Errorf("the upload's file name %q is not usable", filename)
+	}
+	return name, nil
 }
 
 // importFile copies the upload into a private directory under its own

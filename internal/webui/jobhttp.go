@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/server"
+	"github.com/whodunit-project/whodunit/internal/store"
 )
 
 // maxJobBody bounds a job request.
@@ -46,11 +47,20 @@ func (u *UI) startJob(r *http.Request, c *caller, in jobInput) (*job, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, err := u.jobs.start(rel, c.key.Name, u.cfg.Now())
+	return u.launch(r, c, rel, abs, func() {})
+}
+
+// launch registers a job on abs, shown as what, and runs it in the
+// background, detached from the request but cancellable by a stop.
+func (u *UI) launch(r *http.Request, c *caller, what, abs string, done func()) (*job, error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	j, err := u.jobs.start(what, c.key.Name, u.cfg.Now(), cancel)
 	if err != nil {
+		cancel()
+		done()
 		return nil, err
 	}
-	go u.run(context.WithoutCancel(r.Context()), j, abs)
+	go u.run(ctx, j, abs, func() { cancel(); done() })
 	return j, nil
 }
 
@@ -80,13 +90,16 @@ func (u *UI) startJobForm(w http.ResponseWriter, r *http.Request, c *caller) {
 
 type jobsView struct {
 	layout
-	Jobs     []jobView
-	Root     string
-	MayStart bool
+	Jobs      []jobView
+	Root      string
+	MayStart  bool // a job on a server-side path
+	MayUpload bool
+	MaxUpload int64 // MiB
 }
 
 func (u *UI) jobsPage(w http.ResponseWriter, r *http.Request, c *caller) {
-	v := jobsView{layout: u.layout(c, "Jobs"), Root: u.jobs.root, MayStart: mayImport(c) && u.jobs.root != ""}
+	v := jobsView{layout: u.layout(c, "Jobs"), Root: u.jobs.root, MayStart: mayImport(c) && u.jobs.root != "",
+		MayUpload: mayImport(c), MaxUpload: u.cfg.MaxUpload >> 20}
 	if mayImport(c) {
 		v.Jobs = u.jobs.all()
 	}
@@ -113,6 +126,10 @@ func (u *UI) jobsAPI(w http.ResponseWriter, r *http.Request, c *caller) {
 type jobPageView struct {
 	layout
 	Job jobView
+	// Campaigns are the finished job's analysis as the key may see it:
+	// the report of the run.
+	Campaigns []campaignSummary
+	Latest    bool // the job's analysis is the latest, which campaign pages show
 }
 
 func (u *UI) jobPage(w http.ResponseWriter, r *http.Request, c *caller) {
@@ -124,6 +141,12 @@ func (u *UI) jobPage(w http.ResponseWriter, r *http.Request, c *caller) {
 	v := jobPageView{layout: u.layout(c, "Job "+j.ID), Job: j.snapshot()}
 	if v.Job.State == jobRunning {
 		v.Refresh = 2
+	}
+	if v.Job.Analysis != "" {
+		if err := u.jobReport(r, c, &v); err != nil {
+			u.failPage(w, err)
+			return
+		}
 	}
 	u.render(w, http.StatusOK, "job", v)
 }
@@ -178,4 +201,22 @@ func (u *UI) jobEvents(w http.ResponseWriter, r *http.Request, c *caller) {
 			fmt.Fprint(w, ": still running\n\n") // keeps proxies from closing the stream
 		}
 	}
+}
+
+// jobReport fills the campaigns of the job's analysis that c may see.
+func (u *UI) jobReport(r *http.Request, c *caller, v *jobPageView) error {
+	a, err := u.analysisAs(r.Context(), c, v.Job.Analysis)
+	if err != nil {
+		return err
+	}
+	latest, err := u.st.Analysis(r.Context(), store.LatestAnalysis)
+	if err != nil {
+		return err
+	}
+	v.Latest = latest.ID == a.ID
+	v.Campaigns = []campaignSummary{}
+	for i := range a.Campaigns {
+		v.Campaigns = append(v.Campaigns, summarise(&a.Campaigns[i]))
+	}
+	return nil
 }

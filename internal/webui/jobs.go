@@ -18,6 +18,9 @@ const (
 	jobRunning = "running"
 	jobDone    = "done"
 	jobFailed  = "failed"
+	// jobCancelled: stopped on request. Sightings stored before the stop
+	// stay (each is whole, keyed as a scan keys it); no analysis is stored.
+	jobCancelled = "cancelled"
 )
 
 // Bounds of what is kept in memory: finished jobs and events per job.
@@ -27,10 +30,11 @@ const (
 )
 
 var (
-	errJobsOff     = errors.New("jobs are off: start the server with --jobs-root DIR")
+	errJobsOff     = errors.New("jobs on server-side paths are off: start the server with --jobs-root DIR, or upload the files")
 	errOutsideRoot = errors.New("the path is outside the jobs root")
 	errJobRunning  = errors.New("a job is running; one at a time")
 	errNoJob       = errors.New("no such job")
+	errJobOver     = errors.New("the job is not running")
 )
 
 // jobEvent is one progress step of a job, as the SSE stream sends it.
@@ -54,6 +58,7 @@ type job struct {
 	Scanned, Sightings    int
 	Detections, Campaigns int
 	changed               chan struct{} // closed and replaced at every change
+	cancel                context.CancelFunc
 }
 
 // snapshot copies the job for an answer, without its lock.
@@ -174,7 +179,7 @@ func within(root, p string) bool {
 }
 
 // start registers a job unless one is running.
-func (js *jobs) start(rel, by string, now time.Time) (*job, error) {
+func (js *jobs) start(rel, by string, now time.Time, cancel context.CancelFunc) (*job, error) {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	for _, j := range js.list {
@@ -183,7 +188,7 @@ func (js *jobs) start(rel, by string, now time.Time) (*job, error) {
 		}
 	}
 	js.next++
-	j := &job{ID: fmt.Sprintf("J-%d", js.next), Path: rel, By: by, State: jobRunning, Started: now, Events: []jobEvent{}, changed: make(chan struct{})}
+	j := &job{ID: fmt.Sprintf("J-%d", js.next), Path: rel, By: by, State: jobRunning, Started: now, Events: []jobEvent{}, changed: make(chan struct{}), cancel: cancel}
 	js.list = append(js.list, j)
 	if len(js.list) > jobHistory {
 		js.list = js.list[len(js.list)-jobHistory:]
@@ -213,14 +218,30 @@ func (js *jobs) all() []jobView {
 	return out
 }
 
+// stop cancels a running job.
+func (j *job) stop() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.State != jobRunning {
+		return errJobOver
+	}
+	j.cancel()
+	return nil
+}
+
 // run scans the path, analyses the store and stores the analysis, as
-// `whodunit hunt` does after its import.
-func (u *UI) run(ctx context.Context, j *job, path string) {
+// `whodunit hunt` does after its import; done runs at the end whatever
+// happened (an upload's directory is removed).
+func (u *UI) run(ctx context.Context, j *job, path string, done func()) {
 	err := u.scanAndAnalyse(ctx, j, path)
+	done() // before the job shows as over: what waits for it sees the upload gone
 	j.update(func() {
 		j.Finished = u.cfg.Now()
 		j.State = jobDone
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			j.State, j.Error = jobCancelled, "cancelled"
+		case err != nil:
 			j.State, j.Error = jobFailed, err.Error()
 		}
 	})
@@ -229,18 +250,26 @@ func (u *UI) run(ctx context.Context, j *job, path string) {
 	}
 }
 
+// scanAndAnalyse scans path, unless it is "" (re-analysing the store,
+// as `whodunit attribute` does, after verdicts or joins changed), then
+// analyses the store and stores the analysis.
 func (u *UI) scanAndAnalyse(ctx context.Context, j *job, path string) error {
-	res, err := hunt.Scan(ctx, u.st, hunt.ScanOptions{Paths: []string{path}, Progress: j.progress, Log: u.cfg.Log})
-	if err != nil {
-		return fmt.Errorf("scan: %w", err)
-	}
+	res := &hunt.ScanResult{}
 	opt := hunt.AnalyseOptions{Tool: "whodunit serve", Progress: j.progress}
-	opt.Summary.Events, opt.Summary.Bytes = res.Summary.Events, res.Summary.DataBytes
+	version := ""
+	if path != "" {
+		var err error
+		if res, err = hunt.Scan(ctx, u.st, hunt.ScanOptions{Paths: []string{path}, Progress: j.progress, Log: u.cfg.Log}); err != nil {
+			return fmt.Errorf("scan: %w", err)
+		}
+		opt.Summary.Events, opt.Summary.Bytes = res.Summary.Events, res.Summary.DataBytes
+		version = res.Snapshot.Version()
+	}
 	data, err := hunt.Analyse(ctx, u.st, opt)
 	if err != nil {
 		return fmt.Errorf("analyse: %w", err)
 	}
-	a, err := hunt.SaveAnalysis(ctx, u.st, data.Doc, res.Snapshot.Version())
+	a, err := hunt.SaveAnalysis(ctx, u.st, data.Doc, version)
 	if err != nil {
 		return fmt.Errorf("storing the analysis: %w", err)
 	}

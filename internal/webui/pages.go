@@ -86,6 +86,7 @@ type campaignView struct {
 	C           *report.Campaign
 	Alternative *report.Alternative
 	Matrix      matrix
+	Sensitivity []report.SensitivityRow
 	Heat        template.HTML
 	Timeline    template.HTML
 }
@@ -96,7 +97,8 @@ func (u *UI) campaignPage(w http.ResponseWriter, r *http.Request, c *caller) {
 		u.failPage(w, err)
 		return
 	}
-	v := campaignView{layout: u.layout(c, "Campaign "+camp.ID), AnalysisID: a.ID, C: camp, Matrix: buildMatrix(camp)}
+	v := campaignView{layout: u.layout(c, "Campaign "+camp.ID), AnalysisID: a.ID, C: camp, Matrix: buildMatrix(camp),
+		Sensitivity: report.SensitivityRows(&camp.Attribution)}
 	if len(camp.Attribution.Alternatives) > 0 {
 		v.Alternative = &camp.Attribution.Alternatives[0]
 	}
@@ -268,7 +270,7 @@ func (u *UI) status(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, errNoAnalysis), errors.Is(err, errNoFinding), errors.Is(err, errNoActor), errors.Is(err, errNoJob):
 		return http.StatusNotFound, err.Error()
-	case errors.Is(err, errJobRunning):
+	case errors.Is(err, errJobRunning), errors.Is(err, errJoinState), errors.Is(err, errJobOver):
 		return http.StatusConflict, err.Error()
 	case errors.Is(err, errMayNotDecide), errors.Is(err, errInternalOnly), errors.Is(err, errJobsOff), errors.Is(err, errOutsideRoot):
 		return http.StatusForbidden, err.Error()

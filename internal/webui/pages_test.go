@@ -134,7 +134,44 @@ func TestCampaignPageShowsStoredAssessment(t *testing.T) {
 			t.Errorf("%s: %d matrix rows, %d evidence items", c.ID, len(rows), len(a.Evidence))
 		}
 		checkCitedRecords(t, c, page)
+		checkSensitivityAndTechniques(t, c, page)
 	}
+}
+
+// checkSensitivityAndTechniques reads the two tables back against the
+// stored assessment: one row per sensitivity item with its effect, one
+// per observed technique with its counts.
+func checkSensitivityAndTechniques(t *testing.T, c report.Campaign, page *html.Node) {
+	sens := sectionRows(page, "sensitivity")
+	want := report.SensitivityRows(&c.Attribution)
+	if len(sens) != len(want) {
+		t.Errorf("%s: %d sensitivity rows, stored %d", c.ID, len(sens), len(want))
+	}
+	for i := 0; i < len(sens) && i < len(want); i++ {
+		if got := text(sens[i]); got != want[i].Evidence+want[i].Effect {
+			t.Errorf("%s: sensitivity row %d %q, want %q / %q", c.ID, i, got, want[i].Evidence, want[i].Effect)
+		}
+	}
+	techs := sectionRows(page, "techniques")
+	if len(techs) != len(c.Techniques) {
+		t.Errorf("%s: %d technique rows, stored %d", c.ID, len(techs), len(c.Techniques))
+	}
+	for i := 0; i < len(techs) && i < len(c.Techniques); i++ {
+		tc := c.Techniques[i]
+		known := map[bool]string{true: "yes", false: "—"}[tc.KnownUse]
+		if got, w := text(techs[i]), tc.ID+tc.Name+tc.How+strconv.Itoa(tc.Detections)+strconv.Itoa(tc.Hosts)+known; got != w {
+			t.Errorf("%s: technique row %d %q, want %q", c.ID, i, got, w)
+		}
+	}
+}
+
+// sectionRows are the body rows of the table in the section with id.
+func sectionRows(page *html.Node, id string) []*html.Node {
+	secs := find(page, func(n *html.Node) bool { return n.Data == "section" && attr(n, "id") == id })
+	if len(secs) != 1 {
+		return nil
+	}
+	return find(secs[0], func(n *html.Node) bool { return n.Data == "tr" && n.Parent != nil && n.Parent.Data == "tbody" })
 }
 
 // checkCitedRecords counts the records in the matrix cells against the

@@ -60,11 +60,18 @@ func (u *UI) record(ctx context.Context, c *caller, in verdictInput) (store.Verd
 	if err := store.CheckVerdict(v); err != nil {
 		return v, badRequest{err}
 	}
-	ind, err := u.visibleFinding(ctx, c, v.Kind, v.Target)
-	if err != nil {
-		return v, err
+	if v.Kind == store.VerdictActorJoin {
+		if err := u.applyJoin(ctx, c, v); err != nil {
+			return v, err
+		}
+	} else {
+		ind, err := u.visibleFinding(ctx, c, v.Kind, v.Target)
+		if err != nil {
+			return v, err
+		}
+		v.Indicator = ind
 	}
-	v.Indicator = ind
+	var err error
 	if v, err = u.st.PutVerdict(ctx, v); err != nil {
 		return v, fmt.Errorf("storing the verdict: %w", err)
 	}
@@ -166,7 +173,7 @@ func (u *UI) verdictForm(w http.ResponseWriter, r *http.Request, c *caller) {
 // backTo is where a form returns: a page of this interface, never
 // another site.
 func backTo(s string) string {
-	if strings.HasPrefix(s, "/detections") || strings.HasPrefix(s, "/campaigns/") {
+	if strings.HasPrefix(s, "/detections") || strings.HasPrefix(s, "/campaigns/") || strings.HasPrefix(s, "/actors/") {
 		if !strings.ContainsAny(s, "\\\r\n") && !strings.HasPrefix(s, "//") {
 			return s
 		}
@@ -189,7 +196,8 @@ func (u *UI) verdictsAPI(w http.ResponseWriter, r *http.Request, c *caller) {
 }
 
 // visibleVerdicts are the verdicts matching q on findings c may see: all
-// or none of the telemetry's, and sightings' by their indicator.
+// or none of the telemetry's, sightings' by their indicator, actor joins'
+// by both actor records.
 func (u *UI) visibleVerdicts(ctx context.Context, c *caller, q store.VerdictQuery) ([]store.Verdict, error) {
 	out := []store.Verdict{}
 	if !c.ceiling.Allows(u.cfg.DefaultTLP) {
@@ -201,6 +209,15 @@ func (u *UI) visibleVerdicts(ctx context.Context, c *caller, q store.VerdictQuer
 	}
 	allowed := map[string]bool{}
 	for _, v := range vs {
+		if v.Kind == store.VerdictActorJoin {
+			ok, err := u.joinVisible(ctx, c, v.Target)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
 		if v.Kind == store.VerdictSighting {
 			ok, seen := allowed[v.Indicator]
 			if !seen {

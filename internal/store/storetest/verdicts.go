@@ -48,6 +48,7 @@ func verdictsAppended(t *testing.T, s VerdictStore) {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
 	a := putVerdict(t, s, store.Verdict{Kind: store.VerdictDetection, Target: "det-1", Decision: store.DecisionFalsePositive, Note: "backup job", By: "alice", At: at})
 	b := putVerdict(t, s, store.Verdict{Kind: store.VerdictSighting, Target: "sg-1", Indicator: "indicator--x", Decision: store.DecisionNote, Note: "ünïcode ok", By: "bob"})
+	j := putVerdict(t, s, store.Verdict{Kind: store.VerdictActorJoin, Target: store.JoinTarget("intrusion-set--b", "intrusion-set--a"), Decision: store.DecisionUndone, Note: "two groups", By: "carol"})
 	if a.Seq <= 0 || b.Seq <= a.Seq {
 		t.Fatalf("seqs %d, %d: want increasing from 1", a.Seq, b.Seq)
 	}
@@ -58,8 +59,11 @@ func verdictsAppended(t *testing.T, s VerdictStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0] != a || got[1] != b {
-		t.Fatalf("read back %+v, stored %+v and %+v", got, a, b)
+	if len(got) != 3 || got[0] != a || got[1] != b || got[2] != j {
+		t.Fatalf("read back %+v, stored %+v, %+v and %+v", got, a, b, j)
+	}
+	if j.Target != "intrusion-set--a intrusion-set--b" {
+		t.Errorf("join target %q: want the ids in order", j.Target)
 	}
 	if !got[0].At.Equal(at) || got[0].By != "alice" || got[0].Note != "backup job" {
 		t.Errorf("first verdict read back as %+v", got[0])
@@ -88,6 +92,10 @@ func badVerdicts(t *testing.T, s VerdictStore) {
 		{Kind: store.VerdictDetection, Target: "x", Decision: store.DecisionConfirmed},
 		{Kind: store.VerdictDetection, Target: "x", Decision: store.DecisionConfirmed, By: "a", Note: strings.Repeat("n", store.MaxVerdictNote+1)},
 		{Kind: store.VerdictDetection, Target: "x", Decision: store.DecisionConfirmed, By: "a", Note: "\xff"},
+		{Kind: store.VerdictDetection, Target: "x", Decision: store.DecisionUndone, By: "a"},
+		{Kind: store.VerdictActorJoin, Target: store.JoinTarget("a", "b"), Decision: store.DecisionFalsePositive, By: "a"},
+		{Kind: store.VerdictActorJoin, Target: "b a", Decision: store.DecisionUndone, By: "a"},
+		{Kind: store.VerdictActorJoin, Target: "a", Decision: store.DecisionUndone, By: "a"},
 	} {
 		if _, err := s.PutVerdict(context.Background(), v); err == nil {
 			t.Errorf("PutVerdict(%+.80v) stored it", v)

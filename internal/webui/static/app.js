@@ -68,3 +68,17 @@
     });
   });
 })();
+
+// "/" focuses the search box from anywhere but a field being typed in,
+// as in the mail and code-hosting tools analysts know.
+(function () {
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    const box = document.getElementById("search-box");
+    if (!box) return;
+    e.preventDefault();
+    box.focus();
+  });
+})();
