@@ -43,7 +43,23 @@ type objectHit struct {
 	ID   string `json:"id"`
 	Type string `json:"type"`
 	Name string `json:"name"`
+	// Sources are the sources asserting the object, "name (grade)";
+	// Related its relationships to objects the key may see, both ways.
+	Sources []string     `json:"sources"`
+	Related []relatedHit `json:"related"`
 }
+
+// relatedHit is one relationship of an object hit: "indicates" APT1, or
+// "indicated by" an indicator when the hit is the target.
+type relatedHit struct {
+	Relationship string `json:"relationship"`
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	Name         string `json:"name"`
+}
+
+// maxRelated bounds the relationships listed per object hit.
+const maxRelated = 50
 
 func (u *UI) search(ctx context.Context, c *caller, q string) (searchResult, error) {
 	q = strings.TrimSpace(q)
@@ -129,10 +145,51 @@ func (u *UI) searchObjects(ctx context.Context, c *caller, defs tlp.Definitions,
 			continue
 		}
 		if c.ceiling.Allows(defs.Of(o, u.cfg.DefaultTLP)) {
-			out = append(out, objectHit{ID: o.ID, Type: o.Type, Name: objectName(o)})
+			h := objectHit{ID: o.ID, Type: o.Type, Name: objectName(o)}
+			if err := u.connect(ctx, c, defs, &h); err != nil {
+				return nil, err
+			}
+			out = append(out, h)
 		}
 	}
 	return out, nil
+}
+
+// connect fills an object hit's sources and the relationships, either
+// way, to objects within c's ceiling.
+func (u *UI) connect(ctx context.Context, c *caller, defs tlp.Definitions, h *objectHit) error {
+	srcs, err := u.st.ObjectSources(ctx, h.ID)
+	if err != nil {
+		return fmt.Errorf("the sources of %s: %w", h.ID, err)
+	}
+	h.Sources, h.Related = []string{}, []relatedHit{}
+	for _, s := range srcs {
+		h.Sources = append(h.Sources, s.Name+" ("+s.Reliability.String()+")")
+	}
+	rels, err := u.st.Relationships(ctx, h.ID)
+	if err != nil {
+		return fmt.Errorf("the relationships of %s: %w", h.ID, err)
+	}
+	for _, r := range rels {
+		if len(h.Related) == maxRelated || r.Relationship == nil || !c.ceiling.Allows(defs.Of(r, u.cfg.DefaultTLP)) {
+			continue
+		}
+		verb, other := r.Relationship.Type, r.Relationship.TargetRef
+		if other == h.ID {
+			verb, other = r.Relationship.Type+" (by)", r.Relationship.SourceRef
+		}
+		o, err := u.st.Object(ctx, other)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if c.ceiling.Allows(defs.Of(o, u.cfg.DefaultTLP)) {
+			h.Related = append(h.Related, relatedHit{Relationship: verb, ID: o.ID, Type: o.Type, Name: objectName(o)})
+		}
+	}
+	return nil
 }
 
 func objectName(o *intel.Object) string {

@@ -15,7 +15,11 @@ import (
 
 type searchAnswer struct {
 	Campaigns []struct{ ID, Why string }
-	Objects   []struct{ ID, Type, Name string }
+	Objects   []struct {
+		ID, Type, Name string
+		Sources        []string
+		Related        []struct{ Relationship, ID string }
+	}
 	Sightings []match.Sighting
 	More      map[string]bool
 }
@@ -59,8 +63,9 @@ func TestSearchPivots(t *testing.T) {
 	var byIndicator searchAnswer
 	e.getJSON(key, "/api/v1/search?q="+url.QueryEscape(indicator), &byIndicator)
 	if len(byIndicator.Objects) != 1 || byIndicator.Objects[0].ID != indicator || len(byIndicator.Sightings) == 0 {
-		t.Errorf("searching indicator %s: %+v, %d sightings", indicator, byIndicator.Objects, len(byIndicator.Sightings))
+		t.Fatalf("searching indicator %s: %+v, %d sightings", indicator, byIndicator.Objects, len(byIndicator.Sightings))
 	}
+	checkConnected(t, e, byIndicator.Objects[0].ID, byIndicator.Objects[0].Sources, byIndicator.Objects[0].Related)
 	var byVictim searchAnswer
 	e.getJSON(key, "/api/v1/search?q="+url.QueryEscape(c.Victims[0]), &byVictim)
 	if !slices.ContainsFunc(byVictim.Campaigns, func(h struct{ ID, Why string }) bool { return h.ID == c.ID && h.Why == "victim" }) {
@@ -89,5 +94,41 @@ func TestSearchWithinCeiling(t *testing.T) {
 	}
 	if len(got.Objects) != 0 || len(got.Sightings) != 0 || slices.ContainsFunc(got.Campaigns, func(h struct{ ID, Why string }) bool { return h.ID == c.ID }) {
 		t.Errorf("a green key's search reaches amber %s: %+v", id, got)
+	}
+}
+
+// checkConnected compares an object hit's sources and relationships with
+// the store's: as many sources, and every relationship, either way, to an
+// object that exists (an amber key sees the demo's unmarked intelligence).
+func checkConnected(t *testing.T, e *env, id string, sources []string, related []struct{ Relationship, ID string }) {
+	t.Helper()
+	ctx := context.Background()
+	srcs, err := e.db.ObjectSources(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rels, err := e.db.Relationships(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range rels {
+		rs := r.Relationship
+		other, verb := rs.TargetRef, rs.Type
+		if other == id {
+			other, verb = rs.SourceRef, rs.Type+" (by)"
+		}
+		if _, err := e.db.Object(ctx, other); err == nil {
+			want = append(want, verb+" "+other)
+		}
+	}
+	var got []string
+	for _, r := range related {
+		got = append(got, r.Relationship+" "+r.ID)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(sources) != len(srcs) || len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("%s: sources %v (store %d), related %v, store %v", id, sources, len(srcs), got, want)
 	}
 }
