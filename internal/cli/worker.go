@@ -34,13 +34,16 @@ func (f *natsFlags) settings() queue.Settings {
 }
 
 func (app *App) connectNATS(url, role string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name("whodunit "+role), nats.MaxReconnects(-1),
+	// reconnect forever (queue.ConnectOptions): the coordinator and the
+	// workers retry what an outage failed, so it only pauses the scan
+	opts := append(queue.ConnectOptions(), nats.Name("whodunit "+role),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				app.infof("nats: disconnected: %v (reconnecting)", err)
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { app.infof("nats: reconnected to %s", c.ConnectedUrlRedacted()) }))
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to NATS at %s: %w", url, err)
 	}

@@ -65,6 +65,7 @@ func Scan(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt ScanOption
 }
 
 type coordinator struct {
+	nc       *nats.Conn
 	js       jetstream.JetStream
 	db       hunt.ScanTarget
 	opt      ScanOptions
@@ -100,7 +101,7 @@ func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt 
 	if err := Setup(ctx, js, opt.Names, opt.Settings); err != nil {
 		return nil, err
 	}
-	c := &coordinator{js: js, db: db, opt: opt, log: opt.Log, start: time.Now(), done: map[int]bool{},
+	c := &coordinator{nc: nc, js: js, db: db, opt: opt, log: opt.Log, start: time.Now(), done: map[int]bool{},
 		published: map[int]bool{}, total: -1, finished: make(chan struct{}), stopped: make(chan struct{}),
 		shareQ: make(chan []match.Sighting, 4)}
 	if c.log == nil {
@@ -254,7 +255,7 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 				if err := c.putPiece(ctx, job.Object, nil, whole); err != nil {
 					return err
 				}
-			} else if err := retry(ctx, func(ctx context.Context) error { return c.putPiece(ctx, job.Object, data, nil) }); err != nil {
+			} else if err := retry(ctx, c.nc, func(ctx context.Context) error { return c.putPiece(ctx, job.Object, data, nil) }); err != nil {
 				return err
 			}
 		}
@@ -266,7 +267,7 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 		c.published[i] = true
 		c.mu.Unlock()
 		subject := c.opt.Names.JobSubject + "." + c.id
-		if err := retry(ctx, func(ctx context.Context) error {
+		if err := retry(ctx, c.nc, func(ctx context.Context) error {
 			_, err := c.js.Publish(ctx, subject, body, jetstream.WithMsgID(fmt.Sprintf("%s/%d", c.id, i)))
 			return err
 		}); err != nil {
@@ -331,10 +332,22 @@ func (c *coordinator) consume(ctx context.Context, it jetstream.MessagesContext)
 	for {
 		msg, err := it.Next()
 		if err != nil {
+			// Stopped by run, or broken for good (the ordered consumer
+			// outlives outages by itself): fail rather than wait forever
+			// for results that can no longer come.
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				c.fail(fmt.Errorf("reading results: %w", err))
+			}
 			return
 		}
-		res, err := readResult(ctx, c.chunks, msg)
-		if err != nil {
+		// A large result is fetched from the bucket, which an outage
+		// fails; a result dropped for that would never be counted (its
+		// job is acknowledged) and the scan would never end.
+		var res *Result
+		if err := retry(ctx, c.nc, func(ctx context.Context) (err error) {
+			res, err = readResult(ctx, c.chunks, msg)
+			return err
+		}); err != nil {
 			c.log.Error("result dropped", "err", err)
 			continue
 		}
@@ -342,15 +355,20 @@ func (c *coordinator) consume(ctx context.Context, it jetstream.MessagesContext)
 			continue
 		}
 		if err := c.apply(ctx, res); err != nil {
-			c.mu.Lock()
-			if c.failure == nil {
-				c.failure = err
-			}
-			c.mu.Unlock()
-			c.closeOnce.Do(func() { close(c.finished) })
+			c.fail(err)
 			return
 		}
 	}
+}
+
+// fail ends the scan with err (the first failure wins).
+func (c *coordinator) fail(err error) {
+	c.mu.Lock()
+	if c.failure == nil {
+		c.failure = err
+	}
+	c.mu.Unlock()
+	c.closeOnce.Do(func() { close(c.finished) })
 }
 
 func (c *coordinator) apply(ctx context.Context, res *Result) error {
@@ -417,25 +435,64 @@ func (c *coordinator) flushSightings(ctx context.Context) error {
 // one message each, identified by the sighting key.
 func (c *coordinator) share(ctx context.Context, sightings []match.Sighting) {
 	subject := c.opt.Names.SightingSubject + "." + c.id
+	dropped := c.nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+	defer c.nc.RemoveStatusListener(dropped)
+	bodies := make([][]byte, len(sightings))
+	acks := make([]jetstream.PubAckFuture, len(sightings))
 	for i := range sightings {
 		s := &sightings[i]
 		if c.opt.OnSighting != nil {
 			c.opt.OnSighting(*s)
 		}
-		body, err := json.Marshal(s)
-		if err == nil {
-			_, err = c.js.PublishAsync(subject, body, jetstream.WithMsgID(s.Key()))
-		}
-		if err != nil {
+		var err error
+		if bodies[i], err = json.Marshal(s); err != nil {
 			c.log.Warn("sighting not shared", "key", s.Key(), "err", err)
+			continue
 		}
+		// a refused publish leaves no ack: it is published again below
+		acks[i], _ = c.js.PublishAsync(subject, bodies[i], jetstream.WithMsgID(s.Key()))
 	}
-	// acks lost with a dropped connection never come: wait a while only
+	// acks lost with a dropped connection never come: wait for them
+	// until the connection drops, or a while only
 	select {
 	case <-c.js.PublishAsyncComplete():
+	case <-dropped:
 	case <-time.After(tryDeadline):
-		c.log.Warn("sightings shared without confirmation", "pending", c.js.PublishAsyncPending())
 	case <-ctx.Done():
+		return
+	}
+	c.shareAgain(ctx, subject, sightings, bodies, acks)
+}
+
+// shareAgain publishes what was not confirmed (refused, or lost in an
+// outage) again, one at a time through retry, under the same id: the
+// stream holds every sighting once. An outage longer than retry's budget
+// ends the sharing: the store has the sightings, and the scan ends.
+func (c *coordinator) shareAgain(ctx context.Context, subject string, sightings []match.Sighting, bodies [][]byte, acks []jetstream.PubAckFuture) {
+	for i, ack := range acks {
+		if bodies[i] == nil || confirmed(ack) {
+			continue
+		}
+		if err := retry(ctx, c.nc, func(ctx context.Context) error {
+			_, err := c.js.Publish(ctx, subject, bodies[i], jetstream.WithMsgID(sightings[i].Key()))
+			return err
+		}); err != nil {
+			c.log.Warn("sightings not shared", "from", sightings[i].Key(), "left", len(sightings)-i, "err", err)
+			return
+		}
+	}
+}
+
+// confirmed says whether the server acknowledged an async publish.
+func confirmed(ack jetstream.PubAckFuture) bool {
+	if ack == nil {
+		return false
+	}
+	select {
+	case <-ack.Ok():
+		return true
+	default:
+		return false
 	}
 }
 
@@ -455,41 +512,76 @@ func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
 	if err := hunt.RecordScan(ctx, c.db, res); err != nil {
 		return nil, fmt.Errorf("storing the scan's summary: %w", err)
 	}
+	c.removePieces(ctx)
+	return res, nil
+}
+
+// removePieces deletes the scan's pieces and large results from the
+// bucket, through retry: a request whose reply was lost in a dropped
+// connection would otherwise wait for the scan's deadline. An outage
+// longer than retry's budget leaves the rest to the bucket's TTL.
+func (c *coordinator) removePieces(ctx context.Context) {
 	for i := 0; i < c.total; i++ {
 		for _, name := range []string{chunkObject(c.id, i), resultObject(c.id, i)} {
-			if err := c.chunks.Delete(ctx, name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-				c.log.Debug("piece not removed", "name", name, "err", err)
+			err := retry(ctx, c.nc, func(ctx context.Context) error { return c.chunks.Delete(ctx, name) })
+			if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+				c.log.Warn("pieces left to expire", "from", name, "err", err)
+				return
 			}
 		}
 	}
-	return res, nil
 }
 
 func jsonJob(j Job) ([]byte, error) { return json.Marshal(j) }
 
-// Tries and their time: a publish lost in a dropped connection never
-// answers, so each try has a deadline; the message ids make a repeated
+// A try's deadline, and how long retry keeps trying. A publish lost in a
+// dropped connection never answers, so each try has a deadline; an outage
+// (a server restarting, a link down) fails every try while it lasts, and
+// a link that keeps dropping ends one try per drop, so retry goes on for
+// a time, not for a number of tries. The message ids make a repeated
 // publish harmless.
 const (
-	tries       = 6
-	tryDeadline = 10 * time.Second
+	tryDeadline  = 10 * time.Second
+	outageBudget = 2 * time.Minute
 )
 
-// retry runs fn until it succeeds, tries times at most.
-func retry(ctx context.Context, fn func(context.Context) error) error {
-	var err error
-	for i := range tries {
-		tctx, cancel := context.WithTimeout(ctx, tryDeadline)
-		err = fn(tctx)
-		cancel()
-		if err == nil || ctx.Err() != nil {
+// retry runs fn until it succeeds or fails for good, for outageBudget at
+// most, waiting longer between tries (up to 5 s). A try also ends when nc
+// loses its connection: a reply that was on its way is lost with it, and
+// waiting out the deadline would only stall the scan.
+func retry(ctx context.Context, nc *nats.Conn, fn func(context.Context) error) error {
+	giveUp := time.Now().Add(outageBudget)
+	wait := 200 * time.Millisecond
+	for {
+		err := try(ctx, nc, fn)
+		if err == nil || final(err) || ctx.Err() != nil || time.Now().After(giveUp) {
 			return err
 		}
 		select {
-		case <-time.After(time.Duration(i+1) * 200 * time.Millisecond):
+		case <-time.After(wait):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		wait = min(2*wait, 5*time.Second)
 	}
-	return err
+}
+
+// final says whether another try would fail as err did: the message is
+// malformed, or names an object that is gone.
+func final(err error) bool {
+	return errors.Is(err, ErrBadMessage) || errors.Is(err, errNoResult) || errors.Is(err, jetstream.ErrObjectNotFound)
+}
+
+// try runs fn once, cancelled at its deadline or when nc drops.
+func try(ctx context.Context, nc *nats.Conn, fn func(context.Context) error) error {
+	tctx, cancel := context.WithTimeout(ctx, tryDeadline)
+	defer cancel()
+	dropped := nc.StatusChanged(nats.RECONNECTING, nats.CLOSED)
+	defer nc.RemoveStatusListener(dropped) // closes it: the watcher ends
+	go func() {
+		if _, ok := <-dropped; ok {
+			cancel()
+		}
+	}()
+	return fn(tctx)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -84,37 +85,54 @@ type fixture struct {
 	source string
 }
 
+// scenarioSize is how much of the background a scenario copies (0: all
+// of it) and over how many days the actor is active.
+type scenarioSize struct{ lines, days int }
+
+// scenarios caches the generated scenario directories: generating one
+// takes seconds.
 var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	fixtureErr  error
+	scenarioMu sync.Mutex
+	scenarios  = map[scenarioSize]string{}
 )
 
-func newFixture(t testing.TB) fixture {
+func newFixture(t testing.TB) fixture { return fixtureOf(t, scenarioSize{days: 21}) }
+
+// newSmallFixture is the same scenario over 3 days on the first 5000
+// lines of each background log: small enough for the fault tests to scan
+// it in seconds under -race.
+func newSmallFixture(t testing.TB) fixture { return fixtureOf(t, scenarioSize{lines: 5000, days: 3}) }
+
+func fixtureOf(t testing.TB, size scenarioSize) fixture {
 	t.Helper()
 	apt1 := needShared(t, "intel", "apt1")
 	bg := needShared(t, "telemetry", "zeek", "wrccdc-2018")
 	strat := needShared(t, "telemetry", "zeek", "stratosphere", "001-zeek-scenario-malicious")
-	fixtureOnce.Do(func() {
-		fixtureDir, fixtureErr = os.MkdirTemp("", "whodunit-queue-*")
-		if fixtureErr != nil {
-			return
+	scenarioMu.Lock()
+	defer scenarioMu.Unlock()
+	dir, ok := scenarios[size]
+	if !ok {
+		var err error
+		if dir, err = os.MkdirTemp("", "whodunit-queue-*"); err != nil {
+			t.Fatal(err)
 		}
-		_, fixtureErr = scenario.Generate(scenario.Spec{Background: bg, Out: filepath.Join(fixtureDir, "scenario"), Seed: 7, Days: 21,
-			Files: []string{"dns", "ssl"}, Actors: []scenario.Actor{{Name: "APT1",
+		scenarios[size] = dir
+		if _, err := scenario.Generate(scenario.Spec{Background: bg, Out: filepath.Join(dir, "scenario"), Seed: 7, Days: size.days,
+			Files: []string{"dns", "ssl"}, MaxBackgroundLines: size.lines, Actors: []scenario.Actor{{Name: "APT1",
 				Domains: []string{"hugesoft.org", "msnhome.org", "arrowservice.net"}, IPs: []string{"223.166.10.20", "58.246.3.4"},
-				UTCOffset: 8, Victims: 3, Sessions: 60, Beacon: 10 * time.Minute, Jitter: 0.2}}})
-	})
-	if fixtureErr != nil {
-		t.Fatal(fixtureErr)
+				UTCOffset: 8, Victims: 3, Sessions: 60, Beacon: 10 * time.Minute, Jitter: 0.2}}}); err != nil {
+			delete(scenarios, size)
+			os.RemoveAll(dir)
+			t.Fatal(err)
+		}
 	}
-	return fixture{paths: []string{filepath.Join(fixtureDir, "scenario"), strat}, intel: []string{apt1}}
+	return fixture{paths: []string{filepath.Join(dir, "scenario"), strat}, intel: []string{apt1}}
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
+	for _, dir := range scenarios {
+		os.RemoveAll(dir)
 	}
 	os.Exit(code)
 }
@@ -147,20 +165,51 @@ func (f fixture) scanOptions() hunt.ScanOptions {
 // the returned stop is called.
 func startWorkers(t testing.TB, url string, names Names, set Settings, n int) (stop func()) {
 	t.Helper()
+	return startWorkersWith(t, url, n, WorkerOptions{Names: names, Settings: set})
+}
+
+// startWorkersWith runs n worker processes of the options opt, each on
+// its own connection made with conn.
+func startWorkersWith(t testing.TB, url string, n int, opt WorkerOptions, conn ...nats.Option) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range n {
-		nc := connect(t, url)
+		nc := connect(t, url, conn...)
+		opt := opt
+		opt.Workers, opt.Registry, opt.ID, opt.Log = 1, registry(), "w"+string(rune('0'+i)), testLog(t)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			opt := WorkerOptions{Names: names, Settings: set, Workers: 1, Registry: registry(), ID: "w" + string(rune('0'+i))}
 			if err := RunWorker(ctx, nc, opt); err != nil && ctx.Err() == nil {
 				t.Errorf("worker %d: %v", i, err)
 			}
 		}()
 	}
 	return func() { cancel(); wg.Wait() }
+}
+
+// testLog shows a component's warnings and errors in the test's log (on
+// failure, or with -v), and drops what comes after the test's end.
+func testLog(t testing.TB) *slog.Logger {
+	w := &testWriter{t: t}
+	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
 }
 
 // findings is what a scan left in its store, in a comparable form.

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -59,6 +60,18 @@ type Settings struct {
 
 // DefaultSettings are what the commands use.
 var DefaultSettings = Settings{AckWait: 60 * time.Second, Retention: 24 * time.Hour}
+
+// ConnectOptions are the connection options coordinator and workers need
+// to ride out an outage (a restarted server, a dropped link): reconnect
+// forever, a second or so apart (jittered, so a restarted server is not
+// met by every client at once), and ping every 15 s, so that a link that
+// died silently, with no reset, is given up after two unanswered pings
+// (within 45 s) rather than the client's default of minutes. What the
+// outage failed, the coordinator and workers retry (see retry).
+func ConnectOptions() []nats.Option {
+	return []nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.ReconnectJitter(500*time.Millisecond, time.Second), nats.PingInterval(15 * time.Second), nats.MaxPingsOutstanding(2)}
+}
 
 // Setup creates (or updates) the streams, the workers' consumer and the
 // buckets.

@@ -33,6 +33,9 @@ type WorkerOptions struct {
 	// beforeAck, in tests, sees each job after its result is durable;
 	// false leaves the job unacknowledged, as a worker dying there would.
 	beforeAck func(Job) bool
+	// resultLimit, in tests, lowers the size of the largest result sent
+	// in a message, so that results also go through the bucket.
+	resultLimit int
 }
 
 // resultObjectHeader names a result too large for one message, kept in
@@ -78,6 +81,9 @@ func RunWorker(ctx context.Context, nc *nats.Conn, opt WorkerOptions) error {
 		return err
 	}
 	w := &worker{js: js, opt: opt, cache: map[string]*snapshotEntry{}, limit: int(nc.MaxPayload()) - 8<<10}
+	if opt.resultLimit > 0 {
+		w.limit = opt.resultLimit
+	}
 	if w.chunks, err = js.ObjectStore(ctx, opt.Names.ChunkBucket); err != nil {
 		return err
 	}
@@ -92,6 +98,8 @@ func RunWorker(ctx context.Context, nc *nats.Conn, opt WorkerOptions) error {
 	if err != nil {
 		return err
 	}
+	jobs, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var wg sync.WaitGroup
 	for range opt.Workers {
 		wg.Add(1)
@@ -100,16 +108,23 @@ func RunWorker(ctx context.Context, nc *nats.Conn, opt WorkerOptions) error {
 			for {
 				msg, err := it.Next()
 				if err != nil {
-					return // the iterator was stopped
+					// Stopped below, or broken for good (the iterator
+					// rides out outages by itself): end the worker with
+					// the error rather than idle without jobs.
+					stop(err)
+					return
 				}
 				w.handle(ctx, msg)
 			}
 		}()
 	}
-	<-ctx.Done()
+	<-jobs.Done()
 	it.Stop()
 	wg.Wait()
-	return nil
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("taking jobs: %w", context.Cause(jobs))
 }
 
 func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
@@ -122,7 +137,7 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	stop := keepAlive(msg, w.opt.Settings.AckWait)
 	res, err := w.run(ctx, job)
 	if err == nil {
-		err = retry(ctx, func(ctx context.Context) error { return w.publish(ctx, res) })
+		err = retry(ctx, w.js.Conn(), func(ctx context.Context) error { return w.publish(ctx, res) })
 	}
 	stop()
 	if err != nil {
