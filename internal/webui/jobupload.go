@@ -70,23 +70,32 @@ func keepUploads(r *http.Request, dir string) ([]string, error) {
 	return names, nil
 }
 
-func (u *UI) uploadJobAPI(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.startUploadJob(r, c)
-	if err != nil {
-		u.failJSON(w, err)
-		return
+// jobStarter starts (or stops) a job for a request.
+type jobStarter func(*http.Request, *caller) (*job, error)
+
+// jobAnswer answers the API with the job started: 202 and where it is.
+func (u *UI) jobAnswer(start jobStarter) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) {
+		j, err := start(r, c)
+		if err != nil {
+			u.failJSON(w, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/jobs/"+j.ID)
+		writeJSON(w, http.StatusAccepted, j.snapshot())
 	}
-	w.Header().Set("Location", "/api/v1/jobs/"+j.ID)
-	writeJSON(w, http.StatusAccepted, j.snapshot())
 }
 
-func (u *UI) uploadJobForm(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.startUploadJob(r, c)
-	if err != nil {
-		u.failPage(w, err)
-		return
+// jobRedirect answers a form by showing the job's page.
+func (u *UI) jobRedirect(start jobStarter) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) {
+		j, err := start(r, c)
+		if err != nil {
+			u.failPage(w, err)
+			return
+		}
+		http.Redirect(w, r, "/jobs/"+j.ID, http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/jobs/"+j.ID, http.StatusSeeOther)
 }
 
 // stopJob cancels a running job: 409 when it is over.
@@ -104,24 +113,6 @@ func (u *UI) stopJob(r *http.Request, c *caller) (*job, error) {
 	return j, nil
 }
 
-func (u *UI) cancelJobAPI(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.stopJob(r, c)
-	if err != nil {
-		u.failJSON(w, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, j.snapshot())
-}
-
-func (u *UI) cancelJobForm(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.stopJob(r, c)
-	if err != nil {
-		u.failPage(w, err)
-		return
-	}
-	http.Redirect(w, r, "/jobs/"+j.ID, http.StatusSeeOther)
-}
-
 // analysisJob re-analyses the store without scanning: what verdicts and
 // undone joins changed then shows in the campaigns. No jobs root needed.
 const analysisJob = "analysis of the store"
@@ -131,23 +122,4 @@ func (u *UI) startAnalysisJob(r *http.Request, c *caller) (*job, error) {
 		return nil, errMayNotDecide
 	}
 	return u.launch(r, c, analysisJob, "", func() {})
-}
-
-func (u *UI) analysisJobAPI(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.startAnalysisJob(r, c)
-	if err != nil {
-		u.failJSON(w, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/jobs/"+j.ID)
-	writeJSON(w, http.StatusAccepted, j.snapshot())
-}
-
-func (u *UI) analysisJobForm(w http.ResponseWriter, r *http.Request, c *caller) {
-	j, err := u.startAnalysisJob(r, c)
-	if err != nil {
-		u.failPage(w, err)
-		return
-	}
-	http.Redirect(w, r, "/jobs/"+j.ID, http.StatusSeeOther)
 }
