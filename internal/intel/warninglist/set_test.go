@@ -183,6 +183,10 @@ func TestNoAllocOnMiss(t *testing.T) {
 		if got := s.Check(m.t, m.v); got != nil {
 			t.Fatalf("%s on %v", m.v, got)
 		}
+		if raceDetector && m.t == intel.Email {
+			t.Logf("%s: the e-mail lists are regexes; counted without the race detector (make test)", m.v)
+			continue
+		}
 		if n := testing.AllocsPerRun(100, func() { s.Check(m.t, m.v) }); n != 0 {
 			t.Errorf("Check(%s, %q) allocates %.0f times on a miss", m.t, m.v, n)
 		}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package warninglist_test
+
+const raceDetector = false
