@@ -54,11 +54,18 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err != nil {
 		return res, err
 	}
+	dropped, err := dropIndexesIfEmpty(ctx, tx) // see bulk.go
+	if err != nil {
+		return res, err
+	}
 	w := &writer{tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}}
 	if err := fn(w); err != nil {
 		return res, err
 	}
 	if err := w.flush(ctx); err != nil {
+		return res, err
+	}
+	if err := dropped.rebuild(ctx, tx); err != nil {
 		return res, err
 	}
 	if src.Digest != nil {
