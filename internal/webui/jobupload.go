@@ -117,6 +117,9 @@ func (u *UI) stopJob(r *http.Request, c *caller) (*job, error) {
 // undone joins changed then shows in the campaigns. No jobs root needed.
 const analysisJob = "analysis of the store"
 
+// AnalysisOnly reports whether the job re-analyses without a scan.
+func (v jobView) AnalysisOnly() bool { return v.Path == analysisJob }
+
 func (u *UI) startAnalysisJob(r *http.Request, c *caller) (*job, error) {
 	if !mayImport(c) {
 		return nil, errMayNotDecide

@@ -207,24 +207,23 @@ func (u *UI) visibleVerdicts(ctx context.Context, c *caller, q store.VerdictQuer
 	if err != nil {
 		return nil, err
 	}
-	allowed := map[string]bool{}
+	allowed := map[string]bool{} // by what decides: an indicator, a join
 	for _, v := range vs {
-		if v.Kind == store.VerdictActorJoin {
-			ok, err := u.joinVisible(ctx, c, v.Target)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
+		var by string
+		var check func() (bool, error)
+		switch v.Kind {
+		case store.VerdictActorJoin:
+			by, check = v.Target, func() (bool, error) { return u.joinVisible(ctx, c, v.Target) }
+		case store.VerdictSighting:
+			by, check = v.Indicator, func() (bool, error) { return u.indicatorAllowed(ctx, c, v.Indicator) }
 		}
-		if v.Kind == store.VerdictSighting {
-			ok, seen := allowed[v.Indicator]
+		if check != nil {
+			ok, seen := allowed[by]
 			if !seen {
-				if ok, err = u.indicatorAllowed(ctx, c, v.Indicator); err != nil {
+				if ok, err = check(); err != nil {
 					return nil, err
 				}
-				allowed[v.Indicator] = ok
+				allowed[by] = ok
 			}
 			if !ok {
 				continue
