@@ -94,22 +94,9 @@ func (w *writer) copyFresh(ctx context.Context, fresh []freshObject) (bool, erro
 
 // copyRows runs the COPY of each table written for fresh objects.
 func (w *writer) copyRows(ctx context.Context, tx pgx.Tx, fresh []freshObject) error {
-	objects, rels, values, matches := w.freshRows(fresh)
-	for _, c := range []struct {
-		table string
-		cols  []string
-		rows  [][]any
-	}{
-		{"objects", []string{"id", "type", "name", "modified", "revoked", "source_id", "data", "raw", "markings", "added"}, objects},
-		{"relationships", []string{"id", "type", "source_ref", "target_ref"}, rels},
-		{"indicator_values", []string{"indicator_id", "type", "value", "port", "issuer"}, values},
-		{"match_indicators", []string{"id", "modified", "revoked", "valid_from", "valid_until", "flags", "pattern_type", "pattern", "lists", "vals"}, matches},
-	} {
-		if len(c.rows) == 0 {
-			continue
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows)); err != nil {
-			return fmt.Errorf("%s: %w", c.table, err)
+	for _, t := range w.freshRows(fresh) {
+		if err := t.send(ctx, tx); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -117,29 +104,33 @@ func (w *writer) copyRows(ctx context.Context, tx pgx.Tx, fresh []freshObject) e
 
 // freshRows lays out the rows of fresh objects, table by table, as queue
 // would write them one statement at a time.
-func (w *writer) freshRows(fresh []freshObject) (objects, rels, values, matches [][]any) {
-	objects = make([][]any, 0, len(fresh))
+func (w *writer) freshRows(fresh []freshObject) []*copyTable {
+	objects := newCopyTable("objects", "id", "type", "name", "modified", "revoked", "source_id", "data", "raw", "markings", "added")
+	rels := newCopyTable("relationships", "id", "type", "source_ref", "target_ref")
+	values := newCopyTable("indicator_values", "indicator_id", "type", "value", "port", "issuer")
+	matches := newCopyTable("match_indicators", "id", "modified", "revoked", "valid_from", "valid_until", "flags", "pattern_type", "pattern", "lists", "vals")
 	for _, f := range fresh {
 		o := f.o
-		objects = append(objects, []any{o.ID, o.Type, o.Name, f.mod, o.Revoked, w.source, f.data, f.raw, strings.Join(o.Markings, "\n"), w.stamp()})
+		objects.row().text(o.ID).text(o.Type).text(o.Name).text(f.mod).bool(o.Revoked).int8(w.source).
+			bytes(f.data).bytes(f.raw).text(strings.Join(o.Markings, "\n")).text(w.stamp())
 		if r := o.Relationship; r != nil {
-			rels = append(rels, []any{o.ID, r.Type, r.SourceRef, r.TargetRef})
+			rels.row().text(o.ID).text(r.Type).text(r.SourceRef).text(r.TargetRef)
 		}
 		ind := o.Indicator
 		if ind == nil {
 			continue
 		}
-		values = appendValues(values, o.ID, ind.Observables)
+		appendValues(values, o.ID, ind.Observables)
 		flags, lists, vals := store.MatchFields(ind)
-		matches = append(matches, []any{o.ID, f.mod, o.Revoked, fmtTime(ind.ValidFrom), fmtTime(ind.ValidUntil), flags,
-			ind.PatternType, ind.Pattern, lists, vals})
+		matches.row().text(o.ID).text(f.mod).bool(o.Revoked).text(fmtTime(ind.ValidFrom)).text(fmtTime(ind.ValidUntil)).int4(flags).
+			text(ind.PatternType).text(ind.Pattern).text(lists).text(vals)
 	}
-	return objects, rels, values, matches
+	return []*copyTable{objects, rels, values, matches}
 }
 
 // appendValues adds the indicator_values rows of one indicator, each
 // observable once (the statement path's ON CONFLICT DO NOTHING).
-func appendValues(rows [][]any, id string, obs []intel.Observable) [][]any {
+func appendValues(rows *copyTable, id string, obs []intel.Observable) {
 	var seen map[intel.Observable]bool // only for the rare indicator of many
 	if len(obs) > 1 {
 		seen = make(map[intel.Observable]bool, len(obs))
@@ -151,7 +142,6 @@ func appendValues(rows [][]any, id string, obs []intel.Observable) [][]any {
 			}
 			seen[ob] = true
 		}
-		rows = append(rows, []any{id, string(ob.Type), ob.Value, ob.Port, ob.Issuer})
+		rows.row().text(id).text(string(ob.Type)).text(ob.Value).int4(ob.Port).text(ob.Issuer)
 	}
-	return rows
 }

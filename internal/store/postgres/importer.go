@@ -58,11 +58,19 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err != nil {
 		return res, err
 	}
-	w := &writer{tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}}
+	w := &writer{tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}, dropped: dropped}
+	if dropped.keysAway() {
+		w.fresh = newFreshIDs()
+	}
+	// before the rollback: the sender may still be using the transaction
+	defer w.send.wait() //nolint:errcheck // the error was returned already, or the import failed otherwise
 	if err := fn(w); err != nil {
 		return res, err
 	}
 	if err := w.flush(ctx); err != nil {
+		return res, err
+	}
+	if err := w.endFresh(ctx); err != nil {
 		return res, err
 	}
 	if err := dropped.rebuild(ctx, tx); err != nil {
@@ -123,6 +131,11 @@ type writer struct {
 	added     int
 	actors    map[string]bool // intrusion sets touched by this import
 	pending   []*intel.Object
+	// dropped is what a first import dropped (bulk.go), and fresh what it
+	// wrote while the primary keys are away; nil otherwise
+	dropped *bulkIndexes
+	fresh   *freshIDs
+	send    copySender // of a first import's batches
 }
 
 // writeBatch is how many objects a batch holds: large, so that a COPY
@@ -150,6 +163,9 @@ func (w *writer) PutWarninglist(ctx context.Context, l *intel.Warninglist) error
 	if err := w.flush(ctx); err != nil {
 		return err
 	}
+	if err := w.send.wait(); err != nil {
+		return err
+	}
 	tag, err := w.tx.Exec(ctx, `INSERT INTO warninglists(name, description, version, match_type, category, attributes, entries, source_id)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
 		ON CONFLICT (name) DO UPDATE SET description = excluded.description, version = excluded.version, match_type = excluded.match_type,
@@ -170,6 +186,9 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 	pending := w.pending
 	w.pending = nil
+	if w.fresh != nil {
+		return w.flushFresh(ctx, pending) // see freshids.go
+	}
 	cur, err := w.storedModified(ctx, pending)
 	if err != nil {
 		return err
