@@ -13,11 +13,25 @@ import (
 // no validity window filters it. False for a field the index does not
 // know.
 func (o *Observation) Event(r *Record) (*telemetry.Event, bool) {
+	return new(Prober).Event(o, r)
+}
+
+// Prober makes the events of Observation.Event in memory of its own, so
+// that a retro-hunt probing millions of values allocates none: an event
+// is valid until the next call. One per goroutine.
+type Prober struct {
+	ev  telemetry.Event
+	one [1]string // the list of a list-valued field
+}
+
+// Event is Observation.Event, in p's memory.
+func (p *Prober) Event(o *Observation, r *Record) (*telemetry.Event, bool) {
 	kind, f, ok := parseField(o.Field)
 	if !ok {
 		return nil, false
 	}
-	ev := &telemetry.Event{Kind: kind}
+	p.ev = telemetry.Event{Kind: kind}
+	ev := &p.ev
 	if r != nil {
 		ev.Time, ev.File, ev.Line, ev.Offset = r.Time, r.File, r.Line, r.Offset
 		ev.SrcIP, ev.DstIP, ev.SrcPort, ev.DstPort = r.SrcIP, r.DstIP, r.SrcPort, r.DstPort
@@ -38,18 +52,20 @@ func (o *Observation) Event(r *Record) (*telemetry.Event, bool) {
 		// the absolute form: the matcher takes host and port from it
 		ev.URI = v
 	default:
-		setString(ev, f, v)
+		p.one[0] = v
+		setString(ev, f, v, p.one[:])
 	}
 	return ev, true
 }
 
-// setString sets the string field f of ev to v.
-func setString(ev *telemetry.Event, f field, v string) {
+// setString sets the string field f of ev to v; list is v alone, for a
+// list-valued field.
+func setString(ev *telemetry.Event, f field, v string, list []string) {
 	switch f {
 	case fQuery:
 		ev.Query = v
 	case fAnswer:
-		ev.Answers = []string{v}
+		ev.Answers = list
 	case fHost:
 		ev.Host = v
 	case fSNI:
@@ -63,11 +79,11 @@ func setString(ev *telemetry.Event, f field, v string) {
 	case fCertSHA256:
 		ev.CertSHA256 = v
 	case fCertChain:
-		ev.CertChain = []string{v}
+		ev.CertChain = list
 	case fCertSerial:
 		ev.CertSerial = v
 	case fCertSAN:
-		ev.CertSANs = []string{v}
+		ev.CertSANs = list
 	case fMD5:
 		ev.MD5 = v
 	case fSHA1:
@@ -77,10 +93,10 @@ func setString(ev *telemetry.Event, f field, v string) {
 	case fMailFrom:
 		ev.MailFrom = v
 	case fRcptTo:
-		ev.RcptTo = []string{v}
+		ev.RcptTo = list
 	case fFrom:
 		ev.From = v
 	case fTo:
-		ev.To = []string{v}
+		ev.To = list
 	}
 }

@@ -35,13 +35,18 @@ type Outcome struct {
 // indicator matches the value at all (the common answer, no, costs one
 // lookup); only then is every cited record probed.
 func (h *Hunter) Probe(o *obsindex.Observation) Outcome {
+	return h.ProbeWith(new(obsindex.Prober), o)
+}
+
+// ProbeWith is Probe making its events in p (see obsindex.Prober).
+func (h *Hunter) ProbeWith(p *obsindex.Prober, o *obsindex.Observation) Outcome {
 	var out Outcome
 	var first *obsindex.Record
 	if len(o.Records) > 0 {
 		// ports bind some IP indicators: take them from a real record
 		first = &obsindex.Record{SrcPort: o.Records[0].SrcPort, DstPort: o.Records[0].DstPort}
 	}
-	ev, ok := o.Event(first)
+	ev, ok := p.Event(o, first)
 	if !ok {
 		return out
 	}
@@ -60,7 +65,7 @@ func (h *Hunter) Probe(o *obsindex.Observation) Outcome {
 	cited := map[string]bool{}
 	for i := range o.Records {
 		r := &o.Records[i]
-		ev, _ := o.Event(r)
+		ev, _ := p.Event(o, r)
 		h.Snap.Match(ev, func(s *match.Sighting) {
 			if s.Field != o.Field {
 				return

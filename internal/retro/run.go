@@ -36,11 +36,12 @@ func Run(ctx context.Context, h *Hunter, workers int, stream func(func(*obsindex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var p obsindex.Prober
 			for b := range batches {
 				var found []match.Sighting
 				uncited := 0
 				for _, o := range b {
-					out := h.Probe(o)
+					out := h.ProbeWith(&p, o)
 					found = append(found, out.Sightings...)
 					uncited += out.Uncited
 				}
