@@ -22,8 +22,9 @@ import (
 type RetroTarget interface {
 	MatchSource
 	store.ObjectPager
-	Observations(ctx context.Context, q store.ObservationQuery, fn func(*obsindex.Observation) error) error
-	ObservationStats(ctx context.Context) (store.ObservationStats, error)
+	ObservationKeys(ctx context.Context, q store.ObservationQuery, fn func(obsindex.KeyPorts) error) error
+	LookupObservations(ctx context.Context, keys []store.ObservationKey, fn func(*obsindex.Observation) error) error
+	ObservationTypes(ctx context.Context) ([]intel.ValueType, error)
 	PutSightings(ctx context.Context, s []match.Sighting) (int, error)
 }
 
@@ -64,11 +65,11 @@ const maxHitValues = 3
 // it finds as retrospective sightings with their original times and
 // records. The logs are not read.
 func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult, error) {
-	st, err := db.ObservationStats(ctx)
+	types, err := db.ObservationTypes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if st.Values == 0 {
+	if len(types) == 0 {
 		// nothing was indexed: spare compiling (a large import's) indicators
 		return &RetroResult{Hits: []RetroHit{}}, nil
 	}
@@ -80,8 +81,12 @@ func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult,
 	if n == 0 {
 		return res, nil
 	}
-	run, err := retro.Run(ctx, &retro.Hunter{Snap: snap}, opt.Workers, func(fn func(*obsindex.Observation) error) error {
-		return db.Observations(ctx, store.ObservationQuery{}, fn)
+	run, err := retro.RunKeys(ctx, &retro.Hunter{Snap: snap}, opt.Workers, keyParts(ctx, db, types), func(keys []obsindex.Key, fn func(*obsindex.Observation) error) error {
+		pairs := make([]store.ObservationKey, len(keys))
+		for i, k := range keys {
+			pairs[i] = store.ObservationKey{Type: k.Type, Value: k.Value}
+		}
+		return db.LookupObservations(ctx, pairs, fn)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the observable index: %w", err)
@@ -99,6 +104,18 @@ func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult,
 	res.Hits = retroHits(found)
 	logger(opt.Log).Debug("retro-hunt", "indicators", n, "probed", res.Probed, "sightings", res.Sightings)
 	return res, nil
+}
+
+// keyParts reads the index's keys one value type a part, so that the
+// parts are read side by side.
+func keyParts(ctx context.Context, db RetroTarget, types []intel.ValueType) []func(func(obsindex.KeyPorts) error) error {
+	parts := make([]func(func(obsindex.KeyPorts) error) error, len(types))
+	for i, t := range types {
+		parts[i] = func(fn func(obsindex.KeyPorts) error) error {
+			return db.ObservationKeys(ctx, store.ObservationQuery{Types: []intel.ValueType{t}}, fn)
+		}
+	}
+	return parts
 }
 
 // retroSnapshot compiles the indicators to hunt for.

@@ -81,3 +81,30 @@ func canonical(b []byte) bool {
 	}
 	return true
 }
+
+// FuzzFirstPorts: what FirstPorts reads of any bytes agrees with
+// DecodeRecords: the first record's ports when those decode, and an
+// ErrBadRecords error, never a panic, otherwise.
+func FuzzFirstPorts(f *testing.F) {
+	recs := []obsindex.Record{{Source: "s", File: "f", Line: 3, Offset: 120, Time: time.Unix(1521911906, 5).UTC(),
+		SrcIP: netip.MustParseAddr("10.0.0.5"), DstIP: netip.MustParseAddr("2001:db8::1"), SrcPort: 5353, DstPort: 53}}
+	f.Add(obsindex.AppendRecords(nil, recs, func(obsindex.SourceKey) uint64 { return 1 }))
+	f.Add(obsindex.AppendRecords(nil, nil, func(obsindex.SourceKey) uint64 { return 1 }))
+	f.Add([]byte{1, 1, 1, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		src, dst, err := obsindex.FirstPorts(b)
+		if err != nil && !errors.Is(err, obsindex.ErrBadRecords) {
+			t.Fatalf("error %v does not wrap ErrBadRecords", err)
+		}
+		all, derr := obsindex.DecodeRecords(b, func(uint64) (obsindex.SourceKey, bool) { return obsindex.SourceKey{}, true })
+		if derr != nil {
+			return // FirstPorts reads less, and may accept what follows the first record
+		}
+		if err != nil {
+			t.Fatalf("FirstPorts refused %x (%v), which DecodeRecords reads", b, err)
+		}
+		if len(all) > 0 && (all[0].SrcPort != src || all[0].DstPort != dst) {
+			t.Errorf("first ports %d/%d, DecodeRecords says %d/%d", src, dst, all[0].SrcPort, all[0].DstPort)
+		}
+	})
+}

@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/retro"
 	"github.com/whodunit-project/whodunit/internal/scan"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/postgres"
+	"github.com/whodunit-project/whodunit/internal/store/postgres/pgtest"
+	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 )
 
 // Sizes from WHODUNIT_BENCH_RETRO_INDICATORS and WHODUNIT_BENCH_RETRO_INDEX;
@@ -115,4 +121,78 @@ func BenchmarkRetroHunt(b *testing.B) {
 	}
 	b.ReportMetric(float64(benchIndicators), "indicators")
 	b.ReportMetric(float64(benchIndex), "observations")
+}
+
+// BenchmarkRetroFromStore is the whole retro-hunt as `whodunit retro`
+// runs it (hunt.Retro), on each store: benchIndicators indicators
+// imported and compiled from the store, benchIndex observations in the
+// store's index read and probed, the sightings stored. Only hunt.Retro is
+// timed; filling the store is not.
+func BenchmarkRetroFromStore(b *testing.B) {
+	ctx := context.Background()
+	b.Run("sqlite", func(b *testing.B) {
+		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "retro.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		benchRetroFromStore(b, db)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		db, err := postgres.Open(ctx, pgtest.NewDatabase(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		benchRetroFromStore(b, db)
+	})
+}
+
+func benchRetroFromStore(b *testing.B, db interface {
+	store.Store
+	hunt.RetroTarget
+}) {
+	ctx := context.Background()
+	if _, err := db.Import(ctx, intel.Source{Name: "bench", Format: "list"}, func(sink intel.Sink) error {
+		for i := range benchIndicators {
+			if err := sink.Put(ctx, benchIndicator(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	batch := make([]obsindex.Observation, 0, 20000)
+	for i := range benchIndex {
+		batch = append(batch, obsindex.Observation{})
+		benchObservation(i, &batch[len(batch)-1])
+		if len(batch) == cap(batch) || i == benchIndex-1 {
+			if err := db.PutObservations(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	st, err := db.ObservationStats(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		start, cpu0 := time.Now(), scan.ProcessCPU()
+		res, err := hunt.Retro(ctx, db, hunt.RetroOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// observations of one key merge: the index holds st.Values
+		if want := (benchIndex + 999) / 1000; res.Sightings < want || res.Probed != st.Values {
+			b.Fatalf("%d sightings of %d probed, want at least %d of %d", res.Sightings, res.Probed, want, st.Values)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "total-s")
+		b.ReportMetric(scan.ProcessCPU()-cpu0, "cpu-s")
+	}
+	b.ReportMetric(float64(benchIndicators), "indicators")
+	b.ReportMetric(float64(st.Values), "observations")
 }

@@ -46,19 +46,7 @@ func (h *Hunter) ProbeWith(p *obsindex.Prober, o *obsindex.Observation) Outcome 
 		// ports bind some IP indicators: take them from a real record
 		first = &obsindex.Record{SrcPort: o.Records[0].SrcPort, DstPort: o.Records[0].DstPort}
 	}
-	ev, ok := p.Event(o, first)
-	if !ok {
-		return out
-	}
-	var hit map[string]bool
-	h.Snap.Match(ev, func(s *match.Sighting) {
-		if s.Field == o.Field {
-			if hit == nil {
-				hit = map[string]bool{}
-			}
-			hit[s.IndicatorID] = true
-		}
-	})
+	hit := h.firstHits(p, o, first)
 	if len(hit) == 0 {
 		return out
 	}
@@ -82,4 +70,30 @@ func (h *Hunter) ProbeWith(p *obsindex.Prober, o *obsindex.Observation) Outcome 
 		}
 	}
 	return out
+}
+
+// Matches reports whether the first probe of ProbeWith finds any
+// indicator for k's value, with the ports of its first record.
+func (h *Hunter) Matches(p *obsindex.Prober, k obsindex.KeyPorts) bool {
+	o := obsindex.Observation{Type: k.Type, Value: k.Value, Field: k.Field}
+	return len(h.firstHits(p, &o, &obsindex.Record{SrcPort: k.SrcPort, DstPort: k.DstPort})) > 0
+}
+
+// firstHits are the indicators matching o's value in its field, with no
+// time and the ports of first; nil, without allocating, for none.
+func (h *Hunter) firstHits(p *obsindex.Prober, o *obsindex.Observation, first *obsindex.Record) map[string]bool {
+	ev, ok := p.Event(o, first)
+	if !ok {
+		return nil
+	}
+	var hit map[string]bool
+	h.Snap.Match(ev, func(s *match.Sighting) {
+		if s.Field == o.Field {
+			if hit == nil {
+				hit = map[string]bool{}
+			}
+			hit[s.IndicatorID] = true
+		}
+	})
+	return hit
 }

@@ -26,6 +26,15 @@ type ObservationStore interface {
 	// value) pairs, every field, in key order; pairs not stored are
 	// skipped.
 	LookupObservations(ctx context.Context, keys []ObservationKey, fn func(*obsindex.Observation) error) error
+	// ObservationKeys streams the key of every observation matching q
+	// with, for an address, the ports of its first cited record
+	// (obsindex.KeyPorts; ports bind only address indicators), in no set
+	// order, reading nothing else: the fast first pass of a retro-hunt.
+	ObservationKeys(ctx context.Context, q ObservationQuery, fn func(obsindex.KeyPorts) error) error
+	// ObservationTypes lists the value types the index holds, in order,
+	// without reading the index through (a retro-hunt reads one type per
+	// goroutine).
+	ObservationTypes(ctx context.Context) ([]intel.ValueType, error)
 	ObservationStats(ctx context.Context) (ObservationStats, error)
 }
 

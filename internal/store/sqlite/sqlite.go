@@ -43,6 +43,7 @@ import (
 // Store is the SQLite implementation of store.Store.
 type Store struct {
 	db      *sql.DB
+	readers readPool // see obskeys.go
 	mu      sync.Mutex
 	shapes  shapeCache
 	implied impliedCache
@@ -79,7 +80,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 func open(ctx context.Context, path, mode string) (*Store, error) {
-	dsn := "file:" + uriPath(path) + "?" + mode + "&_pragma=page_size(16384)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
+	pragmas := "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(OFF)&_pragma=temp_store(MEMORY)"
+	dsn := "file:" + uriPath(path) + "?" + mode + "&_pragma=page_size(16384)&_pragma=synchronous(NORMAL)" + pragmas + "&_pragma=cache_size(" + strconv.Itoa(cacheSizeKiB) + ")&_pragma=wal_autocheckpoint(20000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -87,7 +89,11 @@ func open(ctx context.Context, path, mode string) (*Store, error) {
 	// One writer at a time is SQLite's model; a single connection also
 	// keeps the WAL simple for an embedded CLI.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
+	readMode := "mode=ro"
+	if strings.Contains(mode, "immutable") {
+		readMode = mode
+	}
+	s := &Store{db: db, readers: readPool{dsn: "file:" + uriPath(path) + "?" + readMode + pragmas}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -130,7 +136,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error { return errors.Join(s.db.Close(), s.readers.close()) }
 
 func fmtTime(t time.Time) string {
 	if t.IsZero() {

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScansKept", scansKept},
 		{"ObservationsMergeInAnyOrder", observationsMerge},
 		{"ObservationLookupsAndFilters", observationLookups},
+		{"ObservationKeysAndTypes", observationKeys},
 		{"RetrospectiveSightingsKeepTheirMark", retrospectiveSightings},
 	}
 	for _, tc := range tests {
