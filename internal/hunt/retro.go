@@ -133,7 +133,13 @@ func retroSnapshot(ctx context.Context, db RetroTarget, since time.Time) (*match
 		}
 		return nil
 	}
-	if since.IsZero() {
+	all := since.IsZero()
+	if !all {
+		if all, err = allAddedSince(ctx, db, since); err != nil {
+			return nil, 0, err
+		}
+	}
+	if all {
 		err = db.MatchIndicators(ctx, add)
 	} else {
 		err = addedSince(ctx, db, since, add)
@@ -143,6 +149,18 @@ func retroSnapshot(ctx context.Context, db RetroTarget, since time.Time) (*match
 	}
 	snap, err := b.Build()
 	return snap, n, err
+}
+
+// allAddedSince reports whether every current indicator was added after
+// since (an import into a store that held none): they then come faster
+// from MatchIndicators, which reads the matcher's narrow rows, than
+// paged as whole objects.
+func allAddedSince(ctx context.Context, db store.ObjectPager, since time.Time) (bool, error) {
+	page, err := db.ObjectsPage(ctx, store.PageQuery{Types: []string{intel.TypeIndicator}}, "", 1)
+	if err != nil || len(page.Items) == 0 {
+		return false, err
+	}
+	return page.Items[0].Added.After(since), nil // pages run by added time
 }
 
 // addedSince pages the indicators added after since.
