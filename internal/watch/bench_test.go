@@ -156,7 +156,8 @@ func BenchmarkWatchLatency(b *testing.B) {
 func BenchmarkWatchThroughput(b *testing.B) { benchThroughput(b, true) }
 
 // BenchmarkWatchThroughputBehavior is BenchmarkWatchThroughput with the
-// behaviour window on (default size and interval), and reports
+// behaviour window on (default size and interval, or the interval of
+// WHODUNIT_BENCH_WATCH_EVERY), and reports
 // the heap in use at the end (the window's events).
 func BenchmarkWatchThroughputBehavior(b *testing.B) { benchThroughput(b, false) }
 
@@ -171,7 +172,7 @@ func benchThroughput(b *testing.B, noBehavior bool) {
 	os.WriteFile(path, []byte(header+strings.Join(background[:200], "")), 0o644)
 	state := filepath.Join(dir, "state.json")
 	r := startWatchB(b, dbPath, watch.Options{Paths: []string{live}, State: state, NoBehavior: noBehavior,
-		Poll: 10 * time.Millisecond})
+		Poll: 10 * time.Millisecond, Every: benchEvery(b)})
 	waitFor(b, "the start", func() bool { return caughtUp(b, state, path) })
 	var buf strings.Builder
 	for i := 0; i < b.N; i++ {
@@ -191,4 +192,18 @@ func benchThroughput(b *testing.B, noBehavior bool) {
 	}
 	r.stopB(b)
 	b.ReportMetric(float64(b.N)/took.Seconds(), "events/s")
+}
+
+// benchEvery is the analytics' interval from WHODUNIT_BENCH_WATCH_EVERY
+// (a Go duration); zero, the default minute, without it.
+func benchEvery(b *testing.B) time.Duration {
+	v := os.Getenv("WHODUNIT_BENCH_WATCH_EVERY")
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		b.Fatalf("WHODUNIT_BENCH_WATCH_EVERY=%q: %v", v, err)
+	}
+	return d
 }

@@ -37,6 +37,11 @@ type window struct {
 	dirty       bool // events arrived since the last evaluation
 }
 
+// maxEvalShare bounds the share of the watcher's time the evaluations
+// take: each analyses the whole window, so a short interval over a large
+// window would otherwise leave little time for reading and matching.
+const maxEvalShare = 5 // at most a fifth
+
 func newWindow(opt Options, snap *match.Snapshot, raised []string) *window {
 	cfg := behavior.DefaultConfig()
 	if opt.Locator != nil {
@@ -76,8 +81,10 @@ func (w *window) due(now time.Time) {
 	if now.Before(w.next) || !w.dirty {
 		return
 	}
-	w.next, w.dirty = now.Add(w.every), false
+	start := time.Now()
+	w.dirty = false
 	w.evaluate()
+	w.next = now.Add(max(w.every, maxEvalShare*time.Since(start)))
 }
 
 // evaluate drops events older than the span and analyses the rest.
