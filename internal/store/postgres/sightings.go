@@ -60,13 +60,16 @@ func (s *Store) PutSightings(ctx context.Context, list []match.Sighting) (int, e
 func insertSightings(ctx context.Context, tx pgx.Tx, list []match.Sighting, added string) (int, error) {
 	cols := make([][]string, 7)
 	datas := make([][]byte, len(list))
+	var buf []byte // one array for the chunk's documents
 	for i := range list {
 		sg := &list[i]
-		data, err := json.Marshal(sg)
+		start := len(buf)
+		var err error
+		buf, err = sg.AppendJSON(buf)
 		if err != nil {
 			return 0, fmt.Errorf("sighting %s: %w", sg.Key(), err)
 		}
-		datas[i] = data
+		datas[i] = buf[start:len(buf):len(buf)]
 		for c, v := range []string{sg.Key(), sg.IndicatorID, fmtTime(sg.Time), sg.Value, addrText(sg.SrcIP), addrText(sg.DstIP)} {
 			cols[c] = append(cols[c], v)
 		}

@@ -269,6 +269,31 @@ CREATE TABLE subscriptions (
 	// 11: a key's latest request to one path, found without a scan of the
 	// audit trail (the web UI's "since your last visit").
 	{sql: "CREATE INDEX IF NOT EXISTS audit_key_path ON audit(key, path, seq)"},
+	// 12: sightings as a rowid table, in the order they were stored: a
+	// WITHOUT ROWID table keeps each row (its JSON included) in the
+	// b-tree of its random key, so every insert landed on a random page
+	// and split it; now rows are appended and only the key's index is
+	// random.
+	{sql: `
+CREATE TABLE sightings_by_seq (
+	seq          INTEGER PRIMARY KEY,
+	key          TEXT NOT NULL UNIQUE,
+	indicator_id TEXT NOT NULL,
+	time         TEXT NOT NULL,
+	data         BLOB NOT NULL,
+	value        TEXT NOT NULL DEFAULT '',
+	src          TEXT NOT NULL DEFAULT '',
+	dst          TEXT NOT NULL DEFAULT '',
+	added        TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO sightings_by_seq(key, indicator_id, time, data, value, src, dst, added)
+	SELECT key, indicator_id, time, data, value, src, dst, added FROM sightings ORDER BY added, key;
+DROP TABLE sightings;
+ALTER TABLE sightings_by_seq RENAME TO sightings;
+CREATE INDEX sightings_indicator ON sightings(indicator_id);
+CREATE INDEX sightings_time ON sightings(time);
+CREATE INDEX sightings_added ON sightings(added, key);
+`},
 }
 
 // migration is one schema version: SQL, then Go for what SQL cannot do

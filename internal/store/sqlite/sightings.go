@@ -44,9 +44,10 @@ func (s *Store) PutSightings(ctx context.Context, list []match.Sighting) (int, e
 	}
 	defer stmt.Close()
 	n := 0
+	var data []byte // the driver copies what it binds
 	for i := range list {
 		sg := &list[i]
-		data, err := json.Marshal(sg)
+		data, err = sg.AppendJSON(data[:0])
 		if err != nil {
 			return 0, err
 		}
