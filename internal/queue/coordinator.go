@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/scan"
+	"github.com/whodunit-project/whodunit/internal/telemetry"
 	"github.com/whodunit-project/whodunit/internal/telemetry/formats"
 )
 
@@ -91,6 +94,12 @@ type coordinator struct {
 	closeOnce sync.Once
 	stopped   chan struct{} // closed when consume returns
 	shareQ    chan []match.Sighting
+	// objects are the bucket's objects of this scan, by any of its
+	// coordinators: the pieces that travel through the bucket (the same
+	// pieces every time the scan is cut) and the results too large for a
+	// message (named by the result messages, all of which are read)
+	objects map[string]bool
+	pieces  pieceWriter // emit's
 }
 
 func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt ScanOptions) (*coordinator, error) {
@@ -102,7 +111,7 @@ func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt 
 		return nil, err
 	}
 	c := &coordinator{nc: nc, js: js, db: db, opt: opt, log: opt.Log, start: time.Now(), done: map[int]bool{},
-		published: map[int]bool{}, total: -1, finished: make(chan struct{}), stopped: make(chan struct{}),
+		published: map[int]bool{}, objects: map[string]bool{}, total: -1, finished: make(chan struct{}), stopped: make(chan struct{}),
 		shareQ: make(chan []match.Sighting, 4)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -237,8 +246,12 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 	return func(p scan.Piece, data []byte, whole io.Reader) error {
 		i := index
 		index++
+		viaBucket := !c.opt.Shared || (p.Compressed && !p.Whole)
 		c.mu.Lock()
 		answered := c.done[i]
+		if viaBucket {
+			c.objects[chunkObject(c.id, i)] = true
+		}
 		c.mu.Unlock()
 		if answered {
 			return nil
@@ -249,8 +262,8 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 			return ctx.Err()
 		}
 		job := Job{Scan: c.id, Index: i, Snapshot: c.snap.Version(), Piece: p}
-		if !c.opt.Shared || (p.Compressed && !p.Whole) {
-			job.Object = chunkObject(c.id, i)
+		if viaBucket {
+			job.Object, job.Encoding = chunkObject(c.id, i), encodingS2
 			if whole != nil {
 				if err := c.putPiece(ctx, job.Object, nil, whole); err != nil {
 					return err
@@ -280,8 +293,10 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 func (c *coordinator) putPiece(ctx context.Context, name string, data []byte, whole io.Reader) error {
 	var err error
 	if whole != nil {
-		_, err = c.chunks.Put(ctx, jetstream.ObjectMeta{Name: name}, whole)
-	} else {
+		r := compressing(whole)
+		_, err = c.chunks.Put(ctx, jetstream.ObjectMeta{Name: name}, r)
+		r.Close()
+	} else if data, err = c.pieces.compress(data); err == nil {
 		_, err = c.chunks.PutBytes(ctx, name, data)
 	}
 	if err != nil {
@@ -354,6 +369,11 @@ func (c *coordinator) consume(ctx context.Context, it jetstream.MessagesContext)
 		if res.Scan != c.id {
 			continue
 		}
+		if name := msg.Headers().Get(resultObjectHeader); name != "" {
+			c.mu.Lock()
+			c.objects[name] = true
+			c.mu.Unlock()
+		}
 		if err := c.apply(ctx, res); err != nil {
 			c.fail(err)
 			return
@@ -388,10 +408,13 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 		}
 	}
 	if c.analyzer != nil {
-		for i := range res.Features {
-			ev := &res.Features[i]
+		err := res.EachFeature(func(ev *telemetry.Event) {
 			ev.File = res.Path
 			c.analyzer.Observe(ev)
+		})
+		if err != nil {
+			// DecodeResult checked every event: not seen
+			return fmt.Errorf("result %d: %w", res.Index, err)
 		}
 	}
 	c.mu.Lock()
@@ -402,7 +425,7 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 		<-c.slots
 	}
 	if c.tally == nil {
-		res.Sightings, res.Features = nil, nil
+		res.Sightings, res.feat = nil, features{}
 		c.pending = append(c.pending, *res)
 	} else {
 		c.addCounts(res)
@@ -445,7 +468,7 @@ func (c *coordinator) share(ctx context.Context, sightings []match.Sighting) {
 			c.opt.OnSighting(*s)
 		}
 		var err error
-		if bodies[i], err = json.Marshal(s); err != nil {
+		if bodies[i], err = s.AppendJSON(nil); err != nil {
 			c.log.Warn("sighting not shared", "key", s.Key(), "err", err)
 			continue
 		}
@@ -516,21 +539,34 @@ func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
 	return res, nil
 }
 
-// removePieces deletes the scan's pieces and large results from the
-// bucket, through retry: a request whose reply was lost in a dropped
+// removePieces deletes the scan's objects from the bucket, a few at a
+// time, each through retry: a request whose reply was lost in a dropped
 // connection would otherwise wait for the scan's deadline. An outage
 // longer than retry's budget leaves the rest to the bucket's TTL.
 func (c *coordinator) removePieces(ctx context.Context) {
-	for i := 0; i < c.total; i++ {
-		for _, name := range []string{chunkObject(c.id, i), resultObject(c.id, i)} {
+	c.mu.Lock()
+	names := slices.Sorted(maps.Keys(c.objects))
+	c.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, removeInFlight)
+	for _, name := range names {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
 			err := retry(ctx, c.nc, func(ctx context.Context) error { return c.chunks.Delete(ctx, name) })
-			if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) && ctx.Err() == nil {
 				c.log.Warn("pieces left to expire", "from", name, "err", err)
-				return
+				cancel() // the outage fails the others too
 			}
-		}
+		})
 	}
+	wg.Wait()
 }
+
+// removeInFlight is how many deletions are asked at once.
+const removeInFlight = 8
 
 func jsonJob(j Job) ([]byte, error) { return json.Marshal(j) }
 

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/scan"
@@ -16,11 +21,19 @@ import (
 // realPiece reads the second chunk of a real Zeek log as a worker would,
 // for seeds: its job and its result.
 func realPiece(t testing.TB) (Job, *Result) {
+	job, res, _ := realPieceEvents(t)
+	return job, res
+}
+
+// realPieceEvents is realPiece with a copy of the events its result holds
+// the features of.
+func realPieceEvents(t testing.TB) (Job, *Result, []telemetry.Event) {
 	t.Helper()
 	dir := needShared(t, "telemetry", "zeek", "stratosphere", "001-zeek-scenario-malicious")
 	cfg := scan.Config{Paths: []string{filepath.Join(dir, "conn.log")}, Registry: registry(), ChunkSize: 8 << 10}
 	var job Job
 	var res *Result
+	var events []telemetry.Event
 	n := 0
 	_, err := scan.Cut(context.Background(), cfg, func(p scan.Piece, data []byte, _ io.Reader) error {
 		if n++; n != 2 {
@@ -31,7 +44,8 @@ func realPiece(t testing.TB) (Job, *Result) {
 		counts, err := scan.ScanPiece(context.Background(), scan.PieceConfig{Registry: registry(),
 			OnEvent: func(ev *telemetry.Event) {
 				if Analysed(ev) {
-					res.Features = append(res.Features, features(ev))
+					res.AddFeatures(ev)
+					events = append(events, analysedCopy(ev))
 				}
 			}}, p, bytes.NewReader(data))
 		res.Counts = counts
@@ -40,14 +54,42 @@ func realPiece(t testing.TB) (Job, *Result) {
 	if err != nil || res == nil {
 		t.Fatalf("cutting a real log: %v", err)
 	}
-	res.Sightings = []match.Sighting{{IndicatorID: "indicator--1", Field: "conn.dst_ip", Value: "10.0.0.1", Source: "s/conn.log", File: job.Piece.Path, Line: 300}}
-	return job, res
+	res.Sightings = []match.Sighting{
+		{IndicatorID: "indicator--1", Type: "ipv4-addr", Field: "conn.dst_ip", Value: "10.0.0.1", Direction: "dst", Source: "s/conn.log",
+			File: job.Piece.Path, Line: 300, Offset: 41234, Time: time.Unix(1522000000, 123456789).UTC(), Kind: telemetry.KindConn,
+			SrcIP: netip.MustParseAddr("192.168.1.5"), DstIP: netip.MustParseAddr("10.0.0.1"), SrcPort: 51234, DstPort: 443, UID: "Cabc"},
+		{IndicatorID: "indicator--1", Type: "ipv4-addr", Field: "conn.dst_ip", Value: "10.0.0.1", Source: "s/conn.log", File: job.Piece.Path,
+			Line: 301, Suppressed: true, Warninglist: "list", Retrospective: true},
+	}
+	return job, res, events
 }
 
-// A result survives its encoding exactly.
+// analysedCopy is ev with only the fields AddFeatures keeps.
+func analysedCopy(ev *telemetry.Event) telemetry.Event {
+	f := telemetry.Event{Kind: ev.Kind, Time: ev.Time, Line: ev.Line, Offset: ev.Offset, SrcIP: ev.SrcIP, DstIP: ev.DstIP,
+		SrcPort: ev.SrcPort, DstPort: ev.DstPort, Duration: ev.Duration, SrcBytes: ev.SrcBytes, DstBytes: ev.DstBytes,
+		SrcPackets: ev.SrcPackets, DstPackets: ev.DstPackets, Proto: strings.Clone(ev.Proto), Query: strings.Clone(ev.Query),
+		QType: strings.Clone(ev.QType), RCode: strings.Clone(ev.RCode), Host: strings.Clone(ev.Host), SNI: strings.Clone(ev.SNI)}
+	for _, a := range ev.Answers {
+		f.Answers = append(f.Answers, strings.Clone(a))
+	}
+	return f
+}
+
+// decodedFeatures copies the events a result holds.
+func decodedFeatures(t testing.TB, r *Result) []telemetry.Event {
+	t.Helper()
+	var out []telemetry.Event
+	if err := r.EachFeature(func(ev *telemetry.Event) { out = append(out, analysedCopy(ev)) }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A result survives its encoding exactly, and again when read twice.
 func TestResultRoundTrip(t *testing.T) {
-	_, res := realPiece(t)
-	if len(res.Features) == 0 {
+	_, res, events := realPieceEvents(t)
+	if len(events) == 0 {
 		t.Fatal("the real chunk gave no features")
 	}
 	data, err := EncodeResult(nil, res)
@@ -58,15 +100,16 @@ func TestResultRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Features) != len(res.Features) || got.Counts.Events != res.Counts.Events {
-		t.Fatalf("decoded %d features, %d events; want %d, %d", len(got.Features), got.Counts.Events, len(res.Features), res.Counts.Events)
+	if got.FeatureCount() != len(events) || got.Counts.Events != res.Counts.Events {
+		t.Fatalf("decoded %d features, %d events; want %d, %d", got.FeatureCount(), got.Counts.Events, len(events), res.Counts.Events)
 	}
-	for i := range res.Features {
-		a, b := res.Features[i], got.Features[i]
-		if !a.Time.Equal(b.Time) || a.SrcIP != b.SrcIP || a.DstIP != b.DstIP || a.Line != b.Line || a.SrcBytes != b.SrcBytes ||
-			a.Duration != b.Duration || a.Proto != b.Proto || a.DstPort != b.DstPort {
-			t.Fatalf("feature %d: %+v, decoded as %+v", i, a, b)
+	for pass := 0; pass < 2; pass++ {
+		if diff := firstDifference(events, decodedFeatures(t, got)); diff != "" {
+			t.Fatalf("pass %d: %s", pass, diff)
 		}
+	}
+	if !reflect.DeepEqual(got.Sightings, res.Sightings) {
+		t.Fatalf("sightings decoded as\n%+v\nwant\n%+v", got.Sightings, res.Sightings)
 	}
 	// every truncation is an error, never a panic or a shorter result
 	for _, cut := range []int{len(data) - 1, len(data) / 2, 7} {
@@ -74,6 +117,48 @@ func TestResultRoundTrip(t *testing.T) {
 			t.Errorf("truncated at %d: err %v, want ErrBadMessage", cut, err)
 		}
 	}
+}
+
+// Past maxDict distinct values, strings and addresses are written whole
+// and still read back.
+func TestResultBeyondTheNumbering(t *testing.T) {
+	res := &Result{Scan: "ab", Path: "dns.log"}
+	var events []telemetry.Event
+	base := time.Unix(1522000000, 0).UTC()
+	for i := 0; i < maxDict+100; i++ {
+		ev := telemetry.Event{Kind: telemetry.KindDNS, Time: base.Add(time.Duration(i%7-3) * time.Second), Line: int64(i), Offset: int64(i * 90),
+			SrcIP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), DstIP: netip.MustParseAddr("8.8.8.8"),
+			Proto: "udp", Query: fmt.Sprintf("host%d.example.com", i), Answers: []string{"a.example.com", fmt.Sprint(i)}}
+		res.AddFeatures(&ev)
+		events = append(events, analysedCopy(&ev))
+		res.Sightings = append(res.Sightings, match.Sighting{IndicatorID: fmt.Sprintf("indicator--%d", i), Value: ev.Query, Time: ev.Time, SrcIP: ev.SrcIP})
+	}
+	data, err := EncodeResult(nil, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeResult(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := firstDifference(events, decodedFeatures(t, got)); diff != "" {
+		t.Fatal(diff)
+	}
+	if !reflect.DeepEqual(got.Sightings, res.Sightings) {
+		t.Fatal("sightings beyond the numbering differ")
+	}
+}
+
+func firstDifference(want, got []telemetry.Event) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("%d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(want[i], got[i]) {
+			return fmt.Sprintf("event %d: %+v, decoded as %+v", i, want[i], got[i])
+		}
+	}
+	return ""
 }
 
 func FuzzDecodeResult(f *testing.F) {
@@ -97,8 +182,15 @@ func FuzzDecodeResult(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := DecodeResult(again); err != nil {
+		back, err := DecodeResult(again)
+		if err != nil {
 			t.Fatalf("re-encoded result does not decode: %v", err)
+		}
+		if back.FeatureCount() != r.FeatureCount() || len(back.Sightings) != len(r.Sightings) {
+			t.Fatal("re-encoded result lost events or sightings")
+		}
+		if err := r.EachFeature(func(*telemetry.Event) {}); err != nil {
+			t.Fatalf("an accepted result's events do not decode: %v", err)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"time"
 
 	"github.com/whodunit-project/whodunit/internal/match"
 	"github.com/whodunit-project/whodunit/internal/scan"
@@ -22,6 +21,9 @@ type Job struct {
 	// Object names the piece's bytes in the chunk bucket; empty means
 	// the worker reads Piece.Path itself (shared storage).
 	Object string `json:"object,omitempty"`
+	// Encoding is how the object is compressed: encodingS2, or "" for
+	// not at all.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 // maxJobBytes bounds a job message: a Zeek header block is at most 64 KiB.
@@ -57,6 +59,8 @@ func DecodeJob(data []byte) (Job, error) {
 		return j, badf("job %d: negative position", j.Index)
 	case j.Object == "" && !p.Whole && p.Compressed:
 		return j, badf("job %d: a chunk of a compressed file must come through the object store", j.Index)
+	case j.Encoding != "" && (j.Encoding != encodingS2 || j.Object == ""):
+		return j, badf("job %d: encoding %q", j.Index, j.Encoding)
 	}
 	return j, nil
 }
@@ -75,7 +79,7 @@ func validID(s string) bool {
 
 // Result is what a worker found in one piece: the counts, the sightings
 // and, for the coordinator's behaviour analytics, the features of every
-// event the analytics read.
+// event the analytics read (AddFeatures, EachFeature).
 type Result struct {
 	Scan      string           `json:"scan"`
 	Index     int              `json:"index"`
@@ -83,16 +87,15 @@ type Result struct {
 	Path      string           `json:"path"` // the file as the coordinator opened it
 	Worker    string           `json:"worker"`
 	Counts    scan.PieceResult `json:"counts"`
-	Sightings []match.Sighting `json:"sightings,omitempty"`
-	// Features holds the events for the analytics (Kind, Time, position,
-	// addresses, ports, protocol, sizes, DNS, HTTP host, TLS SNI): only
-	// the fields behavior.Analyzer reads. Not in the JSON head.
-	Features []telemetry.Event `json:"-"`
+	Sightings []match.Sighting `json:"-"`
+	feat      features
 }
 
-// Result messages: magic, uv head length, JSON head, uv event count,
-// events (see appendFeatures).
-const resultMagic = "WDQR1"
+// Result messages: magic, uv head length, JSON head, uv event count, uv
+// length of the events' bytes, the events (see AddFeatures), uv sighting
+// count, the sightings (see appendSighting). The head is JSON: it is
+// small, and its counts and errors are read as they are written.
+const resultMagic = "WDQR2"
 
 // EncodeResult appends r's message to dst.
 func EncodeResult(dst []byte, r *Result) ([]byte, error) {
@@ -103,57 +106,91 @@ func EncodeResult(dst []byte, r *Result) ([]byte, error) {
 	dst = append(dst, resultMagic...)
 	dst = binary.AppendUvarint(dst, uint64(len(head)))
 	dst = append(dst, head...)
-	dst = binary.AppendUvarint(dst, uint64(len(r.Features)))
-	for i := range r.Features {
-		dst = appendFeatures(dst, &r.Features[i])
+	dst = binary.AppendUvarint(dst, uint64(r.feat.n))
+	dst = binary.AppendUvarint(dst, uint64(len(r.feat.b)))
+	dst = append(dst, r.feat.b...)
+	dst = binary.AppendUvarint(dst, uint64(len(r.Sightings)))
+	d := newDict()
+	for i := range r.Sightings {
+		dst = appendSighting(dst, d, &r.Sightings[i])
 	}
 	return dst, nil
 }
 
-// DecodeResult parses a result message; errors name the byte offset.
+// DecodeResult parses and checks a whole result message; errors name
+// the byte offset. Its events are decoded again, one at a time, by
+// EachFeature.
 func DecodeResult(data []byte) (*Result, error) {
 	if len(data) < len(resultMagic) || string(data[:len(resultMagic)]) != resultMagic {
 		return nil, badf("result: not a result message")
 	}
 	d := &decoder{b: data, i: len(resultMagic)}
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(data)-d.i) {
-		d.fail("head longer than the message")
-	}
+	head := d.bytes()
 	if d.err != nil {
 		return nil, d.err
 	}
 	r := &Result{}
-	if err := json.Unmarshal(data[d.i:d.i+int(n)], r); err != nil {
-		return nil, badf("result head at offset %d: %v", d.i, err)
+	if err := json.Unmarshal(head, r); err != nil {
+		return nil, badf("result head at offset %d: %v", d.i-len(head), err)
 	}
-	d.i += int(n)
 	if !validID(r.Scan) || r.Index < 0 || r.File < 0 {
 		return nil, badf("result: scan %q piece %d file %d", r.Scan, r.Index, r.File)
 	}
-	count := d.uvarint()
-	// every event takes at least minFeatureBytes: a count beyond that is a lie
-	if d.err == nil && count > uint64(len(data)-d.i)/minFeatureBytes {
-		d.fail(fmt.Sprintf("%d events cannot fit", count))
+	if err := d.featureBlock(r); err != nil {
+		return nil, err
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	r.Features = make([]telemetry.Event, count)
-	for i := range r.Features {
-		d.features(&r.Features[i])
-		if d.err != nil {
-			return nil, d.err
-		}
+	if err := d.sightings(r); err != nil {
+		return nil, err
 	}
 	if d.i != len(data) {
-		return nil, badf("result: %d bytes after the last event", len(data)-d.i)
+		return nil, badf("result: %d bytes after the last sighting", len(data)-d.i)
 	}
 	return r, nil
 }
 
-// minFeatureBytes is the smallest encoded event.
-const minFeatureBytes = 18
+// featureBlock reads the events' section and checks every event in it,
+// numbering its strings and addresses for EachFeature.
+func (d *decoder) featureBlock(r *Result) error {
+	count := d.uvarint()
+	block := d.bytes()
+	// every event takes at least minFeatureBytes: a count beyond that is a lie
+	if d.err == nil && count > uint64(len(block))/minFeatureBytes {
+		d.fail(fmt.Sprintf("%d events cannot fit in %d bytes", count, len(block)))
+	}
+	if d.err != nil {
+		return d.err
+	}
+	r.feat = features{n: int(count), b: block, tab: &table{}}
+	// read where it lies in the message, so that errors name its offsets
+	check := &decoder{b: d.b[:d.i], i: d.i - len(block)}
+	var ev telemetry.Event
+	var prev event
+	for i := 0; i < r.feat.n && check.err == nil; i++ {
+		check.features(&ev, &prev, r.feat.tab)
+	}
+	if check.err == nil && check.i != d.i {
+		check.fail("bytes after the last event")
+	}
+	return check.err
+}
+
+func (d *decoder) sightings(r *Result) error {
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(d.b)-d.i)/minSightingBytes {
+		d.fail(fmt.Sprintf("%d sightings cannot fit", count))
+	}
+	if d.err != nil {
+		return d.err
+	}
+	r.Sightings = make([]match.Sighting, count)
+	t := &table{}
+	for i := range r.Sightings {
+		if d.sighting(&r.Sightings[i], t); d.err != nil {
+			return d.err
+		}
+	}
+	return nil
+}
 
 // Analysed reports whether the analytics read ev (the others only count).
 func Analysed(ev *telemetry.Event) bool {
@@ -162,30 +199,6 @@ func Analysed(ev *telemetry.Event) bool {
 		return !ev.Time.IsZero()
 	}
 	return false
-}
-
-func appendFeatures(b []byte, ev *telemetry.Event) []byte {
-	b = append(b, byte(ev.Kind))
-	b = binary.AppendVarint(b, ev.Time.Unix())
-	b = binary.AppendUvarint(b, uint64(ev.Time.Nanosecond()))
-	b = binary.AppendVarint(b, ev.Line)
-	b = binary.AppendVarint(b, ev.Offset)
-	b = appendAddr(b, ev.SrcIP)
-	b = appendAddr(b, ev.DstIP)
-	b = binary.AppendUvarint(b, uint64(ev.SrcPort))
-	b = binary.AppendUvarint(b, uint64(ev.DstPort))
-	b = binary.AppendVarint(b, int64(ev.Duration))
-	for _, v := range [...]int64{ev.SrcBytes, ev.DstBytes, ev.SrcPackets, ev.DstPackets} {
-		b = binary.AppendVarint(b, v)
-	}
-	for _, s := range [...]string{ev.Proto, ev.Query, ev.QType, ev.RCode, ev.Host, ev.SNI} {
-		b = appendString(b, s)
-	}
-	b = binary.AppendUvarint(b, uint64(len(ev.Answers)))
-	for _, a := range ev.Answers {
-		b = appendString(b, a)
-	}
-	return b
 }
 
 func appendString(b []byte, s string) []byte {
@@ -250,36 +263,6 @@ func (d *decoder) bytes() []byte {
 	v := d.b[d.i : d.i+int(n)]
 	d.i += int(n)
 	return v
-}
-
-func (d *decoder) str() string { return string(d.bytes()) }
-
-func (d *decoder) features(ev *telemetry.Event) {
-	if d.i >= len(d.b) {
-		d.fail("event expected")
-		return
-	}
-	ev.Kind = telemetry.Kind(d.b[d.i])
-	d.i++
-	sec, nsec := d.varint(), d.uvarint()
-	if nsec >= 1e9 {
-		d.fail("nanoseconds out of range")
-	}
-	ev.Time = time.Unix(sec, int64(nsec)).UTC()
-	ev.Line, ev.Offset = d.varint(), d.varint()
-	ev.SrcIP, ev.DstIP = d.addr(), d.addr()
-	ev.SrcPort, ev.DstPort = d.port(), d.port()
-	ev.Duration = time.Duration(d.varint())
-	ev.SrcBytes, ev.DstBytes, ev.SrcPackets, ev.DstPackets = d.varint(), d.varint(), d.varint(), d.varint()
-	ev.Proto, ev.Query, ev.QType, ev.RCode, ev.Host, ev.SNI = d.str(), d.str(), d.str(), d.str(), d.str(), d.str()
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.b)-d.i) {
-		d.fail("more answers than bytes")
-		return
-	}
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		ev.Answers = append(ev.Answers, d.str())
-	}
 }
 
 func (d *decoder) addr() netip.Addr {

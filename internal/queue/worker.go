@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -194,7 +193,7 @@ func (w *worker) run(ctx context.Context, job Job) (*Result, error) {
 		OnSighting: func(s match.Sighting) { res.Sightings = append(res.Sightings, s) },
 		OnEvent: func(ev *telemetry.Event) {
 			if Analysed(ev) {
-				res.Features = append(res.Features, features(ev))
+				res.AddFeatures(ev)
 			}
 		}}
 	in := &transportReader{r: r}
@@ -225,21 +224,6 @@ func (t *transportReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// features copies the fields the analytics read.
-func features(ev *telemetry.Event) telemetry.Event {
-	f := telemetry.Event{Kind: ev.Kind, Time: ev.Time, Line: ev.Line, Offset: ev.Offset, SrcIP: ev.SrcIP, DstIP: ev.DstIP,
-		SrcPort: ev.SrcPort, DstPort: ev.DstPort, Duration: ev.Duration, SrcBytes: ev.SrcBytes, DstBytes: ev.DstBytes,
-		SrcPackets: ev.SrcPackets, DstPackets: ev.DstPackets, Proto: strings.Clone(ev.Proto), Query: strings.Clone(ev.Query),
-		QType: strings.Clone(ev.QType), RCode: strings.Clone(ev.RCode), Host: strings.Clone(ev.Host), SNI: strings.Clone(ev.SNI)}
-	if len(ev.Answers) > 0 {
-		f.Answers = make([]string, len(ev.Answers))
-		for i, a := range ev.Answers {
-			f.Answers[i] = strings.Clone(a)
-		}
-	}
-	return f
-}
-
 // open gives the piece's bytes: from the chunk bucket, or from the file
 // on storage the worker shares with the coordinator.
 func (w *worker) open(ctx context.Context, job Job) (io.Reader, func(), error) {
@@ -248,7 +232,11 @@ func (w *worker) open(ctx context.Context, job Job) (io.Reader, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("piece %s: %w", job.Object, err)
 		}
-		return obj, func() { obj.Close() }, nil
+		if job.Encoding == "" {
+			return obj, func() { obj.Close() }, nil
+		}
+		r, release := decompressing(obj)
+		return r, func() { release(); obj.Close() }, nil
 	}
 	p := job.Piece
 	f, err := os.Open(p.Path)

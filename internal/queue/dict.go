@@ -1,0 +1,117 @@
+package queue
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"strings"
+)
+
+// A section of a result message (its events, its sightings) numbers the
+// strings and addresses it writes: a value met again is written as its
+// number, so the repeats of a log — queries, hosts, protocols, files,
+// indicator ids, a beacon's two addresses — cost a byte or two instead
+// of their text. Each side numbers the values in the order they first
+// appear, up to maxDict of each; past that, values are written whole.
+const maxDict = 1 << 16
+
+// dict is the writing side's numbering.
+type dict struct {
+	strs  map[string]uint64
+	addrs map[netip.Addr]uint64
+}
+
+func newDict() *dict { return &dict{strs: map[string]uint64{}, addrs: map[netip.Addr]uint64{}} }
+
+// str appends s: its number, or 0 and its text when new. The empty
+// string, the most common, is written as an empty text and not numbered.
+func (d *dict) str(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, 0, 0)
+	}
+	if n, ok := d.strs[s]; ok {
+		return binary.AppendUvarint(b, n)
+	}
+	if len(d.strs) < maxDict {
+		// s may share a reader's buffer
+		d.strs[strings.Clone(s)] = uint64(len(d.strs)) + 1
+	}
+	return appendString(append(b, 0), s)
+}
+
+// addr appends a: its number, or 0 and its bytes when new.
+func (d *dict) addr(b []byte, a netip.Addr) []byte {
+	if n, ok := d.addrs[a]; ok {
+		return binary.AppendUvarint(b, n)
+	}
+	if len(d.addrs) < maxDict {
+		d.addrs[a] = uint64(len(d.addrs)) + 1
+	}
+	return appendAddr(append(b, 0), a)
+}
+
+// table is the reading side's numbering. A table already filled by an
+// earlier pass over the same section is read again without allocating:
+// the n-th new value is the one it holds.
+type table struct {
+	strs       []string
+	addrs      []netip.Addr
+	nstr, nadr int // values met so far in this pass
+}
+
+// rewind starts another pass over the same section.
+func (t *table) rewind() { t.nstr, t.nadr = 0, 0 }
+
+func (d *decoder) dstr(t *table) string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n != 0 {
+		if n > uint64(t.nstr) {
+			d.fail("string number beyond those met")
+			return ""
+		}
+		return t.strs[n-1]
+	}
+	raw := d.bytes()
+	if d.err != nil || len(raw) == 0 {
+		return ""
+	}
+	if t.nstr < len(t.strs) {
+		t.nstr++
+		return t.strs[t.nstr-1]
+	}
+	s := string(raw)
+	if len(t.strs) < maxDict {
+		t.strs = append(t.strs, s)
+		t.nstr++
+	}
+	return s
+}
+
+func (d *decoder) daddr(t *table) netip.Addr {
+	n := d.uvarint()
+	if d.err != nil {
+		return netip.Addr{}
+	}
+	if n != 0 {
+		if n > uint64(t.nadr) {
+			d.fail("address number beyond those met")
+			return netip.Addr{}
+		}
+		return t.addrs[n-1]
+	}
+	a := d.addr()
+	if d.err != nil {
+		return netip.Addr{}
+	}
+	if t.nadr < len(t.addrs) {
+		t.nadr++
+		return t.addrs[t.nadr-1]
+	}
+	if len(t.addrs) < maxDict {
+		t.addrs = append(t.addrs, a)
+		t.nadr++
+	}
+	return a
+}
