@@ -18,6 +18,41 @@ const maxDict = 1 << 16
 type dict struct {
 	strs  map[string]uint64
 	addrs map[netip.Addr]uint64
+	// per place in a record, the value written there last and its
+	// number: a log repeats a protocol, a query type, a pair of
+	// addresses from one record to the next, and comparing is cheaper
+	// than hashing
+	lastStr  [8]numbered[string]
+	lastAddr [2]numbered[netip.Addr]
+}
+
+type numbered[T comparable] struct {
+	v T
+	n uint64 // 0: none yet
+}
+
+// strAt is str for the value at place i of a record.
+func (d *dict) strAt(b []byte, i int, s string) []byte {
+	if l := &d.lastStr[i]; l.n != 0 && l.v == s {
+		return binary.AppendUvarint(b, l.n)
+	}
+	b = d.str(b, s)
+	if n, ok := d.strs[s]; ok {
+		d.lastStr[i] = numbered[string]{v: s, n: n}
+	}
+	return b
+}
+
+// addrAt is addr for the address at place i of a record.
+func (d *dict) addrAt(b []byte, i int, a netip.Addr) []byte {
+	if l := &d.lastAddr[i]; l.n != 0 && l.v == a {
+		return binary.AppendUvarint(b, l.n)
+	}
+	b = d.addr(b, a)
+	if n, ok := d.addrs[a]; ok {
+		d.lastAddr[i] = numbered[netip.Addr]{v: a, n: n}
+	}
+	return b
 }
 
 func newDict() *dict { return &dict{strs: map[string]uint64{}, addrs: map[netip.Addr]uint64{}} }

@@ -40,16 +40,16 @@ func (r *Result) AddFeatures(ev *telemetry.Event) {
 	b = binary.AppendVarint(b, ev.Line-f.line)
 	b = binary.AppendVarint(b, ev.Offset-f.off)
 	f.sec, f.line, f.off = sec, ev.Line, ev.Offset
-	b = f.enc.addr(b, ev.SrcIP)
-	b = f.enc.addr(b, ev.DstIP)
+	b = f.enc.addrAt(b, 0, ev.SrcIP)
+	b = f.enc.addrAt(b, 1, ev.DstIP)
 	b = binary.AppendUvarint(b, uint64(ev.SrcPort))
 	b = binary.AppendUvarint(b, uint64(ev.DstPort))
 	b = binary.AppendVarint(b, int64(ev.Duration))
 	for _, v := range [...]int64{ev.SrcBytes, ev.DstBytes, ev.SrcPackets, ev.DstPackets} {
 		b = binary.AppendVarint(b, v)
 	}
-	for _, s := range [...]string{ev.Proto, ev.Query, ev.QType, ev.RCode, ev.Host, ev.SNI} {
-		b = f.enc.str(b, s)
+	for i, s := range [...]string{ev.Proto, ev.Query, ev.QType, ev.RCode, ev.Host, ev.SNI} {
+		b = f.enc.strAt(b, i, s)
 	}
 	b = binary.AppendUvarint(b, uint64(len(ev.Answers)))
 	for _, a := range ev.Answers {

@@ -241,7 +241,7 @@ func stored(t testing.TB, db *sqlite.Store) findings {
 }
 
 // comparable drops what differs between runs by nature: the duration.
-func comparable(s scan.Summary) scan.Summary {
+func comparableSummary(s scan.Summary) scan.Summary {
 	s.Duration = 0
 	return s
 }

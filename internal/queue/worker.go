@@ -189,6 +189,8 @@ func (w *worker) run(ctx context.Context, job Job) (*Result, error) {
 	}
 	defer closeFn()
 	res := &Result{Scan: job.Scan, Index: job.Index, File: job.Piece.File, Path: job.Piece.Path, Worker: w.opt.ID}
+	// a piece's events take about a tenth of its bytes
+	res.feat.b = make([]byte, 0, job.Piece.Length/8)
 	cfg := scan.PieceConfig{Registry: w.opt.Registry, Snapshot: snap,
 		OnSighting: func(s match.Sighting) { res.Sightings = append(res.Sightings, s) },
 		OnEvent: func(ev *telemetry.Event) {
