@@ -11,6 +11,7 @@ func commands(app *App) []*cobra.Command {
 		newIntelCmd(app),
 		newScanCmd(app),
 		newRetroCmd(app),
+		newIndexCmd(app),
 		newWorkerCmd(app),
 		newWatchCmd(app),
 		newDetectionsCmd(app),

@@ -137,8 +137,9 @@ func (app *App) copyDB(ctx context.Context, from, to string) error {
 		return app.printJSON(c)
 	}
 	if !app.Quiet {
-		fmt.Fprintf(app.Stdout, "copied %d sources (%d objects, %d versions, %d warninglists), %d manual and %d undone actor joins, %d sightings, %d detections, %d analyses, %d scans\n",
-			c.Sources, c.Objects, c.Versions, c.Warninglists, c.ManualLinks, c.UndoneLinks, c.Sightings, c.Detections, c.Analyses, c.Scans)
+		fmt.Fprintf(app.Stdout, "copied %d sources (%d objects, %d versions, %d warninglists), %d manual and %d undone actor joins, %d sightings, %d detections, %d analyses, %d scans, %d indexed values\n",
+			c.Sources, c.Objects, c.Versions, c.Warninglists, c.ManualLinks, c.UndoneLinks, c.Sightings, c.Detections, c.Analyses, c.Scans,
+			c.Observations)
 	}
 	if c.Unsourced > 0 {
 		app.errorf("%d objects that no source lists were not copied", c.Unsourced)

@@ -1,7 +1,10 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -10,7 +13,10 @@ import (
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/hunt"
+	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/scenario"
+	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/sqlite"
 )
 
 // The command line end to end: a scan with no intelligence, then an
@@ -35,6 +41,7 @@ func TestImportSaysWhatWasSeenBefore(t *testing.T) {
 	if out, errs, code := runCLI(t, "--db", db, "scan", "--no-behavior", filepath.Join(dir, "logs")); code != 0 || !strings.Contains(out, "observable index:") {
 		t.Fatalf("scan: exit %d\n%s\n%s", code, out, errs)
 	}
+	checkIndexCommand(t, db)
 	if err := os.RemoveAll(filepath.Join(dir, "logs")); err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +81,40 @@ func TestImportSaysWhatWasSeenBefore(t *testing.T) {
 	out, _, code = runCLI(t, "--db", db, "--json", "sightings")
 	if code != 0 || !strings.Contains(out, `"retrospective":true`) {
 		t.Errorf("sightings --json (exit %d) shows no retrospective sighting:\n%.500s", code, out)
+	}
+}
+
+// checkIndexCommand: 'index --json' gives the store's own sums of the
+// index, and 'index' says the same figures.
+func checkIndexCommand(t *testing.T, db string) {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.ObservationStats(context.Background())
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Values == 0 || want.ByType[intel.Domain] == 0 {
+		t.Fatalf("the scan indexed nothing: %+v", want)
+	}
+	out, errs, code := runCLI(t, "--db", db, "--json", "index")
+	if code != 0 {
+		t.Fatalf("index --json: exit %d\n%s", code, errs)
+	}
+	var got store.ObservationStats
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("index --json: %v\n%s", err, out)
+	}
+	if got.Values != want.Values || got.Records != want.Records || !got.First.Equal(want.First) || !got.Last.Equal(want.Last) ||
+		!maps.Equal(got.ByType, want.ByType) {
+		t.Errorf("index --json says %+v, the store %+v", got, want)
+	}
+	out, _, code = runCLI(t, "--db", db, "index")
+	line := fmt.Sprintf("%d distinct values seen %d times", want.Values, want.Records)
+	if code != 0 || !strings.Contains(out, line) || !strings.Contains(out, fmt.Sprintf("  %-12s %d\n", intel.Domain, want.ByType[intel.Domain])) {
+		t.Errorf("index says\n%s\nwant %q and the domains' count %d", out, line, want.ByType[intel.Domain])
 	}
 }

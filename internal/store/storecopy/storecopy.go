@@ -38,6 +38,7 @@ type Counts struct {
 	Detections   int `json:"detections"`
 	Analyses     int `json:"analyses"`
 	Scans        int `json:"scans"`
+	Observations int `json:"observations"` // the observable index's values
 	// Unsourced objects are listed by no source and were not copied.
 	Unsourced int `json:"unsourced_objects"`
 }
@@ -70,6 +71,7 @@ func Copy(ctx context.Context, from, to store.Store, progress Progress) (Counts,
 		{"detections", copyDetections},
 		{"analyses", copyAnalyses},
 		{"scans", copyScans},
+		{"the observable index", copyObservations},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx, from, to, &c, progress); err != nil {
@@ -80,7 +82,7 @@ func Copy(ctx context.Context, from, to store.Store, progress Progress) (Counts,
 }
 
 // checkEmpty refuses a target with any source, sighting, detection,
-// analysis or scan.
+// analysis, scan or indexed value.
 func checkEmpty(ctx context.Context, to store.Store) error {
 	srcs, err := to.Sources(ctx)
 	if err != nil {
@@ -102,14 +104,18 @@ func checkEmpty(ctx context.Context, to store.Store) error {
 	if err != nil {
 		return err
 	}
+	obs, err := to.ObservationStats(ctx)
+	if err != nil {
+		return err
+	}
 	dets := 0
 	err = to.Detections(ctx, func(*behavior.Detection) error { dets++; return errStop })
 	if err != nil && !errors.Is(err, errStop) {
 		return err
 	}
-	if len(srcs)+len(page.Sightings)+len(runs)+len(scans)+len(wl)+dets > 0 {
-		return fmt.Errorf("%w: %d sources, %d warninglists, %d analyses, %d scans; sightings: %v, detections: %v",
-			ErrTargetNotEmpty, len(srcs), len(wl), len(runs), len(scans), len(page.Sightings) > 0, dets > 0)
+	if len(srcs)+len(page.Sightings)+len(runs)+len(scans)+len(wl)+dets+int(obs.Values) > 0 {
+		return fmt.Errorf("%w: %d sources, %d warninglists, %d analyses, %d scans, %d indexed values; sightings: %v, detections: %v",
+			ErrTargetNotEmpty, len(srcs), len(wl), len(runs), len(scans), obs.Values, len(page.Sightings) > 0, dets > 0)
 	}
 	return nil
 }

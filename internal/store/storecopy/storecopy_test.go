@@ -20,6 +20,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/store"
 	"github.com/whodunit-project/whodunit/internal/store/postgres"
 	"github.com/whodunit-project/whodunit/internal/store/postgres/pgtest"
@@ -98,6 +99,7 @@ func TestCopyDemoToPostgres(t *testing.T) {
 	sameIntel(t, lite, pg)
 	sameLinks(t, lite, pg)
 	sameFindings(t, lite, pg)
+	sameIndex(t, lite, pg)
 	want := report(t, lite)
 	if diff := cmp.Diff(want, report(t, pg)); diff != "" {
 		t.Errorf("report.json of the copy differs (-original +copy):\n%s", diff)
@@ -157,13 +159,14 @@ func checkCounts(t *testing.T, from store.Store, c storecopy.Counts) {
 	want := map[string][2]int{"sources": {len(srcs), c.Sources}, "objects": {objects, c.Objects},
 		"warninglists": {len(wl), c.Warninglists}, "analyses": {len(runs), c.Analyses}, "scans": {len(scans), c.Scans},
 		"sightings": {len(sightings(t, from)), c.Sightings}, "detections": {len(detections(t, from)), c.Detections},
+		"observations": {len(observations(t, from)), c.Observations},
 		"manual links": {1, c.ManualLinks}, "undone pairs": {1, c.UndoneLinks}, "unsourced": {0, c.Unsourced}}
 	for k, v := range want {
 		if v[0] != v[1] {
 			t.Errorf("copied %d %s, the original holds %d", v[1], k, v[0])
 		}
 	}
-	if c.Versions < c.Objects || len(srcs) < 5 || c.Sightings == 0 || c.Analyses == 0 {
+	if c.Versions < c.Objects || len(srcs) < 5 || c.Sightings == 0 || c.Analyses == 0 || c.Observations == 0 {
 		t.Errorf("the demo copy is too small to prove anything: %+v", c)
 	}
 }
@@ -407,4 +410,35 @@ func report(t *testing.T, s store.Store) map[string]any {
 	}
 	delete(doc, "generated")
 	return doc
+}
+
+// sameIndex compares the observable indexes, observation by observation
+// (records, hosts and times included), and their stats.
+func sameIndex(t *testing.T, a, b store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	opts := []cmp.Option{cmpopts.EquateComparable(netip.Addr{}), cmpopts.EquateApproxTime(0)}
+	if diff := cmp.Diff(observations(t, a), observations(t, b), opts...); diff != "" {
+		t.Errorf("the observable index differs (-original +copy):\n%s", diff)
+	}
+	sa, _ := a.ObservationStats(ctx)
+	sb, err := b.ObservationStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sa, sb, opts...); diff != "" {
+		t.Errorf("ObservationStats differ (-original +copy):\n%s", diff)
+	}
+}
+
+func observations(t *testing.T, s store.Store) []obsindex.Observation {
+	t.Helper()
+	var out []obsindex.Observation
+	if err := s.Observations(context.Background(), store.ObservationQuery{}, func(o *obsindex.Observation) error {
+		out = append(out, *o)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
