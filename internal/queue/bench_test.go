@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -30,6 +31,9 @@ func BenchmarkScanLocal(b *testing.B) {
 	b.SetBytes(bytes)
 }
 
+// BenchmarkScanOneWorker is the per-worker figure: one worker, reading
+// by shared storage, with the coordinator and the server beside it.
+func BenchmarkScanOneWorker(b *testing.B)             { benchWorkers(b, 1, true) }
 func BenchmarkScanTwoWorkersShared(b *testing.B)      { benchWorkers(b, 2, true) }
 func BenchmarkScanTwoWorkersObjectStore(b *testing.B) { benchWorkers(b, 2, false) }
 
@@ -63,8 +67,11 @@ func benchWorkers(b *testing.B, workers int, shared bool) {
 // a local scan with two scan workers and at scans through two queue
 // workers (shared storage, then the object store), so that the three
 // meet the same state of the machine, and reports each one's MB/s and
-// the queue's as a share of the local scan's (the target is 80 %).
+// the queue's as a share of the local scan's (the target is 80 %). All
+// keep the observable index, as scans do by default, unless
+// WHODUNIT_BENCH_NO_INDEX=1.
 func BenchmarkScanTwoWorkersAgainstLocal(b *testing.B) {
+	noIndex := os.Getenv("WHODUNIT_BENCH_NO_INDEX") == "1"
 	url := natsURL(b)
 	f := newFixture(b)
 	names := testNames(b, url)
@@ -90,13 +97,13 @@ func BenchmarkScanTwoWorkersAgainstLocal(b *testing.B) {
 	viaQueue := func(sharedStorage bool) func(db *sqlite.Store) (*hunt.ScanResult, error) {
 		return func(db *sqlite.Store) (*hunt.ScanResult, error) {
 			i++ // a new scan each time (see benchWorkers)
-			return Scan(context.Background(), nc, db, ScanOptions{ScanOptions: hunt.ScanOptions{Paths: f.paths},
+			return Scan(context.Background(), nc, db, ScanOptions{ScanOptions: hunt.ScanOptions{Paths: f.paths, NoIndex: noIndex},
 				Names: names, Shared: sharedStorage, ChunkSize: DefaultChunkSize + i})
 		}
 	}
 	for b.Loop() {
 		local += timed(0, func(db *sqlite.Store) (*hunt.ScanResult, error) {
-			return hunt.Scan(context.Background(), db, hunt.ScanOptions{Paths: f.paths, Workers: 2})
+			return hunt.Scan(context.Background(), db, hunt.ScanOptions{Paths: f.paths, Workers: 2, NoIndex: noIndex})
 		})
 		shared += timed(1, viaQueue(true))
 		bucket += timed(2, viaQueue(false))

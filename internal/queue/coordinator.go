@@ -100,6 +100,12 @@ type coordinator struct {
 	// message (named by the result messages, all of which are read)
 	objects map[string]bool
 	pieces  pieceWriter // emit's
+	// index is where the observable index goes (nil: not kept); observed
+	// the results' indexes, stored together once every result is in, so
+	// that a coordinator that restarts, and reads every result again,
+	// counts none twice
+	index    hunt.ObservationWriter
+	observed indexMerge // consume's goroutine only, until the end
 }
 
 func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt ScanOptions) (*coordinator, error) {
@@ -134,6 +140,11 @@ func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt 
 	}
 	if !opt.NoBehavior {
 		c.analyzer = hunt.NewAnalyzer(opt.ScanOptions, c.snap)
+	}
+	if ow, ok := db.(hunt.ObservationWriter); ok && !opt.NoIndex {
+		c.index = ow
+	} else if !opt.NoIndex {
+		c.log.Warn("this store keeps no observable index: retro-hunts will not see this scan")
 	}
 	return c, nil
 }
@@ -170,7 +181,8 @@ func scanID(version string, opt ScanOptions) (string, error) {
 		return "", fmt.Errorf("scan: %w", err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t\x00%d\x00%t\x00", version, opt.SourceName, opt.Format, opt.Shared, opt.ChunkSize, opt.NoBehavior)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t\x00%d\x00%t\x00%t\x00", version, opt.SourceName, opt.Format, opt.Shared, opt.ChunkSize,
+		opt.NoBehavior, opt.NoIndex)
 	mapping, _ := json.Marshal(opt.Mapping)
 	h.Write(mapping)
 	for _, p := range opt.Paths {
@@ -261,7 +273,7 @@ func (c *coordinator) emit(ctx context.Context) func(scan.Piece, []byte, io.Read
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		job := Job{Scan: c.id, Index: i, Snapshot: c.snap.Version(), Piece: p}
+		job := Job{Scan: c.id, Index: i, Snapshot: c.snap.Version(), Piece: p, Observe: c.index != nil}
 		if viaBucket {
 			job.Object, job.Encoding = chunkObject(c.id, i), encodingS2
 			if whole != nil {
@@ -402,6 +414,9 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 	// durable in the results stream, which a restarted coordinator reads
 	// again from its start.
 	c.batch = append(c.batch, res.Sightings...)
+	if c.index != nil && len(res.Observations) > 0 {
+		c.observed.add(res.Observations)
+	}
 	if len(c.batch) >= sightingBatch {
 		if err := c.flushSightings(ctx); err != nil {
 			return err
@@ -425,7 +440,7 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 		<-c.slots
 	}
 	if c.tally == nil {
-		res.Sightings, res.feat = nil, features{}
+		res.Sightings, res.Observations, res.feat = nil, nil, features{}
 		c.pending = append(c.pending, *res)
 	} else {
 		c.addCounts(res)
@@ -526,6 +541,14 @@ func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
 	sum.Duration = time.Since(c.start)
 	res := &hunt.ScanResult{Summary: sum, Snapshot: c.snap, NewSightings: c.added,
 		Report: scan.RunReport{Indicators: c.snap.Len(), Snapshot: c.snap.Version(), Summary: sum, ScanSeconds: sum.Duration.Seconds()}}
+	if c.index != nil {
+		all := c.observed.all()
+		// one call, one transaction: all of the scan's index or none
+		if err := c.index.PutObservations(ctx, all); err != nil {
+			return nil, fmt.Errorf("storing the observable index: %w", err)
+		}
+		res.Indexed = len(all)
+	}
 	if c.analyzer != nil {
 		res.Detections = c.analyzer.Finish()
 		if err := c.db.PutDetections(ctx, res.Detections); err != nil {

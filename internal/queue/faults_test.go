@@ -215,8 +215,11 @@ func faultScan(t *testing.T, url string, midScan, midShare func(context.Context)
 	var mu sync.Mutex
 	total, afterFault := 0, 0 // pieces in all; pieces counted after the mid-scan fault
 	faulted, faultsDone := make(chan struct{}), make(chan error, 1)
+	faultsOver := make(chan struct{})
 	go func() {
-		faultsDone <- runFaults(ctx, faulted, []chan struct{}{atPiece, atSighting}, []func(context.Context) error{midScan, midShare})
+		err := runFaults(ctx, faulted, []chan struct{}{atPiece, atSighting}, []func(context.Context) error{midScan, midShare})
+		close(faultsOver)
+		faultsDone <- err
 	}()
 	var scanOnce, shareOnce sync.Once
 	var shared int
@@ -224,7 +227,9 @@ func faultScan(t *testing.T, url string, midScan, midShare func(context.Context)
 	so.Log = testLog(t)
 	so.OnSighting = func(match.Sighting) {
 		if shared++; shared == 500 {
-			shareOnce.Do(func() { close(atSighting) })
+			// the share waits for the fault: sharing is quick, and
+			// would otherwise be over before the fault struck
+			shareOnce.Do(func() { close(atSighting); <-faultsOver })
 		}
 	}
 	opt := ScanOptions{ScanOptions: so, Names: names, Settings: faultSettings, ChunkSize: 64 << 10,

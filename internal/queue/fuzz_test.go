@@ -13,7 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -41,14 +45,17 @@ func realPieceEvents(t testing.TB) (Job, *Result, []telemetry.Event) {
 		}
 		job = Job{Scan: "00ff", Index: 1, Snapshot: "seed", Piece: p}
 		res = &Result{Scan: "00ff", Index: 1, Path: p.Path, Worker: "seed"}
+		col := obsindex.NewCollector()
 		counts, err := scan.ScanPiece(context.Background(), scan.PieceConfig{Registry: registry(),
 			OnEvent: func(ev *telemetry.Event) {
 				if Analysed(ev) {
 					res.AddFeatures(ev)
 					events = append(events, analysedCopy(ev))
 				}
+				col.ObserveFrom(ev, p.Source)
 			}}, p, bytes.NewReader(data))
 		res.Counts = counts
+		res.Observations = col.Flush()
 		return err
 	})
 	if err != nil || res == nil {
@@ -110,6 +117,13 @@ func TestResultRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Sightings, res.Sightings) {
 		t.Fatalf("sightings decoded as\n%+v\nwant\n%+v", got.Sightings, res.Sightings)
+	}
+	if len(res.Observations) == 0 {
+		t.Fatal("the real chunk gave no observations")
+	}
+	// as the store keeps them: times in UTC, no record uid
+	if diff := cmp.Diff(res.Observations, got.Observations, cmpopts.EquateComparable(netip.Addr{}), cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Fatalf("observations decoded differently (-sent +decoded):\n%s", diff)
 	}
 	// every truncation is an error, never a panic or a shorter result
 	for _, cut := range []int{len(data) - 1, len(data) / 2, 7} {
@@ -186,7 +200,7 @@ func FuzzDecodeResult(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded result does not decode: %v", err)
 		}
-		if back.FeatureCount() != r.FeatureCount() || len(back.Sightings) != len(r.Sightings) {
+		if back.FeatureCount() != r.FeatureCount() || len(back.Sightings) != len(r.Sightings) || len(back.Observations) != len(r.Observations) {
 			t.Fatal("re-encoded result lost events or sightings")
 		}
 		if err := r.EachFeature(func(*telemetry.Event) {}); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/behavior"
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/queue/natstest"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/scenario"
@@ -216,6 +217,7 @@ func (w *testWriter) Write(p []byte) (int, error) {
 type findings struct {
 	keys       []string
 	detections []string
+	index      []string // each observation as JSON, in key order
 }
 
 func stored(t testing.TB, db *sqlite.Store) findings {
@@ -231,6 +233,13 @@ func stored(t testing.TB, db *sqlite.Store) findings {
 	if err := db.Detections(ctx, func(d *behavior.Detection) error {
 		b, err := json.Marshal(d)
 		f.detections = append(f.detections, string(b))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Observations(ctx, store.ObservationQuery{}, func(o *obsindex.Observation) error {
+		b, err := json.Marshal(o)
+		f.index = append(f.index, string(b))
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -50,6 +50,15 @@ func sameAsLocal(t *testing.T, local *hunt.ScanResult, lf findings, got *hunt.Sc
 	if d := cmp.Diff(lf.detections, gf.detections); d != "" {
 		t.Errorf("stored detections differ (-local +queue):\n%s", d)
 	}
+	if len(lf.index) == 0 {
+		t.Error("the local scan kept no observable index: the comparison proves nothing")
+	}
+	if d := cmp.Diff(lf.index, gf.index); d != "" {
+		t.Errorf("stored observable index differs (-local +queue):\n%s", d)
+	}
+	if local.Indexed != got.Indexed {
+		t.Errorf("indexed values: local %d, queue %d", local.Indexed, got.Indexed)
+	}
 	if local.NewSightings != got.NewSightings {
 		t.Errorf("new sightings: local %d, queue %d", local.NewSightings, got.NewSightings)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -24,6 +25,8 @@ type Job struct {
 	// Encoding is how the object is compressed: encodingS2, or "" for
 	// not at all.
 	Encoding string `json:"encoding,omitempty"`
+	// Observe asks for the piece's observable index in the result.
+	Observe bool `json:"observe,omitempty"`
 }
 
 // maxJobBytes bounds a job message: a Zeek header block is at most 64 KiB.
@@ -88,12 +91,16 @@ type Result struct {
 	Worker    string           `json:"worker"`
 	Counts    scan.PieceResult `json:"counts"`
 	Sightings []match.Sighting `json:"-"`
-	feat      features
+	// Observations is the piece's observable index (sorted, as
+	// obsindex's Flush returns it) when the job asked for it.
+	Observations []obsindex.Observation `json:"-"`
+	feat         features
 }
 
 // Result messages: magic, uv head length, JSON head, uv event count, uv
 // length of the events' bytes, the events (see AddFeatures), uv sighting
-// count, the sightings (see appendSighting). The head is JSON: it is
+// count, the sightings (see appendSighting), the observations (see
+// appendObservations). The head is JSON: it is
 // small, and its counts and errors are read as they are written.
 const resultMagic = "WDQR2"
 
@@ -114,7 +121,7 @@ func EncodeResult(dst []byte, r *Result) ([]byte, error) {
 	for i := range r.Sightings {
 		dst = appendSighting(dst, d, &r.Sightings[i])
 	}
-	return dst, nil
+	return appendObservations(dst, r.Observations), nil
 }
 
 // DecodeResult parses and checks a whole result message; errors name
@@ -142,8 +149,11 @@ func DecodeResult(data []byte) (*Result, error) {
 	if err := d.sightings(r); err != nil {
 		return nil, err
 	}
+	if err := d.observations(r); err != nil {
+		return nil, err
+	}
 	if d.i != len(data) {
-		return nil, badf("result: %d bytes after the last sighting", len(data)-d.i)
+		return nil, badf("result: %d bytes after the last observation", len(data)-d.i)
 	}
 	return r, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/fileio"
 	"github.com/whodunit-project/whodunit/internal/hunt"
 	"github.com/whodunit-project/whodunit/internal/match"
+	"github.com/whodunit-project/whodunit/internal/obsindex"
 	"github.com/whodunit-project/whodunit/internal/scan"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -191,11 +192,18 @@ func (w *worker) run(ctx context.Context, job Job) (*Result, error) {
 	res := &Result{Scan: job.Scan, Index: job.Index, File: job.Piece.File, Path: job.Piece.Path, Worker: w.opt.ID}
 	// a piece's events take about a tenth of its bytes
 	res.feat.b = make([]byte, 0, job.Piece.Length/8)
+	var col *obsindex.Collector
+	if job.Observe {
+		col = obsindex.NewCollector() // a piece's values fit: no spill
+	}
 	cfg := scan.PieceConfig{Registry: w.opt.Registry, Snapshot: snap,
 		OnSighting: func(s match.Sighting) { res.Sightings = append(res.Sightings, s) },
 		OnEvent: func(ev *telemetry.Event) {
 			if Analysed(ev) {
 				res.AddFeatures(ev)
+			}
+			if col != nil {
+				col.ObserveFrom(ev, job.Piece.Source)
 			}
 		}}
 	in := &transportReader{r: r}
@@ -208,6 +216,9 @@ func (w *worker) run(ctx context.Context, job Job) (*Result, error) {
 		return nil, fmt.Errorf("reading piece %d: %w", job.Index, in.err)
 	}
 	res.Counts = counts
+	if col != nil {
+		res.Observations = col.Flush()
+	}
 	return res, nil
 }
 
