@@ -64,7 +64,7 @@ func (app *App) retro(ctx context.Context, db store.Store, since time.Time) (*hu
 	if !ok {
 		return nil, fmt.Errorf("this database cannot page its indicators: no retro-hunt")
 	}
-	return hunt.Retro(ctx, rt, hunt.RetroOptions{Since: since, Log: app.Log})
+	return hunt.Retro(ctx, rt, hunt.RetroOptions{Since: since, Log: app.Log, SnapshotCache: app.snapshotCacheDir(&scanFlags{})})
 }
 
 // maxRetroNamed bounds the indicators one sentence names.

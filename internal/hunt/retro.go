@@ -34,7 +34,12 @@ type RetroOptions struct {
 	// import's new ones); zero hunts for every current indicator.
 	Since   time.Time
 	Workers int // probing goroutines; 0: one per CPU
-	Log     *slog.Logger
+	// SnapshotCache is the compiled snapshot cache (ScanOptions'), used
+	// when every current indicator is hunted for: the snapshot is then
+	// the one a scan loads, so a retro-hunt loads it too, or compiles it
+	// and leaves it for the next scan.
+	SnapshotCache string
+	Log           *slog.Logger
 }
 
 // RetroHit is one indicator the index had seen, before it was known.
@@ -51,7 +56,7 @@ type RetroHit struct {
 
 // RetroResult is what a retro-hunt found.
 type RetroResult struct {
-	Indicators   int        `json:"indicators"`          // hunted for
+	Indicators   int        `json:"indicators"`          // hunted for (those that can match)
 	Probed       int64      `json:"observations_probed"` // index entries matched against them
 	Sightings    int        `json:"sightings"`
 	NewSightings int        `json:"new_sightings"` // not stored before
@@ -73,10 +78,11 @@ func Retro(ctx context.Context, db RetroTarget, opt RetroOptions) (*RetroResult,
 		// nothing was indexed: spare compiling (a large import's) indicators
 		return &RetroResult{Hits: []RetroHit{}}, nil
 	}
-	snap, n, err := retroSnapshot(ctx, db, opt.Since)
+	snap, err := retroSnapshot(ctx, db, opt)
 	if err != nil {
 		return nil, err
 	}
+	n := snap.Len()
 	res := &RetroResult{Indicators: n, Hits: []RetroHit{}}
 	if n == 0 {
 		return res, nil
@@ -118,37 +124,35 @@ func keyParts(ctx context.Context, db RetroTarget, types []intel.ValueType) []fu
 	return parts
 }
 
-// retroSnapshot compiles the indicators to hunt for.
-func retroSnapshot(ctx context.Context, db RetroTarget, since time.Time) (*match.Snapshot, int, error) {
-	lists, err := db.Warninglists(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	b := match.NewBuilder(match.Options{Patterns: patternmatch.Compiler{}, Warninglists: lists})
-	n := 0
-	add := func(o *intel.Object) error {
-		if o.Type == intel.TypeIndicator && o.Indicator != nil {
-			b.Add(o)
-			n++
-		}
-		return nil
-	}
-	all := since.IsZero()
+// retroSnapshot compiles the indicators to hunt for: every current one,
+// through the snapshot cache, when Since is zero or every stored
+// indicator is newer than it; else those added since.
+func retroSnapshot(ctx context.Context, db RetroTarget, opt RetroOptions) (*match.Snapshot, error) {
+	all := opt.Since.IsZero()
 	if !all {
-		if all, err = allAddedSince(ctx, db, since); err != nil {
-			return nil, 0, err
+		var err error
+		if all, err = allAddedSince(ctx, db, opt.Since); err != nil {
+			return nil, err
 		}
 	}
 	if all {
-		err = db.MatchIndicators(ctx, add)
-	} else {
-		err = addedSince(ctx, db, since, add)
+		return BuildSnapshotCached(ctx, db, opt.SnapshotCache, opt.Log)
 	}
+	lists, err := db.Warninglists(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	snap, err := b.Build()
-	return snap, n, err
+	b := match.NewBuilder(match.Options{Patterns: patternmatch.Compiler{}, Warninglists: lists})
+	err = addedSince(ctx, db, opt.Since, func(o *intel.Object) error {
+		if o.Type == intel.TypeIndicator && o.Indicator != nil {
+			b.Add(o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Build()
 }
 
 // allAddedSince reports whether every current indicator was added after

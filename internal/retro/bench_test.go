@@ -179,6 +179,13 @@ func benchRetroFromStore(b *testing.B, db interface {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// the compiled snapshot cache, as the commands keep it: the import's
+	// run compiles every indicator and writes it, `retro` then loads it;
+	// WHODUNIT_BENCH_RETRO_NO_CACHE=1 compiles every time
+	cache := b.TempDir()
+	if os.Getenv("WHODUNIT_BENCH_RETRO_NO_CACHE") == "1" {
+		cache = ""
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -189,7 +196,7 @@ func benchRetroFromStore(b *testing.B, db interface {
 			since time.Time
 		}{{"import", before}, {"all", time.Time{}}} {
 			start, cpu0 := time.Now(), scan.ProcessCPU()
-			res, err := hunt.Retro(ctx, db, hunt.RetroOptions{Since: run.since})
+			res, err := hunt.Retro(ctx, db, hunt.RetroOptions{Since: run.since, SnapshotCache: cache})
 			if err != nil {
 				b.Fatal(err)
 			}
