@@ -3,7 +3,8 @@ package match
 import (
 	"net/netip"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/whodunit-project/whodunit/internal/jsonstr"
 )
 
 // AppendJSON appends sg as JSON, the very bytes json.Marshal writes of
@@ -43,64 +44,14 @@ func (sg *Sighting) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func jsonField(b []byte, name, v string) []byte { return appendJSONString(append(b, name...), v) }
+func jsonField(b []byte, name, v string) []byte {
+	return jsonstr.Append(append(b, name...), v, jsonstr.HTML)
+}
 
 // jsonAddr writes a as its text, "" for no address (netip.Addr's
 // MarshalText).
 func jsonAddr(b []byte, a netip.Addr) []byte {
 	var buf [48]byte
 	text, _ := a.AppendText(buf[:0])
-	return appendJSONString(b, string(text))
-}
-
-// appendJSONString quotes s as encoding/json does by default: <, > and &
-// escaped for HTML, control characters as \b \f \n \r \t or \u00XX, bad
-// UTF-8 as \ufffd, and U+2028 and U+2029 escaped for JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
+	return jsonstr.Append(b, string(text), jsonstr.HTML)
 }

@@ -99,14 +99,7 @@ func TestResultRoundTrip(t *testing.T) {
 	if len(events) == 0 {
 		t.Fatal("the real chunk gave no features")
 	}
-	data, err := EncodeResult(nil, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := DecodeResult(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, got := roundTrip(t, res)
 	if got.FeatureCount() != len(events) || got.Counts.Events != res.Counts.Events {
 		t.Fatalf("decoded %d features, %d events; want %d, %d", got.FeatureCount(), got.Counts.Events, len(events), res.Counts.Events)
 	}
@@ -147,6 +140,18 @@ func TestResultBeyondTheNumbering(t *testing.T) {
 		events = append(events, analysedCopy(&ev))
 		res.Sightings = append(res.Sightings, match.Sighting{IndicatorID: fmt.Sprintf("indicator--%d", i), Value: ev.Query, Time: ev.Time, SrcIP: ev.SrcIP})
 	}
+	_, got := roundTrip(t, res)
+	if diff := firstDifference(events, decodedFeatures(t, got)); diff != "" {
+		t.Fatal(diff)
+	}
+	if !reflect.DeepEqual(got.Sightings, res.Sightings) {
+		t.Fatal("sightings beyond the numbering differ")
+	}
+}
+
+// roundTrip encodes res and decodes the message.
+func roundTrip(t *testing.T, res *Result) ([]byte, *Result) {
+	t.Helper()
 	data, err := EncodeResult(nil, res)
 	if err != nil {
 		t.Fatal(err)
@@ -155,12 +160,7 @@ func TestResultBeyondTheNumbering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := firstDifference(events, decodedFeatures(t, got)); diff != "" {
-		t.Fatal(diff)
-	}
-	if !reflect.DeepEqual(got.Sightings, res.Sightings) {
-		t.Fatal("sightings beyond the numbering differ")
-	}
+	return data, got
 }
 
 func firstDifference(want, got []telemetry.Event) string {
