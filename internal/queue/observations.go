@@ -18,19 +18,9 @@ import (
 const minObservationBytes = 8
 
 func appendObservations(dst []byte, list []obsindex.Observation) []byte {
-	ids := map[obsindex.SourceKey]uint64{}
-	var sources []obsindex.SourceKey
-	id := func(k obsindex.SourceKey) uint64 {
-		n, ok := ids[k]
-		if !ok {
-			n = uint64(len(sources))
-			ids[k] = n
-			sources = append(sources, k)
-		}
-		return n
-	}
+	sources := obsindex.NewSourceTable() // ids 1, 2, … in the order first met
 	d := newDict()
-	var body []byte
+	var body, records []byte
 	for i := range list {
 		o := &list[i]
 		body = d.str(body, string(o.Type))
@@ -43,12 +33,14 @@ func appendObservations(dst []byte, list []obsindex.Observation) []byte {
 		for _, h := range o.Hosts {
 			body = d.addr(body, h)
 		}
-		records := obsindex.AppendRecords(nil, o.Records, id)
+		records = obsindex.AppendRecords(records[:0], o.Records, sources.ID)
 		body = binary.AppendUvarint(body, uint64(len(records)))
 		body = append(body, records...)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(sources)))
-	for _, k := range sources {
+	var names []obsindex.SourceKey
+	_ = sources.TakeFresh(func(_ uint64, k obsindex.SourceKey) error { names = append(names, k); return nil })
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	for _, k := range names {
 		dst = appendString(appendString(dst, k.Source), k.File)
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(list)))
@@ -60,10 +52,10 @@ func (d *decoder) observations(r *Result) error {
 	if d.err == nil && n > uint64(len(d.b)-d.i)/2 {
 		d.fail("more sources than bytes")
 	}
-	var sources []obsindex.SourceKey
-	for i := uint64(0); i < n && d.err == nil; i++ {
+	sources := obsindex.NewSourceTable()
+	for id := uint64(1); id <= n && d.err == nil; id++ {
 		src := string(d.bytes())
-		sources = append(sources, obsindex.SourceKey{Source: src, File: string(d.bytes())})
+		sources.Load(id, obsindex.SourceKey{Source: src, File: string(d.bytes())})
 	}
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(d.b)-d.i)/minObservationBytes {
@@ -72,16 +64,10 @@ func (d *decoder) observations(r *Result) error {
 	if d.err != nil {
 		return d.err
 	}
-	name := func(id uint64) (obsindex.SourceKey, bool) {
-		if id >= uint64(len(sources)) {
-			return obsindex.SourceKey{}, false
-		}
-		return sources[id], true
-	}
 	t := &table{}
 	r.Observations = make([]obsindex.Observation, count)
 	for i := range r.Observations {
-		if d.observation(&r.Observations[i], t, name); d.err != nil {
+		if d.observation(&r.Observations[i], t, sources.Name); d.err != nil {
 			return d.err
 		}
 	}
