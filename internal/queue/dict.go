@@ -17,6 +17,7 @@ const maxDict = 1 << 16
 // dict is the writing side's numbering.
 type dict struct {
 	strs  map[string]uint64
+	names []string // the numbered strings, owned: names[n-1] is number n
 	addrs map[netip.Addr]uint64
 	// per place in a record, the value written there last and its
 	// number: a log repeats a protocol, a query type, a pair of
@@ -36,9 +37,11 @@ func (d *dict) strAt(b []byte, i int, s string) []byte {
 	if l := &d.lastStr[i]; l.n != 0 && l.v == s {
 		return binary.AppendUvarint(b, l.n)
 	}
-	b = d.str(b, s)
-	if n, ok := d.strs[s]; ok {
-		d.lastStr[i] = numbered[string]{v: s, n: n}
+	b, n := d.numberStr(b, s)
+	if n != 0 {
+		// the owned copy: s may share a reader's buffer, rewritten by the
+		// next record
+		d.lastStr[i] = numbered[string]{v: d.names[n-1], n: n}
 	}
 	return b
 }
@@ -48,8 +51,8 @@ func (d *dict) addrAt(b []byte, i int, a netip.Addr) []byte {
 	if l := &d.lastAddr[i]; l.n != 0 && l.v == a {
 		return binary.AppendUvarint(b, l.n)
 	}
-	b = d.addr(b, a)
-	if n, ok := d.addrs[a]; ok {
+	b, n := d.numberAddr(b, a)
+	if n != 0 {
 		d.lastAddr[i] = numbered[netip.Addr]{v: a, n: n}
 	}
 	return b
@@ -60,28 +63,46 @@ func newDict() *dict { return &dict{strs: map[string]uint64{}, addrs: map[netip.
 // str appends s: its number, or 0 and its text when new. The empty
 // string, the most common, is written as an empty text and not numbered.
 func (d *dict) str(b []byte, s string) []byte {
+	b, _ = d.numberStr(b, s)
+	return b
+}
+
+// numberStr is str, also giving s's number (0: none).
+func (d *dict) numberStr(b []byte, s string) ([]byte, uint64) {
 	if s == "" {
-		return append(b, 0, 0)
+		return append(b, 0, 0), 0
 	}
 	if n, ok := d.strs[s]; ok {
-		return binary.AppendUvarint(b, n)
+		return binary.AppendUvarint(b, n), n
 	}
+	var n uint64
 	if len(d.strs) < maxDict {
 		// s may share a reader's buffer
-		d.strs[strings.Clone(s)] = uint64(len(d.strs)) + 1
+		n = uint64(len(d.strs)) + 1
+		owned := strings.Clone(s)
+		d.strs[owned] = n
+		d.names = append(d.names, owned)
 	}
-	return appendString(append(b, 0), s)
+	return appendString(append(b, 0), s), n
 }
 
 // addr appends a: its number, or 0 and its bytes when new.
 func (d *dict) addr(b []byte, a netip.Addr) []byte {
+	b, _ = d.numberAddr(b, a)
+	return b
+}
+
+// numberAddr is addr, also giving a's number (0: none).
+func (d *dict) numberAddr(b []byte, a netip.Addr) ([]byte, uint64) {
 	if n, ok := d.addrs[a]; ok {
-		return binary.AppendUvarint(b, n)
+		return binary.AppendUvarint(b, n), n
 	}
+	var n uint64
 	if len(d.addrs) < maxDict {
-		d.addrs[a] = uint64(len(d.addrs)) + 1
+		n = uint64(len(d.addrs)) + 1
+		d.addrs[a] = n
 	}
-	return appendAddr(append(b, 0), a)
+	return appendAddr(append(b, 0), a), n
 }
 
 // table is the reading side's numbering. A table already filled by an
