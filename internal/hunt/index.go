@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/whodunit-project/whodunit/internal/obsindex"
@@ -11,6 +12,20 @@ import (
 // ObservationWriter is what keeping the observable index needs of a store.
 type ObservationWriter interface {
 	PutObservations(ctx context.Context, list []obsindex.Observation) error
+}
+
+// IndexWriter is where a scan of db keeps the observable index: db
+// itself, or nil with noIndex or when db keeps none (which is logged:
+// retro-hunts will not see the scan).
+func IndexWriter(db any, noIndex bool, log *slog.Logger) ObservationWriter {
+	if noIndex {
+		return nil
+	}
+	ow, ok := db.(ObservationWriter)
+	if !ok {
+		logger(log).Warn("this store keeps no observable index: retro-hunts will not see this scan")
+	}
+	return ow
 }
 
 // observationBatch is how many observations one store call merges.

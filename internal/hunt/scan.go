@@ -100,11 +100,9 @@ func Scan(ctx context.Context, db ScanTarget, opt ScanOptions) (*ScanResult, err
 		cfg.OnEvent = analyzer.Observe
 	}
 	var idx *indexer
-	if ow, ok := db.(ObservationWriter); ok && !opt.NoIndex {
+	if ow := IndexWriter(db, opt.NoIndex, log); ow != nil {
 		idx = &indexer{ctx: ctx, db: ow}
 		cfg.NewObserver = idx.newObserver
-	} else if !opt.NoIndex {
-		log.Warn("this store keeps no observable index: retro-hunts will not see this scan")
 	}
 	w := &sightingWriter{ctx: ctx, db: db, tee: opt.OnSighting}
 	cfg.OnSighting = w.add

@@ -141,11 +141,7 @@ func newCoordinator(ctx context.Context, nc *nats.Conn, db hunt.ScanTarget, opt 
 	if !opt.NoBehavior {
 		c.analyzer = hunt.NewAnalyzer(opt.ScanOptions, c.snap)
 	}
-	if ow, ok := db.(hunt.ObservationWriter); ok && !opt.NoIndex {
-		c.index = ow
-	} else if !opt.NoIndex {
-		c.log.Warn("this store keeps no observable index: retro-hunts will not see this scan")
-	}
+	c.index = hunt.IndexWriter(db, opt.NoIndex, c.log)
 	return c, nil
 }
 
