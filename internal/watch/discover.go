@@ -136,6 +136,9 @@ func (w *watcher) open(c candidate, now time.Time) error {
 		if same, err := fl.sameContent(fi.Size()); err != nil || !same {
 			w.log.Info("file changed since the checkpoint: reading it from the start", "file", c.path)
 			fl.restart()
+			// a new file that took a freed inode: the checkpointed one
+			// may be in a compressed archive
+			w.lost = append(w.lost, m)
 		}
 		fl.hdr.Scan(fl.pos.Header)
 	}
@@ -147,18 +150,22 @@ func (w *watcher) open(c candidate, now time.Time) error {
 // resumeRotated finds, at startup, the checkpointed files that are no
 // longer at a live name (rotated while the watcher was down) among the
 // watched directories' other files and those of their subdirectories
-// (Zeek's dated archive folders), and reads them to their end.
+// (Zeek's dated archive folders), or compressed there, and reads them to
+// their end.
 func (w *watcher) resumeRotated(now time.Time) {
-	if len(w.resume) == 0 {
+	if len(w.resume) == 0 && len(w.lost) == 0 {
 		return
 	}
 	for _, p := range w.opt.Paths {
 		w.resumeIn(p, 1, now)
 	}
 	for _, m := range w.resume {
+		w.lost = append(w.lost, m)
+	}
+	for _, m := range w.resumeCompressed(w.lost, now) {
 		w.log.Warn("checkpointed file not found: records written after its checkpoint are not read", "file", m.Path, "offset", m.Offset)
 	}
-	w.resume = nil
+	w.resume, w.lost = nil, nil
 }
 
 // resumeIn looks for checkpointed inodes in dir and, depth levels down,

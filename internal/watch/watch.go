@@ -147,6 +147,7 @@ type watcher struct {
 
 	files  map[inode]*follower
 	resume map[inode]Mark // checkpointed files not yet seen
+	lost   []Mark         // checkpointed files whose inode now holds another
 	cp     *Checkpoint
 
 	snap      atomic.Pointer[match.Snapshot]
