@@ -86,9 +86,9 @@ type coordinator struct {
 	tally     *scan.Tally
 	total     int // -1 until cut
 	events    int64
-	added     int
 	failure   error
-	batch     []match.Sighting // sightings not yet stored (consume's goroutine only)
+	batch     []match.Sighting // sightings not yet sent to sink (consume's goroutine only)
+	sink      *sightingSink
 	slots     chan struct{}
 	finished  chan struct{}
 	closeOnce sync.Once
@@ -218,6 +218,8 @@ func (c *coordinator) run(ctx context.Context) (*hunt.ScanResult, error) {
 		}
 	}()
 	defer func() { close(c.shareQ); <-shared }()
+	c.sink = startSightingSink(ctx, c.db, c.shareQ, c.fail)
+	defer c.sink.close() // before shareQ closes: the sink sends to it
 	go c.consume(ctx, it)
 
 	tally, err := scan.Cut(ctx, c.cutConfig(), c.emit(ctx))
@@ -234,9 +236,6 @@ func (c *coordinator) run(ctx context.Context) (*hunt.ScanResult, error) {
 	<-c.stopped
 	if c.failure != nil {
 		return nil, c.failure
-	}
-	if err := c.flushSightings(ctx); err != nil {
-		return nil, err
 	}
 	return c.finish(ctx)
 }
@@ -414,9 +413,8 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 		c.observed.add(res.Observations)
 	}
 	if len(c.batch) >= sightingBatch {
-		if err := c.flushSightings(ctx); err != nil {
-			return err
-		}
+		c.sink.in <- c.batch
+		c.batch = nil
 	}
 	if c.analyzer != nil {
 		err := res.EachFeature(func(ev *telemetry.Event) {
@@ -448,22 +446,9 @@ func (c *coordinator) apply(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// sightingBatch is how many sightings are written per store call.
-const sightingBatch = 5000
-
-func (c *coordinator) flushSightings(ctx context.Context) error {
-	if len(c.batch) == 0 {
-		return nil
-	}
-	n, err := c.db.PutSightings(ctx, c.batch)
-	if err != nil {
-		return fmt.Errorf("storing sightings: %w", err)
-	}
-	c.added += n
-	c.shareQ <- c.batch // published beside the scan, not in its way
-	c.batch = nil
-	return nil
-}
+// sightingBatch is how many sightings are written per store call: small
+// enough that little is left to store once the last result is in.
+const sightingBatch = 2000
 
 // share publishes sightings as JSON for other systems (a SIEM, a SOAR),
 // one message each, identified by the sighting key.
@@ -533,9 +518,28 @@ func confirmed(ack jetstream.PubAckFuture) bool {
 // finish scores the behaviour, stores detections and the scan's record,
 // and removes the scan's pieces from the bucket.
 func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
+	// the analytics score on one core while the last sightings and the
+	// index are written on the other
+	var detections []behavior.Detection
+	scored := make(chan struct{})
+	go func() {
+		defer close(scored)
+		if c.analyzer != nil {
+			detections = c.analyzer.Finish()
+		}
+	}()
+	defer func() { <-scored }()
+	if len(c.batch) > 0 {
+		c.sink.in <- c.batch
+		c.batch = nil
+	}
+	added, err := c.sink.close()
+	if err != nil {
+		return nil, err
+	}
 	sum := c.tally.Summary(c.snap.Version())
 	sum.Duration = time.Since(c.start)
-	res := &hunt.ScanResult{Summary: sum, Snapshot: c.snap, NewSightings: c.added,
+	res := &hunt.ScanResult{Summary: sum, Snapshot: c.snap, NewSightings: added,
 		Report: scan.RunReport{Indicators: c.snap.Len(), Snapshot: c.snap.Version(), Summary: sum, ScanSeconds: sum.Duration.Seconds()}}
 	if c.index != nil {
 		all := c.observed.all()
@@ -545,8 +549,9 @@ func (c *coordinator) finish(ctx context.Context) (*hunt.ScanResult, error) {
 		}
 		res.Indexed = len(all)
 	}
+	<-scored
 	if c.analyzer != nil {
-		res.Detections = c.analyzer.Finish()
+		res.Detections = detections
 		if err := c.db.PutDetections(ctx, res.Detections); err != nil {
 			return nil, fmt.Errorf("storing detections: %w", err)
 		}
