@@ -22,15 +22,17 @@ import (
 //	  length   u64  payload bytes
 //	  crc      u32  CRC-32C of the payload
 //	  reserved u32  0
-//	payload: the sections written by writePayload, in order; strings are a
-//	uvarint length and the bytes, counts are u32.
+//	payload: the sections written by appendPayload, in order; strings are a
+//	uvarint length and the bytes, counts are u32. From the indicators on,
+//	every section is preceded by its length (u64), and the loader decodes
+//	them in parallel.
 //
 // The Bloom filters and hash maps are rebuilt at load (their seed is per
 // process); the domain suffix table, whose hash is fixed, is stored as it
 // is. STIX patterns are stored as text and compiled again at load.
 const (
 	cacheMagic  = "WDMSNAP\x00"
-	cacheFormat = 1
+	cacheFormat = 2
 	headerLen   = 64
 	// CacheKeyLen is the length of the key a cache file carries.
 	CacheKeyLen = 32
@@ -117,20 +119,35 @@ func (s *Snapshot) appendPayload(b []byte) []byte {
 	for _, d := range s.listDigests {
 		b = append(b, d[:]...)
 	}
-	b = putU32(b, len(s.inds))
-	for _, in := range s.inds {
-		b = putStr(b, in.id)
-		b = putI64(putI64(b, in.from), in.until)
-		b = append(b, boolByte(in.dead))
-	}
-	b = putU32(b, len(s.refs))
-	for _, r := range s.refs {
-		b = putU32(putU32(b, int(r.ind)), int(r.next))
-		b = binary.LittleEndian.AppendUint16(b, r.port)
-		b = append(b, byte(r.typ), r.flags)
-		b = putStr(b, r.value)
-	}
+	b = framed(b, func(b []byte) []byte {
+		b = putU32(b, len(s.inds))
+		for _, in := range s.inds {
+			b = putStr(b, in.id)
+			b = putI64(putI64(b, in.from), in.until)
+			b = append(b, boolByte(in.dead))
+		}
+		return b
+	})
+	b = framed(b, func(b []byte) []byte {
+		b = putU32(b, len(s.refs))
+		for _, r := range s.refs {
+			b = putU32(putU32(b, int(r.ind)), int(r.next))
+			b = binary.LittleEndian.AppendUint16(b, r.port)
+			b = append(b, byte(r.typ), r.flags)
+			b = putStr(b, r.value)
+		}
+		return b
+	})
 	return s.appendTables(b)
+}
+
+// framed appends what fill appends after its length (u64), so that a
+// loader can hand each section to a goroutine of its own.
+func framed(b []byte, fill func([]byte) []byte) []byte {
+	at := len(b)
+	b = fill(append(b, make([]byte, 8)...))
+	binary.LittleEndian.PutUint64(b[at:], uint64(len(b)-at-8))
+	return b
 }
 
 func (s *Snapshot) appendStats(b []byte) []byte {
@@ -153,35 +170,52 @@ func (s *Snapshot) appendStats(b []byte) []byte {
 }
 
 func (s *Snapshot) appendTables(b []byte) []byte {
-	ip4 := slices.Sorted(maps.Keys(s.ip4))
-	b = putU32(b, len(ip4))
-	for _, k := range ip4 {
-		b = putU32(putU32(b, int(k)), int(s.ip4[k]))
-	}
-	b = putU32(b, len(s.ip6))
-	for _, k := range slices.SortedFunc(maps.Keys(s.ip6), func(x, y [16]byte) int { return slices.Compare(x[:], y[:]) }) {
-		b = putU32(append(b, k[:]...), int(s.ip6[k]))
-	}
-	b = putU32(putU32(b, len(s.domains.slots)), s.domains.n)
-	for _, sl := range s.domains.slots {
-		b = putU32(binary.LittleEndian.AppendUint64(b, sl.h), int(sl.head))
-	}
-	b = append(putU32(b, s.maxLabels), boolByte(s.oneLabel))
+	b = framed(b, func(b []byte) []byte {
+		ip4 := slices.Sorted(maps.Keys(s.ip4))
+		b = putU32(b, len(ip4))
+		for _, k := range ip4 {
+			b = putU32(putU32(b, int(k)), int(s.ip4[k]))
+		}
+		return b
+	})
+	b = framed(b, func(b []byte) []byte {
+		b = putU32(b, len(s.ip6))
+		for _, k := range slices.SortedFunc(maps.Keys(s.ip6), func(x, y [16]byte) int { return slices.Compare(x[:], y[:]) }) {
+			b = putU32(append(b, k[:]...), int(s.ip6[k]))
+		}
+		return b
+	})
+	b = framed(b, func(b []byte) []byte {
+		b = putU32(putU32(b, len(s.domains.slots)), s.domains.n)
+		for _, sl := range s.domains.slots {
+			b = putU32(binary.LittleEndian.AppendUint64(b, sl.h), int(sl.head))
+		}
+		return append(putU32(b, s.maxLabels), boolByte(s.oneLabel))
+	})
 	for _, m := range s.strs {
-		b = putU32(b, len(m))
-		for _, k := range sortedKeys(m) {
-			b = putU32(putStr(b, k), int(m[k]))
+		b = framed(b, func(b []byte) []byte {
+			b = putU32(b, len(m))
+			for _, k := range sortedKeys(m) {
+				b = putU32(putStr(b, k), int(m[k]))
+			}
+			return b
+		})
+	}
+	b = framed(b, func(b []byte) []byte {
+		b = putU32(b, len(s.urlHosts))
+		for _, k := range slices.Sorted(maps.Keys(s.urlHosts)) {
+			b = putStr(b, k)
 		}
-	}
-	b = putU32(b, len(s.urlHosts))
-	for _, k := range slices.Sorted(maps.Keys(s.urlHosts)) {
-		b = putStr(b, k)
-	}
+		return b
+	})
 	for _, m := range []map[int32]string{s.issuers, s.lists, s.patternText, s.patternSrc} {
-		b = putU32(b, len(m))
-		for _, k := range sortedKeys(m) {
-			b = putStr(putU32(b, int(k)), m[k])
-		}
+		b = framed(b, func(b []byte) []byte {
+			b = putU32(b, len(m))
+			for _, k := range sortedKeys(m) {
+				b = putStr(putU32(b, int(k)), m[k])
+			}
+			return b
+		})
 	}
 	return b
 }

@@ -69,9 +69,10 @@ func decodePayload(payload []byte, opt Options) (*Snapshot, error) {
 		}
 	}
 	s.seed = maphash.MakeSeed()
-	d.indicators(s)
-	d.refs(s)
-	prefixes := d.tables(s)
+	if err := d.sections(s); err != nil {
+		return nil, err
+	}
+	prefixes := d.prefixes(s)
 	if d.err != nil {
 		return nil, d.err
 	}
@@ -179,6 +180,29 @@ func (d *cdec) str() string {
 	}
 	d.off += w
 	return d.raw(int(n))
+}
+
+// section is a decoder of the framed section at the decoder's position
+// (offsets stay the payload's, for messages), which it steps over.
+func (d *cdec) section() *cdec {
+	n := d.u64()
+	if d.err == nil && n > uint64(len(d.s)-d.off) {
+		d.fail(fmt.Sprintf("section of %d bytes, %d left", n, len(d.s)-d.off))
+	}
+	if d.err != nil {
+		return &cdec{err: d.err}
+	}
+	sub := &cdec{s: d.s[:d.off+int(n)], off: d.off}
+	d.off += int(n)
+	return sub
+}
+
+// peekCount is the count a section starts with, without reading it.
+func (d *cdec) peekCount() int {
+	if d.err != nil || len(d.s)-d.off < 4 {
+		return 0
+	}
+	return int(binary.LittleEndian.Uint32([]byte(d.s[d.off : d.off+4])))
 }
 
 // count reads a count of records of at least minLen bytes each and checks

@@ -3,6 +3,10 @@ package match
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 )
@@ -28,6 +32,72 @@ func (d *cdec) stats(st *Stats) {
 	}
 }
 
+// sections reads the framed sections, each on a decoder of its own, the
+// largest first, on as many goroutines as there are processors: building
+// the lookup maps is most of a load, and each map is its own.
+func (d *cdec) sections(s *Snapshot) error {
+	inds, refs := d.section(), d.section()
+	nInds, nr := inds.peekCount(), refs.peekCount()
+	tasks := []sectionTask{
+		{inds, func(c *cdec) { c.indicators(s) }},
+		{refs, func(c *cdec) { c.refs(s, nInds) }},
+		{d.section(), func(c *cdec) { c.ip4(s, nr) }},
+		{d.section(), func(c *cdec) { c.ip6(s, nr) }},
+		{d.section(), func(c *cdec) { c.domains(s, nr) }},
+	}
+	for cls := range s.strs {
+		tasks = append(tasks, sectionTask{d.section(), func(c *cdec) { s.strs[cls] = c.stringTable(s, cls, nr) }})
+	}
+	tasks = append(tasks, sectionTask{d.section(), func(c *cdec) { c.urlHosts(s) }})
+	for _, m := range []*map[int32]string{&s.issuers, &s.lists} {
+		tasks = append(tasks, sectionTask{d.section(), func(c *cdec) { *m = c.refStrings(nr) }})
+	}
+	for _, m := range []*map[int32]string{&s.patternText, &s.patternSrc} {
+		tasks = append(tasks, sectionTask{d.section(), func(c *cdec) { *m = c.refStrings(nInds) }})
+	}
+	if d.err == nil && d.off != len(d.s) {
+		d.fail("bytes after the last section")
+	}
+	if d.err != nil {
+		return d.err
+	}
+	runSections(tasks)
+	for _, t := range tasks {
+		if t.d.err != nil {
+			return t.d.err
+		}
+	}
+	return nil
+}
+
+// sectionTask is a section's decoder and what it decodes.
+type sectionTask struct {
+	d      *cdec
+	decode func(*cdec)
+}
+
+// runSections decodes every task; each must read its section to its end.
+func runSections(tasks []sectionTask) {
+	order := slices.Clone(tasks)
+	slices.SortStableFunc(order, func(a, b sectionTask) int { return (len(b.d.s) - b.d.off) - (len(a.d.s) - a.d.off) })
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(order)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(order)); i = next.Add(1) - 1 {
+				t := order[i]
+				t.decode(t.d)
+				if t.d.err == nil && t.d.off != len(t.d.s) {
+					t.d.fail("bytes after the section's content")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func (d *cdec) indicators(s *Snapshot) {
 	n := d.count(18)
 	s.inds = make([]indicator, n)
@@ -41,12 +111,12 @@ func (d *cdec) indicators(s *Snapshot) {
 
 // refs reads the refs; a ref's next is always an earlier ref (chains are
 // built by pushing on a head), which also rules out a cycle.
-func (d *cdec) refs(s *Snapshot) {
+func (d *cdec) refs(s *Snapshot, nInds int) {
 	n := d.count(13)
 	s.refs = make([]ref, n)
 	for i := 0; i < n && d.err == nil; i++ {
 		r := &s.refs[i]
-		r.ind = d.index(len(s.inds), false)
+		r.ind = d.index(nInds, false)
 		r.next = d.index(i, true)
 		r.port = uint16(d.byte()) | uint16(d.byte())<<8
 		r.typ, r.flags = vtype(d.byte()), d.byte()
@@ -57,12 +127,10 @@ func (d *cdec) refs(s *Snapshot) {
 	}
 }
 
-// tables reads the lookup tables and returns the CIDR chain heads, which
-// it recovers from the refs (the last ref of a prefix is its head).
-func (d *cdec) tables(s *Snapshot) map[netip.Prefix]int32 {
-	nr := len(s.refs)
-	// The Bloom filters are filled as the keys are read: cheaper than
-	// buildFilters' walk over the finished maps.
+// The Bloom filters are filled as the keys are read: cheaper than
+// buildFilters' walk over the finished maps.
+
+func (d *cdec) ip4(s *Snapshot, nr int) {
 	n := d.count(8)
 	s.ip4 = make(map[uint32]int32, n)
 	s.filters[filterIP4] = newFilter(n)
@@ -71,7 +139,10 @@ func (d *cdec) tables(s *Snapshot) map[netip.Prefix]int32 {
 		s.ip4[k] = d.index(nr, false)
 		s.filters[filterIP4].add(ip4Hash(k))
 	}
-	n = d.count(20)
+}
+
+func (d *cdec) ip6(s *Snapshot, nr int) {
+	n := d.count(20)
 	s.ip6 = make(map[[16]byte]int32, n)
 	s.filters[filterIP6] = newFilter(n)
 	for i := 0; i < n && d.err == nil; i++ {
@@ -80,11 +151,10 @@ func (d *cdec) tables(s *Snapshot) map[netip.Prefix]int32 {
 		s.ip6[k] = d.index(nr, false)
 		s.filters[filterIP6].add(ip6Hash(k))
 	}
-	d.domains(s)
-	for c := range s.strs {
-		s.strs[c] = d.stringTable(s, c, nr)
-	}
-	n = d.count(1)
+}
+
+func (d *cdec) urlHosts(s *Snapshot) {
+	n := d.count(1)
 	s.urlHosts = make(map[string]struct{}, n)
 	s.filters[clsURLHost] = newFilter(n)
 	for i := 0; i < n && d.err == nil; i++ {
@@ -92,17 +162,9 @@ func (d *cdec) tables(s *Snapshot) map[netip.Prefix]int32 {
 		s.urlHosts[k] = struct{}{}
 		s.filters[clsURLHost].add(strHash(s.seed, clsURLHost, k))
 	}
-	s.issuers = d.refStrings(nr)
-	s.lists = d.refStrings(nr)
-	s.patternText = d.refStrings(len(s.inds))
-	s.patternSrc = d.refStrings(len(s.inds))
-	if d.err == nil && d.off != len(d.s) {
-		d.fail("bytes after the last section")
-	}
-	return d.prefixes(s)
 }
 
-func (d *cdec) domains(s *Snapshot) {
+func (d *cdec) domains(s *Snapshot, nr int) {
 	n := d.count(12)
 	used := int(d.u32())
 	if d.err == nil && (n&(n-1) != 0 || used > n) {
@@ -116,7 +178,7 @@ func (d *cdec) domains(s *Snapshot) {
 	free := n
 	for i := 0; i < n && d.err == nil; i++ {
 		h := d.u64()
-		s.domains.slots[i] = dslot{h: h, head: d.index(len(s.refs), false)}
+		s.domains.slots[i] = dslot{h: h, head: d.index(nr, false)}
 		if h != 0 {
 			free--
 		}
