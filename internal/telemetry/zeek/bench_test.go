@@ -79,7 +79,10 @@ func genAll(size int) (conn, dns, ssl []byte) {
 
 func benchTSV(b *testing.B, data []byte) { benchTSVWith(b, zeek.TSV{}, data) }
 
-func benchTSVWith(b *testing.B, f zeek.TSV, data []byte) {
+func benchTSVWith(b *testing.B, f zeek.TSV, data []byte) { benchFormat(b, f, data) }
+
+// benchFormat reads data through f, whole, in every iteration.
+func benchFormat(b *testing.B, f telemetry.Format, data []byte) {
 	b.Helper()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -187,5 +190,26 @@ func BenchmarkZeekTSVReal(b *testing.B) {
 			skip := telemetry.GroupHashes | telemetry.GroupJA3 | telemetry.GroupSerials | telemetry.GroupUserAgent | telemetry.GroupFileName
 			benchTSVWith(b, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true, Skip: skip}}, data)
 		})
+	}
+}
+
+// BenchmarkZeekJSONReal reads the real WRCCDC dns and ssl logs in Zeek's
+// JSON form, decompressed in memory, with every field decoded and with
+// Needs.MatchOnly.
+func BenchmarkZeekJSONReal(b *testing.B) {
+	dir := sharedZeek(b)
+	for _, name := range []string{"wrccdc-2018/json/dns.json.gz", "wrccdc-2018/json/ssl.json.gz"} {
+		in, err := fileio.Open(filepath.Join(dir, name), fileio.DefaultLimits)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := io.ReadAll(in.R)
+		in.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		log := strings.SplitN(filepath.Base(name), ".", 2)[0]
+		b.Run(log+"/full", func(b *testing.B) { benchFormat(b, zeek.JSON{}, data) })
+		b.Run(log+"/match-only", func(b *testing.B) { benchFormat(b, zeek.JSON{Needs: telemetry.Needs{MatchOnly: true}}, data) })
 	}
 }
