@@ -33,10 +33,7 @@ func BuildSnapshot(ctx context.Context, db MatchSource, log *slog.Logger) (*matc
 	if n, err := db.Count(ctx, intel.TypeIndicator); err == nil {
 		b.Grow(n) // size the tables once
 	}
-	if err := db.MatchIndicators(ctx, func(o *intel.Object) error {
-		b.Add(o)
-		return nil
-	}); err != nil {
+	if err := addAll(ctx, db, b); err != nil {
 		return nil, err
 	}
 	snap, err := b.Build()
@@ -53,4 +50,46 @@ func BuildSnapshot(ctx context.Context, db MatchSource, log *slog.Logger) (*matc
 		debug.FreeOSMemory()
 	}
 	return snap, nil
+}
+
+// readAhead is how many batches of indicators the store may read ahead of
+// the builder, and indicatorBatch how many a batch holds.
+const (
+	readAhead      = 4
+	indicatorBatch = 4096
+)
+
+// addAll adds every indicator db streams to b. The store reads on a
+// goroutine of its own while b compiles what came before: reading a
+// million rows and compiling them take about as long, and each one core.
+func addAll(ctx context.Context, db MatchSource, b *match.Builder) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*intel.Object, readAhead)
+	read := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]*intel.Object, 0, indicatorBatch)
+		read <- db.MatchIndicators(ctx, func(o *intel.Object) error {
+			if batch = append(batch, o); len(batch) < indicatorBatch {
+				return nil
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			batch = make([]*intel.Object, 0, indicatorBatch)
+			return nil
+		})
+		if len(batch) > 0 {
+			batches <- batch // buffered or read below: the builder drains all
+		}
+	}()
+	for batch := range batches {
+		for _, o := range batch {
+			b.Add(o)
+		}
+	}
+	return <-read
 }
