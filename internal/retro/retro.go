@@ -87,8 +87,9 @@ func (h *Hunter) firstHits(p *obsindex.Prober, o *obsindex.Observation, first *o
 		return nil
 	}
 	var hit map[string]bool
+	field := o.Field // the closure escapes: o must not, it is the caller's
 	h.Snap.Match(ev, func(s *match.Sighting) {
-		if s.Field == o.Field {
+		if s.Field == field {
 			if hit == nil {
 				hit = map[string]bool{}
 			}
