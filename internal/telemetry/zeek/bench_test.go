@@ -172,16 +172,7 @@ func BenchmarkByteLoop(b *testing.B) {
 func BenchmarkZeekTSVReal(b *testing.B) {
 	dir := sharedZeek(b)
 	for _, name := range []string{"wrccdc-2018/dns.log.gz", "wrccdc-2018/ssl.log.gz", "stratosphere/008-zeek-mixed/data/conn.log.labeled"} {
-		in, err := fileio.Open(filepath.Join(dir, name), fileio.DefaultLimits)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, err := io.ReadAll(in.R)
-		in.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		log := strings.SplitN(filepath.Base(name), ".", 2)[0]
+		data, log := readDecompressed(b, filepath.Join(dir, name))
 		b.Run(log+"/full", func(b *testing.B) { benchTSVWith(b, zeek.TSV{}, data) })
 		b.Run(log+"/match-only", func(b *testing.B) {
 			benchTSVWith(b, zeek.TSV{Needs: telemetry.Needs{MatchOnly: true}}, data)
@@ -199,17 +190,24 @@ func BenchmarkZeekTSVReal(b *testing.B) {
 func BenchmarkZeekJSONReal(b *testing.B) {
 	dir := sharedZeek(b)
 	for _, name := range []string{"wrccdc-2018/json/dns.json.gz", "wrccdc-2018/json/ssl.json.gz"} {
-		in, err := fileio.Open(filepath.Join(dir, name), fileio.DefaultLimits)
-		if err != nil {
-			b.Fatal(err)
-		}
-		data, err := io.ReadAll(in.R)
-		in.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		log := strings.SplitN(filepath.Base(name), ".", 2)[0]
+		data, log := readDecompressed(b, filepath.Join(dir, name))
 		b.Run(log+"/full", func(b *testing.B) { benchFormat(b, zeek.JSON{}, data) })
 		b.Run(log+"/match-only", func(b *testing.B) { benchFormat(b, zeek.JSON{Needs: telemetry.Needs{MatchOnly: true}}, data) })
 	}
+}
+
+// readDecompressed is the content of the log at path, decompressed, and
+// its name up to the first dot.
+func readDecompressed(b *testing.B, path string) ([]byte, string) {
+	b.Helper()
+	in, err := fileio.Open(path, fileio.DefaultLimits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	data, err := io.ReadAll(in.R)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data, strings.SplitN(filepath.Base(path), ".", 2)[0]
 }
