@@ -16,11 +16,7 @@ import (
 // content is read from its start, and every hit of each alerts once.
 func TestTruncateAndRecreate(t *testing.T) {
 	logs, _ := scenarioLogs(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "w.db")
-	apt1Store(t, dbPath)
-	live := filepath.Join(dir, "live")
-	os.Mkdir(live, 0o755)
+	dir, dbPath, live := watchDirs(t)
 	dns := logs["dns"]
 	parts := split(spread(dns.records), 3)
 	contents := []string{dns.head() + parts[0], dns.head() + parts[1], dns.head() + parts[2]}

@@ -26,11 +26,7 @@ func TestResumeFromCompressedArchive(t *testing.T) {
 
 func resumeFromCompressed(t *testing.T, damaged bool) {
 	logs, _ := scenarioLogs(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "w.db")
-	apt1Store(t, dbPath)
-	live := filepath.Join(dir, "live")
-	os.Mkdir(live, 0o755)
+	dir, dbPath, live := watchDirs(t)
 	dns := logs["dns"]
 	records := spread(dns.records)
 	n := len(records)

@@ -93,6 +93,20 @@ func readLog(t testing.TB, path string) *zeekLog {
 	return l
 }
 
+// watchDirs makes a test's directory with a store of the real APT1
+// indicators (w.db) and an empty directory to watch (live).
+func watchDirs(t testing.TB) (dir, dbPath, live string) {
+	t.Helper()
+	dir = t.TempDir()
+	dbPath = filepath.Join(dir, "w.db")
+	apt1Store(t, dbPath)
+	live = filepath.Join(dir, "live")
+	if err := os.Mkdir(live, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, dbPath, live
+}
+
 // apt1Store is a fresh SQLite store with the real APT1 indicators.
 func apt1Store(t testing.TB, path string) {
 	t.Helper()

@@ -65,11 +65,7 @@ func TestKillRestartRotate(t *testing.T) {
 		t.Skip("kills child processes")
 	}
 	logs, _ := scenarioLogs(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "w.db")
-	apt1Store(t, dbPath)
-	live := filepath.Join(dir, "live")
-	os.Mkdir(live, 0o755)
+	dir, dbPath, live := watchDirs(t)
 	state, alerts := filepath.Join(dir, "state.json"), filepath.Join(dir, "alerts.jsonl")
 	args := []string{"watch", "-q", "--db", dbPath, "--state", state, "--alerts", alerts, "--no-behavior",
 		"--poll", "10ms", "--settle", "100ms", live}

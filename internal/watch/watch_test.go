@@ -85,11 +85,7 @@ func (r *running) stopB(t testing.TB) watch.Stats {
 // alerts exactly once, and nothing else.
 func TestWatchAppendRotatePartial(t *testing.T) {
 	logs, truths := scenarioLogs(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "w.db")
-	apt1Store(t, dbPath)
-	live := filepath.Join(dir, "live")
-	os.Mkdir(live, 0o755)
+	dir, dbPath, live := watchDirs(t)
 	dns := logs["dns"]
 	records := spread(dns.records)
 	n := len(records)

@@ -21,11 +21,7 @@ import (
 // each once however often the window is evaluated, and they are stored.
 func TestWindowRaisesScanDetectionsOnce(t *testing.T) {
 	logs, _ := scenarioLogs(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "w.db")
-	apt1Store(t, dbPath)
-	live := filepath.Join(dir, "live")
-	os.Mkdir(live, 0o755)
+	dir, dbPath, live := watchDirs(t)
 	for name, l := range logs {
 		os.WriteFile(filepath.Join(live, name+".log"), []byte(l.head()+joinAll(l.records)), 0o644)
 	}
