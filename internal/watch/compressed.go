@@ -1,12 +1,11 @@
 package watch
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,47 +24,29 @@ import (
 // follows the rest of each one found; it returns the marks not found.
 func (w *watcher) resumeCompressed(lost []Mark, now time.Time) []Mark {
 	for _, p := range w.opt.Paths {
-		if len(lost) == 0 {
-			break
-		}
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			lost = w.compressedIn(p, 1, lost, now)
-		}
-	}
-	return lost
-}
-
-// compressedIn is resumeCompressed in dir, depth levels down.
-func (w *watcher) compressedIn(dir string, depth int, lost []Mark, now time.Time) []Mark {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return lost
-	}
-	for _, e := range ents {
-		if len(lost) == 0 {
-			return nil
-		}
-		path := filepath.Join(dir, e.Name())
-		if e.IsDir() && depth > 0 && !strings.HasPrefix(e.Name(), ".") {
-			lost = w.compressedIn(path, depth-1, lost, now)
+		if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
 			continue
 		}
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".gz") {
-			continue
-		}
-		i, err := matchCompressed(path, lost)
-		if err != nil {
-			w.log.Warn("cannot read a compressed archive", "file", path, "err", err)
-			continue
-		}
-		if i < 0 {
-			continue
-		}
-		if err := w.followCompressed(path, lost[i], now); err != nil {
-			w.log.Warn("cannot finish a compressed archive", "file", path, "err", err)
-			continue
-		}
-		lost = append(lost[:i], lost[i+1:]...)
+		eachFileBelow(p, 1, func(path string, e os.DirEntry) bool {
+			if len(lost) == 0 {
+				return false
+			}
+			if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".gz") {
+				return true
+			}
+			i, err := matchCompressed(path, lost)
+			switch {
+			case err != nil:
+				w.log.Warn("cannot read a compressed archive", "file", path, "err", err)
+			case i >= 0:
+				if err := w.followCompressed(path, lost[i], now); err != nil {
+					w.log.Warn("cannot finish a compressed archive", "file", path, "err", err)
+				} else {
+					lost = append(lost[:i], lost[i+1:]...)
+				}
+			}
+			return true
+		})
 	}
 	return lost
 }
@@ -86,14 +67,9 @@ func stem(path string) string {
 // decompressed.
 func matchCompressed(path string, lost []Mark) (int, error) {
 	name := filepath.Base(path)
-	want := -1
-	for i, m := range lost {
-		if m.HeadLen > 0 && strings.HasPrefix(name, stem(m.Path)+".") {
-			want = i
-			break
-		}
-	}
-	if want < 0 {
+	// only a name of a lost log's stem is opened
+	fits := func(m Mark) bool { return m.HeadLen > 0 && strings.HasPrefix(name, stem(m.Path)+".") }
+	if !slices.ContainsFunc(lost, fits) {
 		return -1, nil
 	}
 	in, err := fileio.Open(path, fileio.DefaultLimits)
@@ -106,11 +82,10 @@ func matchCompressed(path string, lost []Mark) (int, error) {
 		return -1, nil
 	}
 	for i, m := range lost {
-		if m.HeadLen <= 0 || m.HeadLen > n || !strings.HasPrefix(name, stem(m.Path)+".") {
+		if !fits(m) || m.HeadLen > n {
 			continue
 		}
-		sum := sha256.Sum256(head[:m.HeadLen])
-		if hex.EncodeToString(sum[:]) == m.HeadSHA {
+		if headSum(head[:m.HeadLen]) == m.HeadSHA {
 			return i, nil
 		}
 	}

@@ -171,32 +171,47 @@ func (w *watcher) resumeRotated(now time.Time) {
 // resumeIn looks for checkpointed inodes in dir and, depth levels down,
 // its subdirectories.
 func (w *watcher) resumeIn(dir string, depth int, now time.Time) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		path := filepath.Join(dir, e.Name())
-		if e.IsDir() && depth > 0 && !strings.HasPrefix(e.Name(), ".") {
-			w.resumeIn(path, depth-1, now)
-			continue
-		}
+	eachFileBelow(dir, depth, func(path string, e os.DirEntry) bool {
 		fi, err := e.Info()
 		if err != nil || !fi.Mode().IsRegular() {
-			continue
+			return true
 		}
 		c, ok := candidateOf(path, e.Name(), fi)
 		if _, known := w.resume[inode{c.dev, c.ino}]; !ok || !known {
-			continue
+			return true
 		}
 		if err := w.open(c, now); err != nil {
 			w.log.Warn("cannot finish a rotated file", "file", c.path, "err", err)
-			continue
+			return true
 		}
 		if fl := w.files[inode{c.dev, c.ino}]; fl != nil {
 			fl.live, fl.retiredAt = false, now
 		}
+		return true
+	})
+}
+
+// eachFileBelow calls fn on the entries of dir that are not directories
+// and, depth levels down, on those of its subdirectories (not hidden
+// ones: Zeek's archive folders), until fn returns false.
+func eachFileBelow(dir string, depth int, fn func(path string, e os.DirEntry) bool) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return true
 	}
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			if depth > 0 && !strings.HasPrefix(e.Name(), ".") && !eachFileBelow(path, depth-1, fn) {
+				return false
+			}
+			continue
+		}
+		if !fn(path, e) {
+			return false
+		}
+	}
+	return true
 }
 
 // ordered lists the followed files: retired ones first (a rotated file is

@@ -53,8 +53,13 @@ func (fl *follower) headSHA(n int) (string, error) {
 	if _, err := fl.f.ReadAt(buf, 0); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:]), nil
+	return headSum(buf), nil
+}
+
+// headSum is the hash a mark keeps of a file's first bytes.
+func headSum(head []byte) string {
+	sum := sha256.Sum256(head)
+	return hex.EncodeToString(sum[:])
 }
 
 // sameContent reports whether the file still starts with the bytes pos
