@@ -127,9 +127,9 @@ func (d *cdec) refs(s *Snapshot, nInds int) {
 	}
 }
 
-// The Bloom filters are filled as the keys are read: cheaper than
-// buildFilters' walk over the finished maps.
-
+// ip4 reads the IPv4 table. Here and in the other tables the Bloom
+// filters are filled as the keys are read: cheaper than buildFilters'
+// walk over the finished maps.
 func (d *cdec) ip4(s *Snapshot, nr int) {
 	n := d.count(8)
 	s.ip4 = make(map[uint32]int32, n)
@@ -222,6 +222,8 @@ func (d *cdec) refStrings(limit int) map[int32]string {
 	return m
 }
 
+// prefixes recovers the CIDR chain heads from the refs (the last ref of a
+// prefix is its head), once every section is read.
 func (d *cdec) prefixes(s *Snapshot) map[netip.Prefix]int32 {
 	if d.err != nil {
 		return nil
