@@ -3,6 +3,7 @@ package obsindex
 import (
 	"net/netip"
 
+	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
 
@@ -52,6 +53,7 @@ func (p *Prober) Event(o *Observation, r *Record) (*telemetry.Event, bool) {
 		// the absolute form: the matcher takes host and port from it
 		ev.URI = v
 	default:
+		v = nameNotAddress(f, o.Type, v)
 		p.one[0] = v
 		setString(ev, f, v, p.one[:])
 	}
@@ -99,4 +101,17 @@ func setString(ev *telemetry.Event, f field, v string, list []string) {
 	case fTo:
 		ev.To = list
 	}
+}
+
+// nameNotAddress keeps a name that reads as an address a name in a
+// host-like field: the matcher read "0.0.0.0." as a domain, while
+// "0.0.0.0" would be taken for the address.
+func nameNotAddress(f field, t intel.ValueType, v string) string {
+	if t != intel.Domain || f != fAnswer && f != fHost && f != fSNI && f != fCertSAN {
+		return v
+	}
+	if a, _ := splitHost(v); a.IsValid() {
+		return v + "."
+	}
+	return v
 }

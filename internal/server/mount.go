@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -12,6 +13,7 @@ import (
 // unreachable.
 func Mount(ui http.Handler, reserved []string, taxii http.Handler, taxiiPrefixes ...string) (http.Handler, error) {
 	mux := http.NewServeMux()
+	owned := map[string]bool{}
 	for _, p := range taxiiPrefixes {
 		seg := strings.Trim(p, "/")
 		for _, r := range reserved {
@@ -20,7 +22,22 @@ func Mount(ui http.Handler, reserved []string, taxii http.Handler, taxiiPrefixes
 			}
 		}
 		mux.Handle("/"+seg+"/", taxii)
+		owned[seg] = true
 	}
 	mux.Handle("/", ui)
-	return mux, nil
+	// An unclean TAXII path ("//taxii2/", "/taxii2") goes to TAXII itself,
+	// which answers in TAXII JSON; the mux would redirect it in HTML.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if owned[firstSegment(r.URL.Path)] {
+			taxii.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}), nil
+}
+
+// firstSegment is the first path segment of p once cleaned.
+func firstSegment(p string) string {
+	seg, _, _ := strings.Cut(strings.TrimPrefix(path.Clean("/"+p), "/"), "/")
+	return seg
 }

@@ -18,7 +18,8 @@ func TestMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]string{"/taxii2/": "taxii", "/whodunit/collections/": "taxii", "/": "ui",
-		"/api/v1/overview": "ui", "/login": "ui", "/whodunitx/": "ui"} {
+		"/api/v1/overview": "ui", "/login": "ui", "/whodunitx/": "ui",
+		"//taxii2/": "taxii", "/taxii2": "taxii", "/./whodunit/../whodunit/": "taxii"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 		if w.Body.String() != want {

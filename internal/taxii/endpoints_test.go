@@ -421,7 +421,7 @@ func TestPathTricks(t *testing.T) {
 		"/whodunit/collections/intel/objects/indicator--" + markedID(5)[11:] + "/",
 	} {
 		r := f.get("green", p)
-		if r.code != 404 && r.code != 403 && r.code != 301 && r.code != 307 {
+		if r.code != 404 && r.code != 403 {
 			t.Errorf("%s: %d %s", p, r.code, r.body)
 		}
 		if strings.Contains(string(r.body), "level") || strings.Contains(string(r.body), "cursor") {
@@ -450,5 +450,29 @@ func (f *fixture) manifest(key, target string) []map[string]string {
 			return out
 		}
 		next = m.Next
+	}
+}
+
+// A path that is not clean gets a TAXII 404, one without its trailing
+// slash a redirect to it; both answers are TAXII JSON, not the mux's HTML.
+func TestUncleanPathsGetTAXIIAnswers(t *testing.T) {
+	f := apt1Fixture(t)
+	for p, want := range map[string]int{
+		"//taxii2/": 404, "/whodunit/./collections/": 404, "/whodunit/collections/intel/../inbox/": 404,
+		"/" + markedID(0): 308, "/taxii2": 308,
+	} {
+		r := f.get("green", p)
+		if r.code != want || r.header.Get("Content-Type") != taxii.MediaTAXII || !json.Valid(r.body) {
+			t.Errorf("%s: %d %s %s, want %d and TAXII JSON", p, r.code, r.header.Get("Content-Type"), r.body, want)
+		}
+		if strings.Contains(string(r.body), "indicator--") {
+			t.Errorf("%s: the answer echoes the path: %s", p, r.body)
+		}
+	}
+	if r := f.get("green", "/taxii2?x=1"); r.header.Get("Location") != "/taxii2/?x=1" {
+		t.Errorf("/taxii2?x=1 redirects to %q", r.header.Get("Location"))
+	}
+	if r := f.get("", "/taxii2"); r.code != 401 {
+		t.Errorf("/taxii2 without a key: %d", r.code)
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/hunt"
@@ -154,5 +157,32 @@ func (s *Server) routes() {
 	})
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. Paths that are not clean or lack
+// the trailing slash every TAXII URL has are answered here: the mux
+// would answer them with an HTML redirect.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case !cleanPath(p):
+		if _, ok := s.authenticate(w, r); ok {
+			writeError(w, http.StatusNotFound, "not found", "TAXII paths have no empty, '.' or '..' segments")
+		}
+	case !strings.HasSuffix(p, "/"):
+		if _, ok := s.authenticate(w, r); ok {
+			w.Header().Set("Location", (&url.URL{Path: p + "/", RawQuery: r.URL.RawQuery}).String())
+			writeError(w, http.StatusPermanentRedirect, "moved", "TAXII URLs end in '/'")
+		}
+	default:
+		s.mux.ServeHTTP(w, r)
+	}
+}
+
+// cleanPath reports whether p is what path.Clean makes of it, apart
+// from a trailing slash.
+func cleanPath(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
