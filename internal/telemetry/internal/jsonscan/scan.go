@@ -237,11 +237,21 @@ func skipSpace(d []byte, p int) int {
 // It returns the index of the closing quote and whether escapes occur.
 // Escapes are checked when the string is decoded, not here.
 func scanString(d []byte, p int) (end int, escaped bool, err error) {
+	q, err := stringEnd(d, p)
+	if err != nil {
+		return 0, false, err
+	}
+	return q, bytes.IndexByte(d[p:q], '\\') >= 0, nil
+}
+
+// stringEnd is the index of the closing quote of the string whose content
+// starts at p.
+func stringEnd(d []byte, p int) (int, error) {
 	i := p
 	for {
 		q := bytes.IndexByte(d[i:], '"')
 		if q < 0 {
-			return 0, false, &SyntaxError{Offset: len(d), Msg: "unterminated string"}
+			return 0, &SyntaxError{Offset: len(d), Msg: "unterminated string"}
 		}
 		q += i
 		bs := 0
@@ -249,7 +259,7 @@ func scanString(d []byte, p int) (end int, escaped bool, err error) {
 			bs++
 		}
 		if bs%2 == 0 {
-			return q, bytes.IndexByte(d[p:q], '\\') >= 0, nil
+			return q, nil
 		}
 		i = q + 1
 	}
@@ -350,30 +360,122 @@ func scanNumber(d []byte, p int) (int, bool) {
 }
 
 // skipContainer validates the object or array starting at p and returns the
-// index after its closing bracket.
+// index after its closing bracket. It is one loop over the bytes with a
+// bit per open level (object or array), not an Obj or Arr per level: a
+// reader skips most members it does not decode, and decodes the ones it
+// does by walking them again.
 func skipContainer(d []byte, p int, depth int) (int, error) {
-	if d[p] == '{' {
-		o := Obj{data: d, pos: p + 1, first: true, depth: depth}
-		for {
-			if _, _, _, ok := o.Next(); !ok {
-				break
-			}
-		}
-		if o.err != nil {
-			return 0, o.err
-		}
-		return o.pos, nil
-	}
-	a := Arr{data: d, pos: p + 1, first: true, depth: depth}
+	var arrays [MaxDepth/64 + 1]uint64 // bit l: level l is an array
+	lvl, i := -1, p
+	var err error
 	for {
-		if _, ok := a.Next(); !ok {
-			break
+		// i is at the start of a value
+		if c := d[i]; c == '{' || c == '[' {
+			if lvl++; depth+lvl > MaxDepth {
+				return 0, &SyntaxError{Offset: i, Msg: "nesting too deep"}
+			}
+			arrays[lvl/64] &^= 1 << (lvl % 64)
+			if c == '[' {
+				arrays[lvl/64] |= 1 << (lvl % 64)
+			}
+			if i = skipSpace(d, i+1); i >= len(d) {
+				return 0, endOf(i, c == '[')
+			}
+			if d[i] == '}' && c == '{' || d[i] == ']' && c == '[' {
+				i, lvl = i+1, lvl-1 // empty: a value of the level below
+			} else {
+				if c == '{' {
+					if i, err = skipKey(d, i); err != nil {
+						return 0, err
+					}
+				}
+				continue
+			}
+		} else if i, err = skipScalar(d, i); err != nil {
+			return 0, err
+		}
+		// after a value: a comma and the next one, or closing brackets
+		if i, lvl, err = afterValue(d, i, lvl, &arrays); err != nil || lvl < 0 {
+			return i, err
 		}
 	}
-	if a.err != nil {
-		return 0, a.err
+}
+
+// afterValue reads what follows a value at level lvl of skipContainer:
+// closing brackets (lowering lvl, to -1 when the container is closed) up
+// to a comma, and after the comma the next member's key. i is then the
+// start of the next value.
+func afterValue(d []byte, i, lvl int, arrays *[MaxDepth/64 + 1]uint64) (int, int, error) {
+	for lvl >= 0 {
+		isArray := arrays[lvl/64]&(1<<(lvl%64)) != 0
+		if i = skipSpace(d, i); i >= len(d) {
+			return 0, lvl, endOf(i, isArray)
+		}
+		switch c := d[i]; {
+		case c == ',':
+			if i = skipSpace(d, i+1); isArray {
+				if i >= len(d) {
+					return 0, lvl, &SyntaxError{Offset: i, Msg: "expected a value"}
+				}
+				return i, lvl, nil
+			}
+			i, err := skipKey(d, i)
+			return i, lvl, err
+		case c == ']' && isArray, c == '}' && !isArray:
+			i++
+			lvl--
+		case isArray:
+			return 0, lvl, &SyntaxError{Offset: i, Msg: "expected ',' or ']'"}
+		default:
+			return 0, lvl, &SyntaxError{Offset: i, Msg: "expected ',' or '}'"}
+		}
 	}
-	return a.pos, nil
+	return i, lvl, nil
+}
+
+// skipKey reads a member's key and its colon from i; the index returned
+// is the start of the member's value.
+func skipKey(d []byte, i int) (int, error) {
+	if i >= len(d) || d[i] != '"' {
+		return 0, &SyntaxError{Offset: i, Msg: "expected a string key"}
+	}
+	end, err := stringEnd(d, i+1)
+	if err != nil {
+		return 0, err
+	}
+	if i = skipSpace(d, end+1); i >= len(d) || d[i] != ':' {
+		return 0, &SyntaxError{Offset: i, Msg: "expected ':' after key"}
+	}
+	if i = skipSpace(d, i+1); i >= len(d) {
+		return 0, &SyntaxError{Offset: i, Msg: "expected a value"}
+	}
+	return i, nil
+}
+
+// skipScalar reads the string, number or literal starting at i.
+func skipScalar(d []byte, i int) (int, error) {
+	switch c := d[i]; {
+	case c == '"':
+		end, err := stringEnd(d, i+1)
+		return end + 1, err
+	case c == '-' || c >= '0' && c <= '9':
+		end, ok := scanNumber(d, i)
+		if !ok {
+			return 0, &SyntaxError{Offset: i, Msg: "malformed number"}
+		}
+		return end, nil
+	case c == 't', c == 'f', c == 'n':
+		_, end, err := scanValue(d, i, 0)
+		return end, err
+	}
+	return 0, &SyntaxError{Offset: i, Msg: fmt.Sprintf("unexpected character %q", d[i])}
+}
+
+func endOf(i int, array bool) error {
+	if array {
+		return &SyntaxError{Offset: i, Msg: "unexpected end of array"}
+	}
+	return &SyntaxError{Offset: i, Msg: "unexpected end of object"}
 }
 
 // AppendUnescaped appends the decoded form of a raw string (as in

@@ -27,7 +27,8 @@ func TestAgainstStdlib(t *testing.T) {
 	}
 }
 
-// walk visits every value of an object document, decoding every string.
+// walk visits every value of an object document, decoding every string
+// and every key with escapes.
 func walk(data []byte) error {
 	o, err := NewObject(data)
 	if err != nil {
@@ -40,9 +41,12 @@ func walk(data []byte) error {
 		case Object:
 			o := v.Object()
 			for {
-				_, _, mv, ok := o.Next()
+				k, esc, mv, ok := o.Next()
 				if !ok {
 					return o.Err()
+				}
+				if err := visitKey(k, esc); err != nil {
+					return err
 				}
 				if err := visit(mv); err != nil {
 					return err
@@ -64,14 +68,26 @@ func walk(data []byte) error {
 		return err
 	}
 	for {
-		_, _, v, ok := o.Next()
+		k, esc, v, ok := o.Next()
 		if !ok {
 			return o.Err()
+		}
+		if err := visitKey(k, esc); err != nil {
+			return err
 		}
 		if err := visit(v); err != nil {
 			return err
 		}
 	}
+}
+
+// visitKey decodes a key with escapes, as the readers do.
+func visitKey(k []byte, escaped bool) error {
+	if !escaped {
+		return nil
+	}
+	_, err := AppendUnescaped(nil, k)
+	return err
 }
 
 func TestUnescape(t *testing.T) {
@@ -116,4 +132,115 @@ func FuzzScan(f *testing.F) {
 			t.Fatalf("accepted invalid JSON %q: %v", data, stdErr)
 		}
 	})
+}
+
+// refSkip is a plain recursive-descent reading of the container at p, to
+// check skipContainer's one loop against: the index after it, or false.
+func refSkip(d []byte, p, depth int) (int, bool) {
+	if depth > MaxDepth {
+		return 0, false
+	}
+	closer, isObj := byte(']'), d[p] == '{'
+	if isObj {
+		closer = '}'
+	}
+	p = skipSpace(d, p+1)
+	if p < len(d) && d[p] == closer {
+		return p + 1, true
+	}
+	for {
+		var ok bool
+		if isObj {
+			if p >= len(d) || d[p] != '"' {
+				return 0, false
+			}
+			if p, ok = refString(d, p+1); !ok {
+				return 0, false
+			}
+			if p = skipSpace(d, p); p >= len(d) || d[p] != ':' {
+				return 0, false
+			}
+			p = skipSpace(d, p+1)
+		}
+		if p, ok = refValue(d, p, depth+1); !ok {
+			return 0, false
+		}
+		if p = skipSpace(d, p); p >= len(d) {
+			return 0, false
+		}
+		switch d[p] {
+		case ',':
+			p = skipSpace(d, p+1)
+		case closer:
+			return p + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+func refValue(d []byte, p, depth int) (int, bool) {
+	if p >= len(d) {
+		return 0, false
+	}
+	switch c := d[p]; {
+	case c == '{' || c == '[':
+		return refSkip(d, p, depth)
+	case c == '"':
+		return refString(d, p+1)
+	case c == '-' || c >= '0' && c <= '9':
+		return scanNumber(d, p)
+	}
+	for _, lit := range []string{"true", "false", "null"} {
+		if bytes.HasPrefix(d[p:], []byte(lit)) {
+			return p + len(lit), true
+		}
+	}
+	return 0, false
+}
+
+// refString is the index after the closing quote, byte by byte.
+func refString(d []byte, p int) (int, bool) {
+	for ; p < len(d); p++ {
+		switch d[p] {
+		case '\\':
+			p++
+		case '"':
+			return p + 1, true
+		}
+	}
+	return 0, false
+}
+
+func TestSkipContainerEdges(t *testing.T) {
+	for _, d := range []string{`{}`, `[]`, `[[],{}]`, `{"a":[]}`, `{"a":{},"b":[1,{}]}`, `[1,]`, `{"a":1,}`, `{,}`, `[,1]`,
+		`{"a"}`, `{"a":}`, `[1 2]`, `{"a":1 "b":2}`, `[`, `{`, `{"a":[1,2`, `["\\"]`, `["\\\"]`, `[tru]`, `[nul]`, `{"a":1}}`} {
+		checkSkip(t, []byte(d))
+	}
+}
+
+func FuzzSkipContainer(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"\u0041"}],"c":-1.5e3,"d":null}`))
+	f.Add([]byte(`[[[],{"x":[true,false,null]}],"\\\"",-0.1e-2]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 0 && (data[0] == '{' || data[0] == '[') {
+			checkSkip(t, data)
+		}
+	})
+}
+
+// checkSkip: skipContainer and refSkip agree on data's leading container.
+func checkSkip(t *testing.T, data []byte) {
+	t.Helper()
+	end, err := skipContainer(data, 0, 1)
+	want, ok := refSkip(data, 0, 1)
+	if (err == nil) != ok || ok && end != want {
+		t.Fatalf("%q: skipContainer %d %v, the plain reading %d %v", data, end, err, want, ok)
+	}
+	// escapes are checked when a string is decoded, not when skipped, and
+	// raw control characters are let through
+	lenient := bytes.ContainsFunc(data, func(r rune) bool { return r < 0x20 || r == '\\' })
+	if ok && !lenient && !json.Valid(data[:end]) {
+		t.Fatalf("%q: accepted %q, which encoding/json refuses", data, data[:end])
+	}
 }
