@@ -11,8 +11,10 @@ package jsonscan
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -237,6 +239,9 @@ func skipSpace(d []byte, p int) int {
 // It returns the index of the closing quote and whether escapes occur.
 // Escapes are checked when the string is decoded, not here.
 func scanString(d []byte, p int) (end int, escaped bool, err error) {
+	if q, ok := shortPlainString(d, p); ok {
+		return q, false, nil
+	}
 	q, err := stringEnd(d, p)
 	if err != nil {
 		return 0, false, err
@@ -244,9 +249,45 @@ func scanString(d []byte, p int) (end int, escaped bool, err error) {
 	return q, bytes.IndexByte(d[p:q], '\\') >= 0, nil
 }
 
+// Eight bytes at a time (SWAR): ones has a one in every byte, and
+// bytesEqual marks the bytes of x equal to b in their top bit. A mark can
+// be false only above a true one, so the lowest mark is always true.
+const ones, tops = 0x0101010101010101, 0x8080808080808080
+
+func bytesEqual(x uint64, b byte) uint64 {
+	y := x ^ ones*uint64(b)
+	return (y - ones) &^ y & tops
+}
+
+// shortPlainString finds the closing quote of a string that starts at p
+// and ends, without a backslash, within its first 32 bytes, eight bytes
+// at a time: most keys and values are such strings, and two IndexByte
+// calls cost more than this for them. False sends the caller to the
+// general search.
+func shortPlainString(d []byte, p int) (int, bool) {
+	for i := p; i+8 <= len(d) && i < p+32; i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q, b := bytesEqual(x, '"'), bytesEqual(x, '\\')
+		if q != 0 {
+			// a backslash below the first quote may escape it
+			if b&(q&-q-1) != 0 {
+				return 0, false
+			}
+			return i + bits.TrailingZeros64(q)/8, true
+		}
+		if b != 0 {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
 // stringEnd is the index of the closing quote of the string whose content
 // starts at p.
 func stringEnd(d []byte, p int) (int, error) {
+	if q, ok := shortPlainString(d, p); ok {
+		return q, nil
+	}
 	i := p
 	for {
 		q := bytes.IndexByte(d[i:], '"')

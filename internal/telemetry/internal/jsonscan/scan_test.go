@@ -244,3 +244,22 @@ func checkSkip(t *testing.T, data []byte) {
 		t.Fatalf("%q: accepted %q, which encoding/json refuses", data, data[:end])
 	}
 }
+
+// FuzzScanString: scanString and its eight-bytes-at-a-time path agree with
+// a byte-by-byte reading on where a string ends and whether it has escapes.
+func FuzzScanString(f *testing.F) {
+	for _, s := range []string{`abc"`, `a\"b"`, `0123456789abcdef"x`, `01234567\\"`, `0123456\"89"`, `\\\\\\\\"`, `"`, `x`,
+		`0123456789abcdef0123456789abcdef01"`, `ab"c\d`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, d []byte) {
+		end, esc, err := scanString(d, 0)
+		want, ok := refString(d, 0)
+		if (err == nil) != ok || ok && end != want-1 {
+			t.Fatalf("%q: scanString %d %v, byte by byte %d %v", d, end, err, want-1, ok)
+		}
+		if ok && esc != (bytes.IndexByte(d[:want-1], '\\') >= 0) {
+			t.Fatalf("%q: escaped %v", d, esc)
+		}
+	})
+}
