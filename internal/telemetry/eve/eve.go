@@ -71,6 +71,7 @@ type reader struct {
 	lr      *fileio.LineReader
 	lines   *textin.Lines
 	arena   textval.Arena
+	doc     jsonscan.Doc
 	grouped []string
 	// matchOnly: see Format.Needs
 	matchOnly bool
@@ -103,7 +104,7 @@ func fieldErr(key, val, what string) error {
 func (r *reader) text(v jsonscan.Value) (string, error) { return jsonscan.Text(&r.arena, v) }
 
 func (r *reader) decode(line []byte, ev *telemetry.Event) error {
-	obj, err := jsonscan.NewObject(line)
+	obj, err := r.doc.Object(line)
 	if err != nil {
 		return err
 	}
@@ -295,11 +296,11 @@ func (r *reader) hexField(v jsonscan.Value, key string) (string, error) {
 // each calls fn for every member of an object value; other kinds are
 // ignored (Suricata never puts them where an object belongs, but a
 // hand-made file may).
-func each(v jsonscan.Value, fn func(k []byte, v jsonscan.Value) error) error {
+func (r *reader) each(v jsonscan.Value, fn func(k []byte, v jsonscan.Value) error) error {
 	if v.Kind != jsonscan.Object {
 		return nil
 	}
-	o := v.Object()
+	o := r.doc.Enter(v)
 	for {
 		k, _, mv, ok := o.Next()
 		if !ok {
@@ -313,14 +314,14 @@ func each(v jsonscan.Value, fn func(k []byte, v jsonscan.Value) error) error {
 
 // elems calls fn for every element of an array value; a scalar counts as
 // a one-element array.
-func elems(v jsonscan.Value, fn func(v jsonscan.Value) error) error {
+func (r *reader) elems(v jsonscan.Value, fn func(v jsonscan.Value) error) error {
 	if v.Kind != jsonscan.Array {
 		if v.Kind == jsonscan.Null {
 			return nil
 		}
 		return fn(v)
 	}
-	a := v.Array()
+	a := r.doc.EnterArray(v)
 	for {
 		el, ok := a.Next()
 		if !ok {

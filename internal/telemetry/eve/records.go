@@ -12,7 +12,7 @@ import (
 type timeT = time.Time
 
 func (r *reader) alert(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		switch string(k) {
 		case "signature":
@@ -33,7 +33,7 @@ func (r *reader) alert(v jsonscan.Value, ev *telemetry.Event) error {
 }
 
 func (r *reader) anomaly(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		if string(k) == "event" {
 			ev.Signature, err = r.text(v)
@@ -47,7 +47,7 @@ func (r *reader) anomaly(v jsonscan.Value, ev *telemetry.Event) error {
 // answers in "answers" (detailed) and/or "grouped" (by type); version 3
 // moves the question into "queries".
 func (r *reader) dns(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		switch string(k) {
 		case "rrname":
@@ -70,8 +70,8 @@ func (r *reader) dns(v jsonscan.Value, ev *telemetry.Event) error {
 		case "ttl":
 			err = r.ttl(v, ev)
 		case "queries":
-			err = elems(v, func(q jsonscan.Value) error {
-				return each(q, func(k []byte, v jsonscan.Value) error {
+			err = r.elems(v, func(q jsonscan.Value) error {
+				return r.each(q, func(k []byte, v jsonscan.Value) error {
 					var err error
 					var s string
 					switch string(k) {
@@ -88,7 +88,7 @@ func (r *reader) dns(v jsonscan.Value, ev *telemetry.Event) error {
 				})
 			})
 		case "answers":
-			err = elems(v, func(a jsonscan.Value) error {
+			err = r.elems(v, func(a jsonscan.Value) error {
 				if a.Kind == jsonscan.String {
 					s, err := r.text(a)
 					if err == nil && s != "" {
@@ -100,7 +100,7 @@ func (r *reader) dns(v jsonscan.Value, ev *telemetry.Event) error {
 				// SOA carry an object instead of rdata and are skipped)
 				var rdata string
 				var ttl jsonscan.Value
-				err := each(a, func(k []byte, v jsonscan.Value) error {
+				err := r.each(a, func(k []byte, v jsonscan.Value) error {
 					var err error
 					switch string(k) {
 					case "rdata":
@@ -120,8 +120,8 @@ func (r *reader) dns(v jsonscan.Value, ev *telemetry.Event) error {
 				return nil
 			})
 		case "grouped":
-			err = each(v, func(_ []byte, list jsonscan.Value) error {
-				return elems(list, func(a jsonscan.Value) error {
+			err = r.each(v, func(_ []byte, list jsonscan.Value) error {
+				return r.elems(list, func(a jsonscan.Value) error {
 					if a.Kind != jsonscan.String {
 						return nil
 					}
@@ -151,7 +151,7 @@ func (r *reader) ttl(v jsonscan.Value, ev *telemetry.Event) error {
 }
 
 func (r *reader) tls(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		switch string(k) {
 		case "sni":
@@ -194,7 +194,7 @@ func (r *reader) tls(v jsonscan.Value, ev *telemetry.Event) error {
 				*dst, err = r.hexField(v, "tls."+string(k))
 				return err
 			}
-			err = each(v, func(kk []byte, v jsonscan.Value) error {
+			err = r.each(v, func(kk []byte, v jsonscan.Value) error {
 				var err error
 				if string(kk) == "hash" {
 					*dst, err = r.hexField(v, "tls.ja3.hash")
@@ -207,7 +207,7 @@ func (r *reader) tls(v jsonscan.Value, ev *telemetry.Event) error {
 }
 
 func (r *reader) http(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		switch string(k) {
 		case "hostname":
@@ -236,7 +236,7 @@ func (r *reader) http(v jsonscan.Value, ev *telemetry.Event) error {
 }
 
 func (r *reader) fileinfo(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		switch string(k) {
 		case "filename":
@@ -264,7 +264,7 @@ func (r *reader) fileinfo(v jsonscan.Value, ev *telemetry.Event) error {
 func (r *reader) flow(v jsonscan.Value, ev *telemetry.Event, oneWay bool) error {
 	var start, end time.Time
 	var age int64
-	err := each(v, func(k []byte, v jsonscan.Value) error {
+	err := r.each(v, func(k []byte, v jsonscan.Value) error {
 		var err error
 		var n int64
 		var ok bool
@@ -322,14 +322,14 @@ func address(s string) string {
 }
 
 func (r *reader) smtp(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		switch string(k) {
 		case "mail_from":
 			s, err := r.text(v)
 			ev.MailFrom = address(s)
 			return err
 		case "rcpt_to":
-			return elems(v, func(a jsonscan.Value) error {
+			return r.elems(v, func(a jsonscan.Value) error {
 				s, err := r.text(a)
 				if err == nil && s != "" {
 					ev.RcptTo = append(ev.RcptTo, address(s))
@@ -342,14 +342,14 @@ func (r *reader) smtp(v jsonscan.Value, ev *telemetry.Event) error {
 }
 
 func (r *reader) email(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		switch string(k) {
 		case "from":
 			s, err := r.text(v)
 			ev.From = s
 			return err
 		case "to":
-			return elems(v, func(a jsonscan.Value) error {
+			return r.elems(v, func(a jsonscan.Value) error {
 				s, err := r.text(a)
 				if err == nil && s != "" {
 					ev.To = append(ev.To, s)
@@ -361,7 +361,7 @@ func (r *reader) email(v jsonscan.Value, ev *telemetry.Event) error {
 			ev.Subject = s
 			return err
 		case "attachment":
-			return elems(v, func(a jsonscan.Value) error {
+			return r.elems(v, func(a jsonscan.Value) error {
 				s, err := r.text(a)
 				if err == nil && ev.FileName == "" {
 					ev.FileName = s
@@ -375,11 +375,11 @@ func (r *reader) email(v jsonscan.Value, ev *telemetry.Event) error {
 
 // ssh keeps the client's software banner, the SSH analogue of a user agent.
 func (r *reader) ssh(v jsonscan.Value, ev *telemetry.Event) error {
-	return each(v, func(k []byte, v jsonscan.Value) error {
+	return r.each(v, func(k []byte, v jsonscan.Value) error {
 		if string(k) != "client" {
 			return nil
 		}
-		return each(v, func(k []byte, v jsonscan.Value) error {
+		return r.each(v, func(k []byte, v jsonscan.Value) error {
 			var err error
 			if string(k) == "software_version" {
 				ev.UserAgent, err = r.text(v)

@@ -76,6 +76,7 @@ type jsonlReader struct {
 	sub      [maxPathDepth][]int
 	filled   []bool
 	arena    textval.Arena
+	doc      jsonscan.Doc
 }
 
 // Next implements telemetry.Reader.
@@ -93,7 +94,7 @@ func (r *jsonlReader) Next(ev *telemetry.Event) error {
 }
 
 func (r *jsonlReader) decode(line []byte, ev *telemetry.Event) error {
-	obj, err := jsonscan.NewObject(line)
+	obj, err := r.doc.Object(line)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func (r *jsonlReader) walk(o *jsonscan.Obj, cand []int, off, depth int, ev *tele
 		}
 		if len(sub) > 0 {
 			r.sub[depth] = sub
-			so := v.Object()
+			so := r.doc.Enter(v)
 			if err := r.walk(&so, sub, off+len(k)+1, depth+1, ev, kindSet); err != nil {
 				return err
 			}
@@ -175,7 +176,7 @@ func (r *jsonlReader) apply(i int, v jsonscan.Value, ev *telemetry.Event, kindSe
 	case jsonscan.Object, jsonscan.Null:
 		return nil
 	case jsonscan.Array:
-		a := v.Array()
+		a := r.doc.EnterArray(v)
 		for {
 			el, ok := a.Next()
 			if !ok {

@@ -86,6 +86,7 @@ type jsonReader struct {
 	tables  map[string]*table
 	last    *table
 	arena   textval.Arena
+	doc     jsonscan.Doc
 	keyBuf  []byte
 	needs   telemetry.Needs
 	// inferred is set once the log name was guessed from the columns of
@@ -108,7 +109,7 @@ func (r *jsonReader) Next(ev *telemetry.Event) error {
 }
 
 func (r *jsonReader) decode(line []byte, ev *telemetry.Event) error {
-	obj, err := jsonscan.NewObject(line)
+	obj, err := r.doc.Object(line)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func (r *jsonReader) decode(line []byte, ev *telemetry.Event) error {
 	ev.File = r.name
 	ev.Line = r.lr.Line
 	ev.Offset = r.lr.Offset
-	obj, _ = jsonscan.NewObject(line)
+	obj, _ = r.doc.Object(line)
 	if err := r.members(&obj, tb, ev, 0, 0); err != nil {
 		return err
 	}
@@ -161,7 +162,7 @@ func (r *jsonReader) members(obj *jsonscan.Obj, tb *table, ev *telemetry.Event, 
 					r.keyBuf = append(r.keyBuf[:0], k...)
 				}
 				r.keyBuf = append(r.keyBuf, '.')
-				sub := v.Object()
+				sub := r.doc.Enter(v)
 				if err := r.members(&sub, tb, ev, len(r.keyBuf), depth+1); err != nil {
 					return err
 				}
@@ -170,7 +171,7 @@ func (r *jsonReader) members(obj *jsonscan.Obj, tb *table, ev *telemetry.Event, 
 			if t == tNone {
 				continue
 			}
-			arr := v.Array()
+			arr := r.doc.EnterArray(v)
 			for {
 				el, ok := arr.Next()
 				if !ok {

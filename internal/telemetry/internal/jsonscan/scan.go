@@ -41,8 +41,9 @@ const (
 
 // Value is one JSON value seen in place. For a String, Raw is the text
 // between the quotes with escapes still in it and Escaped says whether there
-// are any; for Object and Array, Raw is the whole text including brackets;
-// otherwise Raw is the literal.
+// are any; for Object and Array, Raw is the whole text including brackets
+// (in a document walked through a Doc: the text from the opening bracket
+// on, the container not read yet); otherwise Raw is the literal.
 type Value struct {
 	Kind    Kind
 	Escaped bool
@@ -70,6 +71,8 @@ type Obj struct {
 	first bool
 	done  bool
 	err   error
+	doc   *Doc
+	pend  int // 1 + where the container last returned starts, until passed
 }
 
 // NewObject starts iterating the object that data holds (surrounding
@@ -113,6 +116,13 @@ func (o *Obj) Next() (key []byte, keyEscaped bool, v Value, ok bool) {
 	if o.done {
 		return nil, false, Value{}, false
 	}
+	if o.pend != 0 {
+		if o.pos, o.err = o.doc.pass(o.data, o.pend-1, o.depth+1); o.err != nil {
+			o.done = true
+			return nil, false, Value{}, false
+		}
+		o.pend = 0
+	}
 	d := o.data
 	p := skipSpace(d, o.pos)
 	if p >= len(d) {
@@ -122,6 +132,7 @@ func (o *Obj) Next() (key []byte, keyEscaped bool, v Value, ok bool) {
 	if d[p] == '}' {
 		o.pos = p + 1
 		o.done = true
+		o.doc.closed(o.data, o.pos, o.depth)
 		if o.depth == 0 {
 			// top level: only whitespace may follow
 			if q := skipSpace(d, o.pos); q < len(d) {
@@ -155,6 +166,14 @@ func (o *Obj) Next() (key []byte, keyEscaped bool, v Value, ok bool) {
 		return nil, false, Value{}, o.fail("expected ':' after key")
 	}
 	p = skipSpace(d, p+1)
+	if o.doc != nil && p < len(d) && (d[p] == '{' || d[p] == '[') {
+		if v, o.err = o.doc.returned(d, p, o.depth+1); o.err != nil {
+			o.done = true
+			return nil, false, Value{}, false
+		}
+		o.pend = p + 1
+		return key, esc, v, true
+	}
 	v, next, err := scanValue(d, p, o.depth+1)
 	if err != nil {
 		var se *SyntaxError
@@ -178,6 +197,8 @@ type Arr struct {
 	first bool
 	done  bool
 	err   error
+	doc   *Doc
+	pend  int
 }
 
 // Err returns the first syntax error met, if any.
@@ -187,6 +208,13 @@ func (a *Arr) Err() error { return a.err }
 func (a *Arr) Next() (Value, bool) {
 	if a.done {
 		return Value{}, false
+	}
+	if a.pend != 0 {
+		if a.pos, a.err = a.doc.pass(a.data, a.pend-1, a.depth+1); a.err != nil {
+			a.done = true
+			return Value{}, false
+		}
+		a.pend = 0
 	}
 	d := a.data
 	p := skipSpace(d, a.pos)
@@ -198,6 +226,7 @@ func (a *Arr) Next() (Value, bool) {
 	if d[p] == ']' {
 		a.pos = p + 1
 		a.done = true
+		a.doc.closed(a.data, a.pos, a.depth)
 		return Value{}, false
 	}
 	if !a.first {
@@ -209,6 +238,15 @@ func (a *Arr) Next() (Value, bool) {
 		p = skipSpace(d, p+1)
 	}
 	a.first = false
+	if a.doc != nil && p < len(d) && (d[p] == '{' || d[p] == '[') {
+		v, err := a.doc.returned(d, p, a.depth+1)
+		if err != nil {
+			a.err, a.done = err, true
+			return Value{}, false
+		}
+		a.pend = p + 1
+		return v, true
+	}
 	v, next, err := scanValue(d, p, a.depth+1)
 	if err != nil {
 		var se *SyntaxError

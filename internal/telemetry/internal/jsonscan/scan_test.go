@@ -263,3 +263,95 @@ func FuzzScanString(f *testing.F) {
 		}
 	})
 }
+
+// trace walks data's object, through doc when it is not nil (else as
+// NewObject and Value.Object walk it), in one of three ways: every
+// container walked to its end (all), none (none: their holders pass over
+// them), or each left after its first member (half). It returns what it
+// saw — keys, scalars, bracket marks — and whether the document was
+// accepted. Every way, with a Doc or without, must accept the same
+// documents, and the whole walks must see the same.
+func trace(doc *Doc, data []byte, how string) (string, bool) {
+	var o Obj
+	var err error
+	if doc != nil {
+		o, err = doc.Object(data)
+	} else {
+		o, err = NewObject(data)
+	}
+	if err != nil {
+		return "", false
+	}
+	var seen []byte
+	enter := func(v Value) (Obj, Arr) {
+		if doc != nil {
+			return doc.Enter(v), doc.EnterArray(v)
+		}
+		return v.Object(), v.Array()
+	}
+	var in func(v Value) bool
+	in = func(v Value) bool {
+		if v.Kind != Object && v.Kind != Array {
+			seen = append(append(seen, v.Raw...), 0)
+			return true
+		}
+		if how == "none" {
+			return true
+		}
+		seen = append(seen, '<')
+		defer func() { seen = append(seen, '>') }()
+		co, ca := enter(v)
+		for {
+			var mv Value
+			var ok bool
+			if v.Kind == Object {
+				var k []byte
+				if k, _, mv, ok = co.Next(); ok {
+					seen = append(append(seen, k...), ':')
+				}
+			} else {
+				mv, ok = ca.Next()
+			}
+			if !ok {
+				return co.Err() == nil && ca.Err() == nil
+			}
+			if !in(mv) {
+				return false
+			}
+			if how == "half" {
+				return true
+			}
+		}
+	}
+	for {
+		k, _, v, ok := o.Next()
+		if !ok {
+			return string(seen), o.Err() == nil
+		}
+		seen = append(append(seen, k...), ':')
+		if !in(v) {
+			// an error inside a container is the document's too
+			return string(seen), false
+		}
+	}
+}
+
+func FuzzWalkOrders(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"\u0041"},[[],{}]],"c":{"d":{"e":[true]}},"f":null}`), []byte(`{"x":{"y":[1,2]}}`))
+	f.Add([]byte(`{"a":{"b":[1,}},"c":2}`), []byte(`{"a":{"b":[1]},"c":2}`))
+	f.Add([]byte(`{"a":[{"b":1},{"b":2}] , "c":[]}`), []byte(`{}`))
+	f.Fuzz(func(t *testing.T, data, before []byte) {
+		want, wantOK := trace(nil, data, "all")
+		for _, how := range []string{"none", "half", "all"} {
+			if _, ok := trace(nil, data, how); ok != wantOK {
+				t.Fatalf("%q walked %s without a Doc: %v, whole %v", data, how, ok, wantOK)
+			}
+			doc := new(Doc)
+			trace(doc, before, "all")
+			seen, ok := trace(doc, data, how)
+			if ok != wantOK || how == "all" && ok && seen != want {
+				t.Fatalf("%q walked %s through a Doc after %q: %q %v; without %q %v", data, how, before, seen, ok, want, wantOK)
+			}
+		}
+	})
+}
