@@ -102,7 +102,9 @@ type flow struct {
 	// Provenance of the flow's latest packet, for events emitted at its end.
 	lastNum, lastOff int64
 
-	prev, next *flow // LRU list, most recent first
+	prev, next *flow     // its idle class's list, most recent first
+	class      idleClass // the list it is in, when linked
+	linked     bool
 }
 
 func (f *flow) closed() bool {
@@ -127,6 +129,10 @@ func (r *Reader) packet(pi *packetInfo, p *capfile.Packet) {
 	switch pi.proto {
 	case protoTCP:
 		r.tcpPacket(f, dir, pi)
+		if f.linked {
+			// a FIN or RST may have moved it to the closed class
+			r.touch(f)
+		}
 	case protoUDP:
 		f.bytes[dir] += int64(pi.payloadLen)
 		r.udpPacket(f, dir, pi)
@@ -136,8 +142,10 @@ func (r *Reader) packet(pi *packetInfo, p *capfile.Packet) {
 }
 
 func (r *Reader) newFlow(key flowKey, swapped bool, pi *packetInfo) *flow {
-	if len(r.flows) >= r.opts.MaxFlows && r.lruTail != nil {
-		r.endFlow(r.lruTail)
+	if len(r.flows) >= r.opts.MaxFlows {
+		if f := r.leastRecent(); f != nil {
+			r.endFlow(f)
+		}
 	}
 	r.flowSeq++
 	f := &flow{key: key, seq: r.flowSeq, start: r.pkt.Time}
@@ -177,64 +185,97 @@ func icmpReply(proto uint8, typ uint8) bool {
 	return typ == 129
 }
 
-// touch moves f to the front of the LRU list.
+// A flow is in one of three lists by how long it may stay idle (open
+// TCP, closed TCP, anything else), each ordered by last activity: the
+// sweep then ends what has been idle too long from each list's tail and
+// stops at the first that has not, instead of walking every flow idle for
+// less than its limit at every sweep.
+type idleClass uint8
+
+const (
+	idleTCP idleClass = iota
+	idleClosed
+	idleOther
+	numIdleClasses
+)
+
+// lruList is one idle class's flows, most recently active first.
+type lruList struct{ head, tail *flow }
+
+func (f *flow) idleClass() idleClass {
+	switch {
+	case f.key.proto != protoTCP:
+		return idleOther
+	case f.closed():
+		return idleClosed
+	}
+	return idleTCP
+}
+
+// touch moves f to the front of its idle class's list.
 func (r *Reader) touch(f *flow) {
-	if r.lruHead == f {
+	c := f.idleClass()
+	l := &r.lru[c]
+	if f.linked && f.class == c && l.head == f {
 		return
 	}
 	r.unlink(f)
-	f.next = r.lruHead
-	if r.lruHead != nil {
-		r.lruHead.prev = f
+	f.next, f.class, f.linked = l.head, c, true
+	if l.head != nil {
+		l.head.prev = f
 	}
-	r.lruHead = f
-	if r.lruTail == nil {
-		r.lruTail = f
+	l.head = f
+	if l.tail == nil {
+		l.tail = f
 	}
 }
 
 func (r *Reader) unlink(f *flow) {
+	if !f.linked {
+		return
+	}
+	l := &r.lru[f.class]
 	if f.prev != nil {
 		f.prev.next = f.next
-	} else if r.lruHead == f {
-		r.lruHead = f.next
+	} else {
+		l.head = f.next
 	}
 	if f.next != nil {
 		f.next.prev = f.prev
-	} else if r.lruTail == f {
-		r.lruTail = f.prev
+	} else {
+		l.tail = f.prev
 	}
-	f.prev, f.next = nil, nil
+	f.prev, f.next, f.linked = nil, nil, false
 }
 
-// idleLimit is how long f may be silent before it ends.
-func (r *Reader) idleLimit(f *flow) time.Duration {
-	if f.key.proto == protoTCP {
-		if f.closed() {
-			return closedLinger
+// leastRecent is the flow silent the longest, of every class.
+func (r *Reader) leastRecent() *flow {
+	var oldest *flow
+	for c := range r.lru {
+		if f := r.lru[c].tail; f != nil && (oldest == nil || f.last.Before(oldest.last)) {
+			oldest = f
 		}
+	}
+	return oldest
+}
+
+// idleLimit is how long a flow of class c may be silent before it ends.
+func (r *Reader) idleLimit(c idleClass) time.Duration {
+	switch c {
+	case idleTCP:
 		return r.opts.IdleTimeout
+	case idleClosed:
+		return closedLinger
 	}
-	d := r.opts.IdleTimeout / 5
-	if d > time.Minute {
-		d = time.Minute
-	}
-	return d
+	return min(r.opts.IdleTimeout/5, time.Minute)
 }
 
 // sweep ends the flows that have been idle too long, oldest first.
 func (r *Reader) sweep() {
-	minIdle := closedLinger
-	if d := r.opts.IdleTimeout / 5; d < minIdle {
-		minIdle = d
-	}
 	var ended []*flow
-	for f := r.lruTail; f != nil; f = f.prev {
-		idle := r.now.Sub(f.last)
-		if idle < minIdle {
-			break // everything further up the list is more recent still
-		}
-		if idle >= r.idleLimit(f) {
+	for c := range r.lru {
+		limit := r.idleLimit(idleClass(c))
+		for f := r.lru[c].tail; f != nil && r.now.Sub(f.last) >= limit; f = f.prev {
 			ended = append(ended, f)
 		}
 	}
@@ -254,16 +295,16 @@ func compareUint(a, b uint64) int {
 	return 0
 }
 
-// endAll ends every open flow, in the order they began.
-func (r *Reader) endAll() {
+// openFlows is every open flow, in the order they began: at the end of
+// the capture Next ends them one at a time, as their events are taken,
+// so that the events of a million open flows are never queued at once.
+func (r *Reader) openFlows() []*flow {
 	all := make([]*flow, 0, len(r.flows))
 	for _, f := range r.flows {
 		all = append(all, f)
 	}
 	slices.SortFunc(all, func(a, b *flow) int { return compareUint(a.seq, b.seq) })
-	for _, f := range all {
-		r.endFlow(f)
-	}
+	return all
 }
 
 // endFlow flushes f's pending application records and emits its conn event.

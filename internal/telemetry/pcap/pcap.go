@@ -104,8 +104,7 @@ type Reader struct {
 	uidTag string
 
 	flows     map[flowKey]*flow
-	lruHead   *flow // most recently active
-	lruTail   *flow
+	lru       [numIdleClasses]lruList
 	flowSeq   uint64
 	nextSweep time.Time
 
@@ -120,6 +119,7 @@ type Reader struct {
 
 	warnedLink bool
 	finished   bool
+	ending     []*flow // at the end of the capture, the flows still to end
 	fatal      error
 }
 
@@ -162,6 +162,13 @@ func (r *Reader) Next(ev *telemetry.Event) error {
 			return nil
 		}
 		if r.finished {
+			if len(r.ending) > 0 {
+				f := r.ending[0]
+				r.ending[0] = nil
+				r.ending = r.ending[1:]
+				r.endFlow(f)
+				continue
+			}
 			if r.fatal != nil {
 				return r.fatal
 			}
@@ -181,7 +188,7 @@ func (r *Reader) Next(ev *telemetry.Event) error {
 				r.fatal = fmt.Errorf("pcap %s: %w", r.name, err)
 			}
 			r.finished = true
-			r.endAll()
+			r.ending = r.openFlows()
 		}
 	}
 }
