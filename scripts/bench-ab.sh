@@ -37,7 +37,7 @@ sort -k2,2 -k1,1 "$out" | awk '
 			k = order[i]; c = split(v[k], x, " ")
 			for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (x[b] + 0 < x[a] + 0) { t = x[a]; x[a] = x[b]; x[b] = t }
 			med = c % 2 ? x[(c + 1) / 2] : (x[c / 2] + x[c / 2 + 1]) / 2
-			printf "%-55s median %9.1f  (", k, med
+			printf "%-55s median %10.4g  (", k, med
 			for (a = 1; a <= c; a++) printf "%s%s", x[a], a < c ? " " : ")\n"
 		}
 	}'
