@@ -56,7 +56,7 @@ var (
 // dnsMessage parses one DNS message of flow f and pairs it with its query.
 func (r *Reader) dnsMessage(f *flow, b []byte) {
 	var m dnsMsg
-	if err := parseDNS(b, &m); err != nil {
+	if err := parseDNS(b, &m, &r.dnsTexts); err != nil {
 		r.recordError(fmt.Errorf("dns: %w", err))
 		return
 	}
@@ -113,8 +113,8 @@ func (r *Reader) flushDNS(f *flow) {
 }
 
 // parseDNS checks the whole message and keeps the first question and the
-// answer section.
-func parseDNS(b []byte, m *dnsMsg) error {
+// answer section, their texts from t.
+func parseDNS(b []byte, m *dnsMsg, t *dnsTexts) error {
 	if len(b) < 12 {
 		return errDNSShort
 	}
@@ -138,7 +138,7 @@ func parseDNS(b []byte, m *dnsMsg) error {
 		}
 		if i == 0 {
 			m.hasQ = true
-			m.qname = nameText(name)
+			m.qname = t.name(name)
 			m.qtype = binary.BigEndian.Uint16(b[off:])
 		}
 		off += 4
@@ -159,11 +159,17 @@ func parseDNS(b []byte, m *dnsMsg) error {
 			if off+rdlen > len(b) {
 				return fmt.Errorf("%s record %d (%s): data length %d runs past the message", sectionNames[sec], i+1, qtypeName(typ), rdlen)
 			}
-			ans, err := rdataText(b, off, rdlen, typ)
+			// the records not kept are checked, but not made into text
+			keep := sec == 0 && len(m.answers) < maxAnswers
+			var text *dnsTexts
+			if keep {
+				text = t
+			}
+			ans, err := rdataText(b, off, rdlen, typ, text)
 			if err != nil {
 				return fmt.Errorf("%s record %d (%s): %w", sectionNames[sec], i+1, qtypeName(typ), err)
 			}
-			if sec == 0 && ans != "" && len(m.answers) < maxAnswers {
+			if keep && ans != "" {
 				m.answers = append(m.answers, ans)
 				m.ttls = append(m.ttls, float64(ttl))
 			}
@@ -280,7 +286,10 @@ const (
 // rdataText checks the record data of the types it knows and renders
 // answers the way Zeek's dns.log does: addresses, names, and "TXT n text".
 // Types it does not render give "".
-func rdataText(b []byte, off, rdlen int, typ uint16) (string, error) {
+//
+// With t nil the record is only checked: its text is "" (an answer not
+// kept, or a record of another section).
+func rdataText(b []byte, off, rdlen int, typ uint16, t *dnsTexts) (string, error) {
 	rd := b[off : off+rdlen]
 	var nameBuf [256]byte
 	nameAt := func(at int) (string, int, error) {
@@ -292,19 +301,14 @@ func rdataText(b []byte, off, rdlen int, typ uint16) (string, error) {
 		if next > off+rdlen {
 			return "", 0, errRDataShort
 		}
-		return nameText(name), next, nil
+		return t.name(name), next, nil
 	}
 	switch typ {
-	case typeA:
-		if rdlen != 4 {
+	case typeA, typeAAAA:
+		if typ == typeA && rdlen != 4 || typ == typeAAAA && rdlen != 16 {
 			return "", errRDataShort
 		}
-		return netip.AddrFrom4([4]byte(rd)).String(), nil
-	case typeAAAA:
-		if rdlen != 16 {
-			return "", errRDataShort
-		}
-		return netip.AddrFrom16([16]byte(rd)).String(), nil
+		return t.addr(rd), nil
 	case typeNS, typeCNAME, typePTR, typeDNAME:
 		name, next, err := nameAt(off)
 		if err != nil {
@@ -357,6 +361,10 @@ func rdataText(b []byte, off, rdlen int, typ uint16) (string, error) {
 			l := int(rd[p])
 			if p+1+l > rdlen {
 				return "", fmt.Errorf("TXT string of %d bytes runs past the record data", l)
+			}
+			if t == nil {
+				p += 1 + l
+				continue
 			}
 			if sb.Len() > 0 {
 				sb.WriteByte(' ')
@@ -465,3 +473,50 @@ func (d *dnsTCP) gap(r *Reader, f *flow, dir int) {
 }
 
 func (d *dnsTCP) finish(r *Reader, f *flow) {}
+
+// dnsTexts makes the texts of names and addresses in DNS messages, once
+// for each distinct one: traffic repeats the same few names and
+// addresses, and a looked-up text costs no allocation. Bounded by
+// maxDNSTexts; a nil *dnsTexts makes none (the records only checked).
+type dnsTexts struct {
+	m   map[string]string // kind byte + wire bytes → text
+	key []byte
+}
+
+const maxDNSTexts = 1 << 16
+
+// name is the text of a name in wire form (length-prefixed labels).
+func (t *dnsTexts) name(wire []byte) string {
+	if t == nil {
+		return ""
+	}
+	return t.text('n', wire, nameText)
+}
+
+// addr is the text of a 4- or 16-byte address.
+func (t *dnsTexts) addr(b []byte) string {
+	if t == nil {
+		return ""
+	}
+	return t.text('a', b, addrText)
+}
+
+func addrText(b []byte) string {
+	if len(b) == 4 {
+		return netip.AddrFrom4([4]byte(b)).String()
+	}
+	return netip.AddrFrom16([16]byte(b)).String()
+}
+
+func (t *dnsTexts) text(kind byte, raw []byte, build func([]byte) string) string {
+	t.key = append(append(t.key[:0], kind), raw...)
+	if s, ok := t.m[string(t.key)]; ok {
+		return s
+	}
+	if t.m == nil || len(t.m) >= maxDNSTexts {
+		t.m = make(map[string]string)
+	}
+	s := build(raw)
+	t.m[string(t.key)] = s
+	return s
+}

@@ -113,9 +113,10 @@ type Reader struct {
 
 	reasm reassembly
 
-	queue []telemetry.Event
-	qhead int
-	errs  []error
+	queue    []telemetry.Event
+	dnsTexts dnsTexts
+	qhead    int
+	errs     []error
 
 	warnedLink bool
 	finished   bool
