@@ -115,6 +115,7 @@ type Reader struct {
 
 	queue    []telemetry.Event
 	dnsTexts dnsTexts
+	leaves   leafCache
 	qhead    int
 	errs     []error
 

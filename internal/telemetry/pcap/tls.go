@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
 )
@@ -391,14 +392,13 @@ func md5hex(s string) string {
 // certificate's fields, with the SHA-1 of every certificate in the chain.
 func (t *tlsApp) emit(r *Reader, f *flow) {
 	t.emitted = true
-	// Parse the leaf before emitting so that its error comes out first.
-	var leaf *x509.Certificate
+	// Read the leaf before emitting so that its error comes out first.
+	var leaf *leafFacts
+	var leafSum [32]byte
 	if len(t.certs) > 0 {
-		var err error
-		leaf, err = x509.ParseCertificate(t.certs[0])
-		if err != nil {
-			leaf = nil
-			r.recordError(fmt.Errorf("tls: server certificate: %w", err))
+		leafSum = sha256.Sum256(t.certs[0])
+		if leaf = r.leaves.of(t.certs[0], leafSum); leaf.err != nil {
+			r.recordError(fmt.Errorf("tls: server certificate: %w", leaf.err))
 		}
 	}
 	ev := r.emit(f, telemetry.KindTLS, "ssl")
@@ -413,21 +413,58 @@ func (t *tlsApp) emit(r *Reader, f *flow) {
 		s1 := sha1.Sum(der)
 		ev.CertChain = append(ev.CertChain, hex.EncodeToString(s1[:]))
 		if i == 0 {
-			s256 := sha256.Sum256(der)
 			ev.CertSHA1 = ev.CertChain[0]
-			ev.CertSHA256 = hex.EncodeToString(s256[:])
+			ev.CertSHA256 = hex.EncodeToString(leafSum[:])
 		}
 	}
-	if leaf != nil {
-		ev.CertSerial = strings.ToLower(leaf.SerialNumber.Text(16))
-		ev.CertSubject = dnString(leaf.RawSubject)
-		ev.CertIssuer = dnString(leaf.RawIssuer)
-		ev.NotBefore, ev.NotAfter = leaf.NotBefore.UTC(), leaf.NotAfter.UTC()
-		ev.CertSANs = append(ev.CertSANs, leaf.DNSNames...)
-		for _, ip := range leaf.IPAddresses {
-			ev.CertSANs = append(ev.CertSANs, ip.String())
-		}
+	if leaf != nil && leaf.err == nil {
+		ev.CertSerial, ev.CertSubject, ev.CertIssuer = leaf.serial, leaf.subject, leaf.issuer
+		ev.NotBefore, ev.NotAfter = leaf.notBefore, leaf.notAfter
+		ev.CertSANs = append(ev.CertSANs, leaf.sans...)
 	}
+}
+
+// leafFacts is what an event carries of a leaf certificate, or why it
+// could not be parsed.
+type leafFacts struct {
+	serial, subject, issuer string
+	notBefore, notAfter     time.Time
+	sans                    []string
+	err                     error
+}
+
+// leafCache parses each distinct leaf certificate once: servers present
+// the same certificate in every handshake, and parsing it was most of the
+// cost of a TLS flow. Bounded by maxLeaves (emptied when full).
+type leafCache map[[32]byte]*leafFacts
+
+const maxLeaves = 4096
+
+// of is the facts of der, whose SHA-256 is sum.
+func (c *leafCache) of(der []byte, sum [32]byte) *leafFacts {
+	if lf, ok := (*c)[sum]; ok {
+		return lf
+	}
+	if *c == nil || len(*c) >= maxLeaves {
+		*c = make(leafCache)
+	}
+	lf := parseLeaf(der)
+	(*c)[sum] = lf
+	return lf
+}
+
+func parseLeaf(der []byte) *leafFacts {
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return &leafFacts{err: err}
+	}
+	lf := &leafFacts{serial: strings.ToLower(leaf.SerialNumber.Text(16)), subject: dnString(leaf.RawSubject),
+		issuer: dnString(leaf.RawIssuer), notBefore: leaf.NotBefore.UTC(), notAfter: leaf.NotAfter.UTC()}
+	lf.sans = append(lf.sans, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		lf.sans = append(lf.sans, ip.String())
+	}
+	return lf
 }
 
 func versionName(v uint16) string {

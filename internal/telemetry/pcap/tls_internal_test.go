@@ -1,9 +1,19 @@
 package pcap
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"math/big"
+	"net"
 	"testing"
+	"time"
 )
 
 // TestJA3 checks the JA3 string of a real ClientHello against the value
@@ -66,5 +76,39 @@ func TestServerHelloJA3S(t *testing.T) {
 	}
 	if err := app.serverHello(body[:20]); err == nil {
 		t.Error("cut ServerHello accepted")
+	}
+}
+
+// The leaf cache gives what parsing gives, for a certificate and for
+// bytes that are not one, and stays within its bound.
+func TestLeafCache(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0xABCDEF), Subject: pkix.Name{CommonName: "leaf.example"},
+		Issuer: pkix.Name{CommonName: "ca.example"}, NotBefore: time.Unix(1500000000, 0), NotAfter: time.Unix(1600000000, 0),
+		DNSNames: []string{"leaf.example", "www.leaf.example"}, IPAddresses: []net.IP{net.ParseIP("192.0.2.7")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c leafCache
+	first := c.of(der, sha256.Sum256(der))
+	again := c.of(der, sha256.Sum256(der))
+	if first != again || first.err != nil || first.serial != "abcdef" || first.subject != "CN=leaf.example" ||
+		len(first.sans) != 3 || first.sans[2] != "192.0.2.7" || !first.notAfter.Equal(time.Unix(1600000000, 0)) {
+		t.Fatalf("facts %+v (again %p, first %p)", first, again, first)
+	}
+	bad := []byte("not a certificate")
+	if lf := c.of(bad, sha256.Sum256(bad)); lf.err == nil {
+		t.Fatal("bytes that are no certificate parsed")
+	}
+	for i := 0; i < maxLeaves+5; i++ {
+		b := []byte(fmt.Sprint(i))
+		c.of(b, sha256.Sum256(b))
+		if len(c) > maxLeaves {
+			t.Fatalf("%d leaves kept, bound %d", len(c), maxLeaves)
+		}
 	}
 }
