@@ -125,6 +125,10 @@ func parseDNS(b []byte, m *dnsMsg, t *dnsTexts) error {
 	qd := int(binary.BigEndian.Uint16(b[4:]))
 	counts := [3]int{int(binary.BigEndian.Uint16(b[6:])), int(binary.BigEndian.Uint16(b[8:])), int(binary.BigEndian.Uint16(b[10:]))}
 	off := 12
+	if n := min(counts[0], maxAnswers); n > 0 {
+		// one allocation each, not one per doubling
+		m.answers, m.ttls = make([]string, 0, n), make([]float64, 0, n)
+	}
 	var name []byte
 	var nameBuf [256]byte
 	for i := 0; i < qd; i++ {
@@ -175,6 +179,9 @@ func parseDNS(b []byte, m *dnsMsg, t *dnsTexts) error {
 			}
 			off += rdlen
 		}
+	}
+	if len(m.answers) == 0 {
+		m.answers, m.ttls = nil, nil // as before the capacity was set
 	}
 	return nil
 }
