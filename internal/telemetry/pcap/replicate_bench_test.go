@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/whodunit-project/whodunit/internal/telemetry"
-	"github.com/whodunit-project/whodunit/internal/telemetry/pcap"
 	"github.com/whodunit-project/whodunit/internal/telemetry/pcap/capfile"
 )
 
@@ -47,25 +45,11 @@ func benchCaptures(b *testing.B, captures ...[]byte) {
 		size += int64(len(c))
 	}
 	b.SetBytes(size)
-	var ev telemetry.Event
 	events := 0
 	cpu0 := processCPU()
 	for b.Loop() {
 		for _, data := range captures {
-			rd, err := pcap.Format{}.Open(bytes.NewReader(data), "replicated.pcap")
-			if err != nil {
-				b.Fatal(err)
-			}
-			for {
-				err := rd.Next(&ev)
-				if err == io.EOF {
-					break
-				}
-				if err != nil && !telemetry.IsRecordError(err) {
-					b.Fatal(err)
-				}
-				events++
-			}
+			events += readCapture(b, data, "replicated.pcap")
 		}
 	}
 	if cpu := processCPU() - cpu0; cpu > 0 {
