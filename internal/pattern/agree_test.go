@@ -200,6 +200,14 @@ func TestStreamAgreesWithMatch(t *testing.T) {
 	for _, tt := range tests {
 		checkAgreement(t, tt.src, tt.events)
 	}
+	// two streams, the second (later events) reading first: the pair at
+	// +17s must not be forgotten because the first stream had read nothing
+	// yet (a fuzz finding)
+	late := []*telemetry.Event{dns(5, "b.example"), dns(6, "b.example"), dns(11, "d.example"), dns(14, "d.example"),
+		dns(15, "a.example"), dns(15, "a.example"), dns(17, "c.example"), dns(17, "a.example"), dns(22, "c.example"),
+		dns(23, "a.example"), dns(24, "b.example"), dns(27, "b.example"), dns(28, "c.example")}
+	checkAgreementSplit(t, "(([domain-name:value = 'a.example'] AND ([domain-name:value LIKE '%.example'] START "+agreeTime(16)+
+		" STOP "+agreeTime(19)+")) WITHIN 1 SECONDS)", late, 2)
 	r := rand.New(rand.NewPCG(1, 2))
 	n := 3000
 	if testing.Short() {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/whodunit-project/whodunit/internal/telemetry"
@@ -269,14 +270,16 @@ type StreamOptions struct {
 // when it matches, the match is reported with its events and the rule's
 // memory is cleared, so it reports again only when a new binding is
 // complete. Memory is bounded: events older than a rule's WITHIN window are
-// forgotten once every stream of the State has moved past it; for each set
+// forgotten once every stream of the State has moved past it (a stream
+// that has read nothing yet holds that back: it may bring the earliest
+// events of all); for each set
 // of leaves an event satisfied, a rule keeps the earliest and the latest
 // few events (as many as a binding can use), and never more than
 // MaxRetained in all.
 type Stream struct {
 	ix     *Index
 	shared *State
-	clock  int // this stream's slot in shared.clocks
+	clock  *clockCell // this stream's latest event time, for the State
 	scope  *EventScope
 	seq    int64
 	now    time.Time
@@ -302,9 +305,9 @@ type State struct {
 	opts    StreamOptions
 	mu      sync.Mutex
 	states  map[int32]*ruleState
-	clocks  []time.Time // per stream: the latest event time it had when it last came here
-	in      instances   // search scratch
-	trimIdx []int       // trim scratch
+	clocks  []*clockCell // per stream: the latest event time it has read
+	in      instances    // search scratch
+	trimIdx []int        // trim scratch
 	// overBudget counts binding searches stopped by SearchBudget
 	overBudget int64
 }
@@ -353,9 +356,10 @@ func (ix *Index) NewState(opts StreamOptions) *State {
 // NewStream returns a stream whose rules remember events in st. It is safe
 // to call concurrently.
 func (st *State) NewStream() *Stream {
+	clock := &clockCell{}
+	clock.ns.Store(notStarted)
 	st.mu.Lock()
-	clock := len(st.clocks)
-	st.clocks = append(st.clocks, time.Time{})
+	st.clocks = append(st.clocks, clock)
 	st.mu.Unlock()
 	ix := st.ix
 	return &Stream{
@@ -366,16 +370,32 @@ func (st *State) NewStream() *Stream {
 	}
 }
 
-// earliestClock is the earliest latest-time of the streams that have come
-// here: no stream has moved past it yet. Called with mu held.
-func (st *State) earliestClock() time.Time {
-	var t time.Time
+// clockCell is a stream's latest event time (Unix nanoseconds), written
+// by its stream on every Feed without a lock and read by the others under
+// the State's: a stream that has read nothing yet may still bring the
+// earliest events of all (the first chunk of a file), so it must hold
+// the forgetting back. Each cell has a cache line of its own.
+type clockCell struct {
+	ns atomic.Int64
+	_  [56]byte
+}
+
+// notStarted is the clock of a stream that has read no timed event.
+const notStarted = math.MinInt64
+
+// earliestClock is the earliest latest-time of all the streams: no stream
+// has moved past it yet. False while a stream has read no timed event.
+// Called with mu held.
+func (st *State) earliestClock() (time.Time, bool) {
+	earliest := int64(math.MaxInt64)
 	for _, c := range st.clocks {
-		if !c.IsZero() && (t.IsZero() || c.Before(t)) {
-			t = c
+		v := c.ns.Load()
+		if v == notStarted {
+			return time.Time{}, false
 		}
+		earliest = min(earliest, v)
 	}
-	return t
+	return time.Unix(0, earliest), len(st.clocks) > 0
 }
 
 // SearchesOverBudget returns how many binding searches of the State's
@@ -397,6 +417,7 @@ func (s *Stream) Feed(ev *telemetry.Event) []StreamMatch {
 	s.seq++
 	if ev.Time.After(s.now) {
 		s.now = ev.Time
+		s.clock.ns.Store(s.now.UnixNano())
 	}
 	s.scope.Reset(ev)
 	s.round++
@@ -520,9 +541,6 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 	sh := s.shared
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if s.now.After(sh.clocks[s.clock]) {
-		sh.clocks[s.clock] = s.now
-	}
 	st := sh.states[int32(ri)]
 	if st == nil {
 		st = &ruleState{}
@@ -530,8 +548,8 @@ func (s *Stream) advanceRule(ri int, mask uint64, ev *telemetry.Event) {
 	}
 	// forget what can no longer join a binding with this event or with
 	// any event a stream has still to read
-	if prog.bounded && len(st.events) > 0 {
-		cut := sh.earliestClock().Add(-prog.horizon)
+	if now, ok := sh.earliestClock(); ok && prog.bounded && len(st.events) > 0 {
+		cut := now.Add(-prog.horizon)
 		n := 0
 		for _, e := range st.events {
 			if !e.last.Before(cut) {
