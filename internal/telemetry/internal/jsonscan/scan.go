@@ -280,7 +280,7 @@ func scanString(d []byte, p int) (end int, escaped bool, err error) {
 	if q, ok := shortPlainString(d, p); ok {
 		return q, false, nil
 	}
-	q, err := stringEnd(d, p)
+	q, err := searchStringEnd(d, p)
 	if err != nil {
 		return 0, false, err
 	}
@@ -326,6 +326,12 @@ func stringEnd(d []byte, p int) (int, error) {
 	if q, ok := shortPlainString(d, p); ok {
 		return q, nil
 	}
+	return searchStringEnd(d, p)
+}
+
+// searchStringEnd is stringEnd by IndexByte, for what shortPlainString
+// does not decide.
+func searchStringEnd(d []byte, p int) (int, error) {
 	i := p
 	for {
 		q := bytes.IndexByte(d[i:], '"')
@@ -441,8 +447,8 @@ func scanNumber(d []byte, p int) (int, bool) {
 // skipContainer validates the object or array starting at p and returns the
 // index after its closing bracket. It is one loop over the bytes with a
 // bit per open level (object or array), not an Obj or Arr per level: a
-// reader skips most members it does not decode, and decodes the ones it
-// does by walking them again.
+// reader passes over most members it does not decode (and, without a
+// Doc, over every nested value before walking it).
 func skipContainer(d []byte, p int, depth int) (int, error) {
 	var arrays [MaxDepth/64 + 1]uint64 // bit l: level l is an array
 	lvl, i := -1, p
