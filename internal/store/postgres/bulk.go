@@ -26,11 +26,11 @@ import (
 // read yet.
 
 // bulkTables are the tables an import writes many rows into.
-var bulkTables = []string{"objects", "indicator_values", "relationships", "names", "object_sources"}
+var bulkTables = []string{"objects", "indicator_values", "relationships", "names", "object_sources", "list_indicators"}
 
 // keyTables are the tables whose primary key a first import drops: the
 // ones written by COPY (copy.go).
-var keyTables = []string{"objects", "indicator_values", "relationships", "match_indicators"}
+var keyTables = []string{"objects", "indicator_values", "relationships", "match_indicators", "list_indicators"}
 
 // bulkIndexes are what was dropped for an import, to be made again
 // before it commits: statements adding the primary keys, and index
@@ -51,7 +51,7 @@ func (b *bulkIndexes) keysAway() bool { return b != nil && len(b.keys) > 0 }
 // make them again; nil otherwise.
 func dropIndexesIfEmpty(ctx context.Context, tx pgx.Tx) (*bulkIndexes, error) {
 	var empty bool
-	if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM objects)").Scan(&empty); err != nil || !empty {
+	if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM objects) AND NOT EXISTS (SELECT 1 FROM list_indicators)").Scan(&empty); err != nil || !empty {
 		return nil, err
 	}
 	b := &bulkIndexes{}

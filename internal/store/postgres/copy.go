@@ -29,16 +29,15 @@ import (
 // back, and the batch takes the statement path instead: the stored result
 // is the same either way.
 
-// freshObject is an object of the batch stored by COPY, encoded once.
+// freshObject is an object of the batch stored by COPY.
 type freshObject struct {
-	o         *intel.Object
-	mod       string
-	data, raw []byte
+	o   *intel.Object
+	mod string
 }
 
 // splitFresh returns the objects of pending whose id neither is stored
-// (cur) nor appeared earlier in the batch, encoded.
-func splitFresh(pending []*intel.Object, cur map[string]string) ([]freshObject, error) {
+// (cur) nor appeared earlier in the batch.
+func splitFresh(pending []*intel.Object, cur map[string]string) []freshObject {
 	seen := make(map[string]bool, len(pending))
 	var fresh []freshObject
 	for _, o := range pending {
@@ -46,17 +45,9 @@ func splitFresh(pending []*intel.Object, cur map[string]string) ([]freshObject, 
 			continue
 		}
 		seen[o.ID] = true
-		data, err := store.EncodeObject(o)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.ID, err)
-		}
-		f := freshObject{o: o, mod: modifiedText(o), data: data}
-		if len(o.Raw) > 0 {
-			f.raw = []byte(o.Raw)
-		}
-		fresh = append(fresh, f)
+		fresh = append(fresh, freshObject{o: o, mod: modifiedText(o)})
 	}
-	return fresh, nil
+	return fresh
 }
 
 // modifiedText is o's modified time as the objects table keeps it; the
@@ -78,10 +69,12 @@ func (w *writer) copyFresh(ctx context.Context, fresh []freshObject) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	err = w.copyRows(ctx, sp, fresh)
+	laid, err := w.copyRows(ctx, sp, fresh)
 	if err == nil {
 		return true, sp.Commit(ctx)
 	}
+	// the shapes laid out are not stored: the next batch lays them out
+	w.listShapes.unstored = append(laid, w.listShapes.unstored...)
 	if rbErr := sp.Rollback(ctx); rbErr != nil {
 		return false, errors.Join(err, rbErr)
 	}
@@ -93,26 +86,47 @@ func (w *writer) copyFresh(ctx context.Context, fresh []freshObject) (bool, erro
 }
 
 // copyRows runs the COPY of each table written for fresh objects.
-func (w *writer) copyRows(ctx context.Context, tx pgx.Tx, fresh []freshObject) error {
-	for _, t := range w.freshRows(fresh) {
+func (w *writer) copyRows(ctx context.Context, tx pgx.Tx, fresh []freshObject) ([]*shapeDraft, error) {
+	tables, laid, err := w.freshRows(fresh)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
 		if err := t.send(ctx, tx); err != nil {
-			return err
+			return laid, err
 		}
 	}
-	return nil
+	return laid, nil
 }
 
 // freshRows lays out the rows of fresh objects, table by table, as queue
-// would write them one statement at a time.
-func (w *writer) freshRows(fresh []freshObject) []*copyTable {
+// would write them one statement at a time, or as list rows (shapes.go);
+// it returns the shapes laid out too.
+func (w *writer) freshRows(fresh []freshObject) ([]*copyTable, []*shapeDraft, error) {
 	objects := newCopyTable("objects", "id", "type", "name", "modified", "revoked", "source_id", "data", "raw", "markings", "added")
 	rels := newCopyTable("relationships", "id", "type", "source_ref", "target_ref")
 	values := newCopyTable("indicator_values", "indicator_id", "type", "value", "port", "issuer")
 	matches := newCopyTable("match_indicators", "id", "modified", "revoked", "valid_from", "valid_until", "flags", "pattern_type", "pattern", "lists", "vals")
+	listed := newCopyTable("list_indicators", "id", "shape", "type", "value", "port", "lists", "raw", "added")
 	for _, f := range fresh {
 		o := f.o
+		if d, ok, err := w.draftOf(o); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.ID, err)
+		} else if ok {
+			w.addListRow(listed, d, o)
+			continue
+		}
+		// encoded here, not before: a list row needs no JSON
+		data, err := store.EncodeObject(o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.ID, err)
+		}
+		var raw []byte
+		if len(o.Raw) > 0 {
+			raw = []byte(o.Raw)
+		}
 		objects.row().text(o.ID).text(o.Type).text(o.Name).text(f.mod).bool(o.Revoked).int8(w.source).
-			bytes(f.data).bytes(f.raw).text(strings.Join(o.Markings, "\n")).text(w.stamp())
+			bytes(data).bytes(raw).text(strings.Join(o.Markings, "\n")).text(w.stamp())
 		if r := o.Relationship; r != nil {
 			rels.row().text(o.ID).text(r.Type).text(r.SourceRef).text(r.TargetRef)
 		}
@@ -125,7 +139,8 @@ func (w *writer) freshRows(fresh []freshObject) []*copyTable {
 		matches.row().text(o.ID).text(f.mod).bool(o.Revoked).text(fmtTime(ind.ValidFrom)).text(fmtTime(ind.ValidUntil)).int4(flags).
 			text(ind.PatternType).text(ind.Pattern).text(lists).text(vals)
 	}
-	return []*copyTable{objects, rels, values, matches}
+	shapes, laid := w.newShapeRows()
+	return []*copyTable{shapes, listed, objects, rels, values, matches}, laid, nil
 }
 
 // appendValues adds the indicator_values rows of one indicator, each

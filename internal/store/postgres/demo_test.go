@@ -92,17 +92,7 @@ func demoReport(t *testing.T, db store.Store) map[string]any {
 // TestDemoSameAsSQLite: the demo's report is the same whichever store
 // holds the data.
 func TestDemoSameAsSQLite(t *testing.T) {
-	ctx := context.Background()
-	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "demo.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lite.Close()
+	pg, lite, _ := bothStores(t)
 	want := demoReport(t, lite)
 	got := demoReport(t, pg)
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -112,4 +102,23 @@ func TestDemoSameAsSQLite(t *testing.T) {
 	if c, _ := want["campaigns"].([]any); len(c) != 5 {
 		t.Errorf("the demo found %d campaigns, want 5", len(c))
 	}
+}
+
+// bothStores opens an empty PostgreSQL store (and gives its DSN) and an
+// empty SQLite store, both closed when the test ends.
+func bothStores(t *testing.T) (*postgres.Store, *sqlite.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	pg, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	return pg, lite, dsn
 }

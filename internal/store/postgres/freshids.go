@@ -76,11 +76,12 @@ func (w *writer) endFresh(ctx context.Context) error {
 // met is new to the store, so there is nothing to read back, and the
 // writes go to the sender while the next batch is read and encoded.
 func (w *writer) flushFresh(ctx context.Context, pending []*intel.Object) error {
-	fresh, err := splitFresh(w.fresh.take(pending), nil)
+	fresh := splitFresh(w.fresh.take(pending), nil)
+	tables, _, err := w.freshRows(fresh)
 	if err != nil {
 		return err
 	}
-	job := copyJob{tables: w.freshRows(fresh), names: &pgx.Batch{}}
+	job := copyJob{tables: tables, names: &pgx.Batch{}}
 	for _, f := range fresh {
 		w.queueNames(job.names, f.o)
 	}

@@ -58,9 +58,12 @@ func (s *Store) Import(ctx context.Context, src intel.Source, fn func(intel.Sink
 	if err != nil {
 		return res, err
 	}
-	w := &writer{tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}, dropped: dropped}
+	w := &writer{store: s, tx: tx, source: src.ID, addedBase: addedAt, actors: map[string]bool{}, dropped: dropped}
 	if dropped.keysAway() {
 		w.fresh = newFreshIDs()
+	}
+	if err := w.takeShapeBlock(ctx); err != nil {
+		return res, err
 	}
 	// before the rollback: the sender may still be using the transaction
 	defer w.send.wait() //nolint:errcheck // the error was returned already, or the import failed otherwise
@@ -120,6 +123,7 @@ func recordDigest(ctx context.Context, tx pgx.Tx, src *intel.Source, digest stri
 // are stored already, and every write of the batch goes to the server in
 // one pipelined round trip.
 type writer struct {
+	store  *Store
 	tx     pgx.Tx
 	source int64
 	// addedBase is the added time of the first version this import
@@ -136,6 +140,8 @@ type writer struct {
 	dropped *bulkIndexes
 	fresh   *freshIDs
 	send    copySender // of a first import's batches
+	// listShapes is the shapes of list indicators this import makes
+	listShapes importShapes
 }
 
 // writeBatch is how many objects a batch holds: large, so that a COPY
@@ -206,10 +212,7 @@ func (w *writer) flush(ctx context.Context) error {
 // copyBatch writes the objects of pending new to the store by COPY (see
 // copy.go) and returns the statements of the rest of the batch.
 func (w *writer) copyBatch(ctx context.Context, pending []*intel.Object, cur map[string]string) (*pgx.Batch, error) {
-	fresh, err := splitFresh(pending, cur)
-	if err != nil {
-		return nil, err
-	}
+	fresh := splitFresh(pending, cur)
 	copied, err := w.copyFresh(ctx, fresh)
 	if err != nil {
 		return nil, err
@@ -241,6 +244,9 @@ func (w *writer) storedModified(ctx context.Context, objs []*intel.Object) (map[
 	ids := make([]string, len(objs))
 	for i, o := range objs {
 		ids[i] = o.ID
+	}
+	if err := w.unshape(ctx, ids); err != nil {
+		return nil, err
 	}
 	rows, err := w.tx.Query(ctx, "SELECT id, modified FROM objects WHERE id = ANY($1)", ids)
 	if err != nil {

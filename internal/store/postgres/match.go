@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,18 +42,46 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read-only: nothing to keep
-	if _, err := tx.Exec(ctx, `DECLARE match_rows NO SCROLL CURSOR FOR
-		SELECT id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals FROM match_indicators`); err != nil {
+	matchRows := cursor[matchRaw]{name: "match_rows",
+		query: "SELECT id, modified, revoked, valid_from, valid_until, flags, pattern_type, pattern, lists, vals FROM match_indicators",
+		targets: func(r *matchRaw) []any {
+			return []any{&r.id, &r.mod, &r.revoked, &r.from, &r.until, &r.flags, &r.ptype, &r.pat, &r.lists, &r.vals}
+		}}
+	if err := streamCursor(ctx, tx, matchRows, func(r *matchRaw) error {
+		o, err := matchObject(r.id, r.mod, r.revoked, r.from, r.until, r.flags, r.ptype, r.pat, r.lists, r.vals)
+		if err != nil {
+			return err
+		}
+		return fn(o)
+	}); err != nil {
+		return err
+	}
+	if err := s.matchListRows(ctx, tx, fn); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// cursor is a query read through a server-side cursor into rows of T.
+type cursor[T any] struct {
+	name, query string
+	targets     func(*T) []any
+}
+
+// streamCursor calls each on every row of c, fetched in batches by a
+// goroutine of its own, stopping at the first error.
+func streamCursor[T any](ctx context.Context, tx pgx.Tx, c cursor[T], each func(*T) error) error {
+	if _, err := tx.Exec(ctx, "DECLARE "+c.name+" NO SCROLL CURSOR FOR "+c.query); err != nil {
 		return err
 	}
 	fctx, stop := context.WithCancel(ctx)
-	batches := make(chan []matchRaw, matchAhead)
+	batches := make(chan []T, matchAhead)
 	fetched := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		fetched <- fetchMatchRows(fctx, tx, batches)
+		fetched <- fetchRows(fctx, tx, c, batches)
 	}()
-	err = eachMatchRow(batches, fn)
+	err := eachRow(batches, each)
 	stop()
 	for range batches { // let the fetcher end before the transaction does
 	}
@@ -61,20 +91,15 @@ func (s *Store) MatchIndicators(ctx context.Context, fn func(*intel.Object) erro
 	if err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	_, err = tx.Exec(ctx, "CLOSE "+c.name)
+	return err
 }
 
-// eachMatchRow decodes the fetched rows and calls fn on each, stopping at
-// the first error.
-func eachMatchRow(batches <-chan []matchRaw, fn func(*intel.Object) error) error {
+// eachRow calls each on the fetched rows, stopping at the first error.
+func eachRow[T any](batches <-chan []T, each func(*T) error) error {
 	for b := range batches {
 		for i := range b {
-			r := &b[i]
-			o, err := matchObject(r.id, r.mod, r.revoked, r.from, r.until, r.flags, r.ptype, r.pat, r.lists, r.vals)
-			if err != nil {
-				return err
-			}
-			if err := fn(o); err != nil {
+			if err := each(&b[i]); err != nil {
 				return err
 			}
 		}
@@ -82,21 +107,20 @@ func eachMatchRow(batches <-chan []matchRaw, fn func(*intel.Object) error) error
 	return nil
 }
 
-// fetchMatchRows sends the cursor's rows in batches until it is read or
-// ctx is done.
-func fetchMatchRows(ctx context.Context, tx pgx.Tx, out chan<- []matchRaw) error {
+// fetchRows sends the cursor's rows in batches until it is read or ctx
+// is done.
+func fetchRows[T any](ctx context.Context, tx pgx.Tx, c cursor[T], out chan<- []T) error {
 	for {
-		rows, err := tx.Query(ctx, fmt.Sprintf("FETCH %d FROM match_rows", matchFetch))
+		rows, err := tx.Query(ctx, fmt.Sprintf("FETCH %d FROM %s", matchFetch, c.name))
 		if err != nil {
 			return err
 		}
-		batch := make([]matchRaw, 0, matchFetch)
-		var r matchRaw
-		_, err = pgx.ForEachRow(rows, []any{&r.id, &r.mod, &r.revoked, &r.from, &r.until, &r.flags, &r.ptype, &r.pat, &r.lists, &r.vals}, func() error {
+		batch := make([]T, 0, matchFetch)
+		var r T
+		if _, err := pgx.ForEachRow(rows, c.targets(&r), func() error {
 			batch = append(batch, r)
 			return nil
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
 		if len(batch) > 0 {
@@ -110,6 +134,36 @@ func fetchMatchRows(ctx context.Context, tx pgx.Tx, out chan<- []matchRaw) error
 			return nil
 		}
 	}
+}
+
+// matchListRows streams the shaped indicators (shapes.go) as lean
+// indicators, as the SQLite store does: without their pattern, each with
+// its one observable.
+func (s *Store) matchListRows(ctx context.Context, tx pgx.Tx, fn func(*intel.Object) error) error {
+	shapes, err := s.allListShapes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	// the indicators of a shape share its parsed modified time
+	modified := make(map[int64]time.Time, len(shapes))
+	for id, sh := range shapes {
+		modified[id] = parseTime(sh.modified)
+	}
+	rows := cursor[listRow]{name: "list_rows", query: "SELECT " + listCols + " FROM list_indicators l", targets: (*listRow).scanTargets}
+	return streamCursor(ctx, tx, rows, func(r *listRow) error {
+		sh, ok := shapes[r.shape]
+		if !ok {
+			return fmt.Errorf("stored indicator %s: no shape %d", r.id, r.shape)
+		}
+		t := sh.tmpl.Indicator
+		o := &intel.Object{ID: r.id, Type: intel.TypeIndicator, Modified: modified[r.shape], Revoked: sh.tmpl.Revoked, Confidence: -1,
+			Indicator: &intel.IndicatorSpec{ValidFrom: t.ValidFrom, ValidUntil: t.ValidUntil, HostOnly: t.HostOnly, Context: t.Context,
+				PatternType: t.PatternType, Observables: []intel.Observable{r.observable()}}}
+		if r.lists != "" {
+			o.Indicator.Warninglists = strings.Split(r.lists, "\n")
+		}
+		return fn(o)
+	})
 }
 
 // matchObject rebuilds the lean indicator of one match_indicators row.

@@ -2,10 +2,10 @@
 // versioned schema migrations applied on Open, one transaction per
 // imported file.
 //
-// The schema follows the SQLite store's (objects as JSON beside narrow
+// The schema follows the SQLite store's: objects as JSON beside narrow
 // tables for names, relationships, indicator values and the matcher's
-// rows) without its compact form for list lines: every object is stored in
-// full. Imports are serialised by an advisory lock, as SQLite's single
+// rows, and list indicators as one narrow row each with a shape they
+// share (shapes.go). Imports are serialised by an advisory lock, as SQLite's single
 // writer serialises them, so that deciding which version is current never
 // races another import; PutSightings takes a lock of its own so that every
 // call's added time is later than everything committed before it.
@@ -26,7 +26,8 @@ import (
 
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	shapes shapeCache // of list indicators (shapes.go)
 }
 
 var _ store.Store = (*Store)(nil)

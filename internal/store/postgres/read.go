@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +26,11 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	var data, raw []byte
 	err := s.pool.QueryRow(ctx, "SELECT data, raw FROM objects WHERE id = $1", id).Scan(&data, &raw)
 	if isNoRows(err) {
-		return nil, fmt.Errorf("%s: %w", id, store.ErrNotFound)
+		o, _, err := s.listObject(ctx, s.pool, id)
+		if err == nil && o == nil {
+			err = fmt.Errorf("%s: %w", id, store.ErrNotFound)
+		}
+		return o, err
 	}
 	if err != nil {
 		return nil, err
@@ -34,9 +39,18 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 }
 
 // Versions implements store.Store.
+// A shaped indicator (shapes.go) has one version.
 func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error) {
-	return s.objectList(ctx, `SELECT data, raw FROM (SELECT data, raw, modified FROM object_versions WHERE id = $1
+	out, err := s.objectList(ctx, `SELECT data, raw FROM (SELECT data, raw, modified FROM object_versions WHERE id = $1
 		UNION ALL SELECT data, raw, modified FROM objects WHERE id = $1) v ORDER BY modified`, id)
+	if err != nil || len(out) > 0 {
+		return out, err
+	}
+	o, _, err := s.listObject(ctx, s.pool, id)
+	if o != nil {
+		out = append(out, o)
+	}
+	return out, err
 }
 
 // objectList runs a query of (data, raw) rows.
@@ -81,10 +95,62 @@ func (s *Store) FindByName(ctx context.Context, name string, types ...string) ([
 	return s.objectList(ctx, q+" ORDER BY o.id", args...)
 }
 
-// Objects implements store.Store, in the order (type, name, id).
+// Objects implements store.Store, in the order (type, name, id): the
+// objects rows and the shaped indicators (shapes.go) in one ordered
+// query, each shaped indicator standing as type "indicator" named by its
+// value.
 func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel.Object) error) error {
-	var where []string
 	p := &params{}
+	var targets []string
+	if q.Actor != "" {
+		var err error
+		if targets, err = s.actorTargets(ctx, q.Actor); err != nil || len(targets) == 0 {
+			return err
+		}
+	}
+	parts := []string{"SELECT o.type, o.name, o.id, o.data, o.raw, 0::bigint, ''::text, ''::text, 0, ''::text FROM objects o" +
+		whereClause(objectConds(q, targets, p))}
+	var shapes map[int64]*listShape
+	if len(q.Types) == 0 || slices.Contains(q.Types, intel.TypeIndicator) {
+		// read before the rows, not while they hold a connection
+		var err error
+		if shapes, err = s.allListShapes(ctx, s.pool); err != nil {
+			return err
+		}
+		parts = append(parts, `SELECT 'indicator' COLLATE "C", l.value, l.id, NULL::bytea, l.raw, l.shape, l.type, l.value, l.port, l.lists
+			FROM list_indicators l`+whereClause(listConds(q, targets, p)))
+	}
+	query := strings.Join(parts, " UNION ALL ") + " ORDER BY 1, 2, 3"
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.pool.Query(ctx, query, p.args...)
+	if err != nil {
+		return err
+	}
+	var typ, name string
+	var data []byte
+	var r listRow
+	_, err = pgx.ForEachRow(rows, []any{&typ, &name, &r.id, &data, &r.raw, &r.shape, &r.typ, &r.value, &r.port, &r.lists}, func() error {
+		if r.shape == 0 {
+			o, err := store.DecodeObject(data, r.raw)
+			if err != nil {
+				return err
+			}
+			return fn(o)
+		}
+		sh, ok := shapes[r.shape]
+		if !ok {
+			return fmt.Errorf("stored indicator %s: no shape %d", r.id, r.shape)
+		}
+		return fn(sh.object(&r))
+	})
+	return err
+}
+
+// objectConds are the conditions of q on objects rows (alias o).
+func objectConds(q store.ObjectQuery, targets []string, p *params) []string {
+	var where []string
 	if len(q.Types) > 0 {
 		where = append(where, "o.type = ANY("+p.add(q.Types)+")")
 	}
@@ -96,22 +162,25 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 	if q.ValueType != "" {
 		where = append(where, "o.id IN (SELECT indicator_id FROM indicator_values WHERE type = "+p.add(string(q.ValueType))+")")
 	}
-	if q.Actor != "" {
-		targets, err := s.actorTargets(ctx, q.Actor)
-		if err != nil || len(targets) == 0 {
-			return err
-		}
+	if targets != nil {
 		where = append(where, "o.id IN (SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref = ANY("+p.add(targets)+"))")
 	}
-	query := "SELECT o.data, o.raw FROM objects o"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	return where
+}
+
+// listConds are the conditions of q on list rows (alias l).
+func listConds(q store.ObjectQuery, targets []string, p *params) []string {
+	var where []string
+	if q.Source != "" {
+		where = append(where, "l.shape IN (SELECT sh.id FROM indicator_shapes sh JOIN sources s ON s.id = sh.source_id WHERE s.name = "+p.add(q.Source)+")")
 	}
-	query += " ORDER BY o.type, o.name, o.id"
-	if q.Limit > 0 {
-		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	if q.ValueType != "" {
+		where = append(where, "l.type = "+p.add(string(q.ValueType)))
 	}
-	return s.eachObject(ctx, query, p.args, fn)
+	if targets != nil {
+		where = append(where, "l.id IN (SELECT source_ref FROM relationships WHERE type = 'indicates' AND target_ref = ANY("+p.add(targets)+"))")
+	}
+	return where
 }
 
 // actorTargets resolves a name or id to the ids of every actor record
@@ -146,7 +215,8 @@ func (s *Store) actorTargets(ctx context.Context, nameOrID string) ([]string, er
 // Count implements store.Store.
 func (s *Store) Count(ctx context.Context, objType string) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM objects WHERE type = $1", objType).Scan(&n)
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM objects WHERE type = $1)
+		+ CASE WHEN $1 = 'indicator' THEN (SELECT count(*) FROM list_indicators) ELSE 0 END`, objType).Scan(&n)
 	return n, err
 }
 
@@ -161,7 +231,8 @@ const sourceCols = "s.id, s.name, s.path, s.format, s.imported_at, s.reliability
 // ObjectSources implements store.Store.
 func (s *Store) ObjectSources(ctx context.Context, id string) ([]intel.Source, error) {
 	return s.querySources(ctx, "SELECT "+sourceCols+` FROM sources s WHERE s.id IN (SELECT source_id FROM objects WHERE id = $1
-		UNION SELECT source_id FROM object_sources WHERE object_id = $1 AND NOT latent) ORDER BY s.id`, id)
+		UNION SELECT source_id FROM object_sources WHERE object_id = $1 AND NOT latent
+		UNION SELECT sh.source_id FROM list_indicators l JOIN indicator_shapes sh ON sh.id = l.shape WHERE l.id = $1) ORDER BY s.id`, id)
 }
 
 // Sources implements store.Store.

@@ -239,6 +239,8 @@ CREATE TABLE subscriptions (
 	// 6: a key's latest request to one path, found without a scan of the
 	// audit trail (the web UI's "since your last visit").
 	"CREATE INDEX IF NOT EXISTS audit_key_path ON audit(key, path, seq);",
+	// 7: list indicators kept compactly (shapes.go).
+	migrationListShapes,
 }
 
 // migrationFill is Go a migration runs after its SQL, in the same

@@ -8,9 +8,10 @@ import (
 )
 
 // nextObjectAdded is the added time of the first version one import stores:
-// the server's clock, or just after the latest stored added time should
-// the clock be behind it (it stepped back, or an earlier import ran on a
-// host whose clock was ahead).
+// the server's clock, or just after the latest stored added time (of
+// objects, object_versions or list_indicators) should the clock be behind
+// it (it stepped back, or an earlier import ran on a host whose clock was
+// ahead).
 //
 // Why a reader paging by added time never misses a version: Import takes
 // the import advisory lock (pg_advisory_xact_lock, held until the
@@ -23,14 +24,15 @@ import (
 // reader can have paged past (a reader sees only committed rows) is
 // earlier than the time of every import still to commit.
 func nextObjectAdded(ctx context.Context, tx pgx.Tx) (time.Time, error) {
-	var cur, old string
+	var cur, old, listed string
 	var now time.Time
 	err := tx.QueryRow(ctx, `SELECT coalesce((SELECT max(added) FROM objects), ''),
-		coalesce((SELECT max(added) FROM object_versions), ''), clock_timestamp()`).Scan(&cur, &old, &now)
+		coalesce((SELECT max(added) FROM object_versions), ''),
+		coalesce((SELECT max(added) FROM list_indicators), ''), clock_timestamp()`).Scan(&cur, &old, &listed, &now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if t := parseTime(max(cur, old)); !t.Before(now) {
+	if t := parseTime(max(cur, old, listed)); !t.Before(now) {
 		now = t.Add(time.Nanosecond)
 	}
 	return now.UTC(), nil

@@ -26,7 +26,7 @@ func BenchmarkObjectsPage(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "ANALYZE bench.objects, bench.object_versions, bench.object_sources"); err != nil {
+		if _, err := conn.Exec(ctx, "ANALYZE bench.objects, bench.object_versions, bench.object_sources, bench.list_indicators, bench.indicator_shapes"); err != nil {
 			b.Fatal(err)
 		}
 	})

@@ -21,9 +21,9 @@ type pageFilter struct {
 }
 
 // ObjectsPage implements store.ObjectPager. A page is one query: the
-// current versions (objects) and, when the version filter can match
-// older ones, object_versions, each an index range scan in added order
-// from the cursor, merged and cut at limit+1.
+// current versions (objects and list_indicators) and, when the version
+// filter can match older ones, object_versions, each an index range scan
+// in added order from the cursor, merged and cut at limit+1.
 func (s *Store) ObjectsPage(ctx context.Context, q store.PageQuery, after store.Cursor, limit int) (store.ObjectPage, error) {
 	from, err := after.ObjectPosition()
 	if err != nil {
@@ -62,24 +62,29 @@ func (s *Store) resolvePage(ctx context.Context, q store.PageQuery) (pageFilter,
 	return f, true, nil
 }
 
-// pageRows reads up to n versions matching f after from.
+// pageRows reads up to n versions matching f after from. Every part
+// selects the same columns (objectPageCols, listPageCols): position,
+// stored JSON, and a shaped indicator's row.
 func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPosition, n int) ([]store.PageRow, error) {
 	p := &params{}
-	common := pageCommon(f, from, p)
+	common := pageCommon(f, from, p, "o", "o.modified")
 	parts := []string{}
 	if cur := curVersionConds(f.vf, p); cur != nil {
 		// one part per type: each is a range of objects_type_added in
 		// added order, where = ANY over several types would sort them all
 		for _, ft := range f.byType() {
 			conds := append(append(append([]string{}, common...), cur...), curTableConds(ft, p)...)
-			parts = append(parts, "(SELECT added, id, modified, data, raw FROM objects o"+whereClause(conds)+
-				fmt.Sprintf(" ORDER BY added, id LIMIT %d)", n))
+			parts = append(parts, "(SELECT "+objectPageCols+" FROM objects o"+whereClause(conds)+
+				fmt.Sprintf(" ORDER BY o.added, o.id LIMIT %d)", n))
 		}
+	}
+	if part, ok := listPagePart(f, from, p, n); ok {
+		parts = append(parts, part)
 	}
 	if old := oldVersionConds(f.vf, p); old != nil {
 		conds := append(append(append([]string{}, common...), old...), oldTableConds(f, p)...)
-		parts = append(parts, "(SELECT added, id, modified, data, raw FROM object_versions o"+whereClause(conds)+
-			fmt.Sprintf(" ORDER BY added, id, modified LIMIT %d)", n))
+		parts = append(parts, "(SELECT "+objectPageCols+" FROM object_versions o"+whereClause(conds)+
+			fmt.Sprintf(" ORDER BY o.added, o.id, o.modified LIMIT %d)", n))
 	}
 	if len(parts) == 0 {
 		return nil, nil
@@ -89,19 +94,54 @@ func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPos
 	if err != nil {
 		return nil, fmt.Errorf("objects page: %w", err)
 	}
-	var out []store.PageRow
-	var added, id, mod string
-	var data, raw []byte
-	_, err = pgx.ForEachRow(rows, []any{&added, &id, &mod, &data, &raw}, func() error {
-		o, err := store.DecodeObject(data, raw)
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		pos := store.ObjectPosition{Added: parseTime(added), ID: id, Modified: parseTime(mod)}
-		out = append(out, store.PageRow{Pos: pos, Item: store.PageItem{Object: o, Added: pos.Added, Version: store.VersionTime(o)}})
+	var got []pageScan
+	var r pageScan
+	if _, err := pgx.ForEachRow(rows, r.scanTargets(), func() error {
+		got = append(got, r)
 		return nil
-	})
-	return out, err
+	}); err != nil {
+		return nil, fmt.Errorf("objects page: %w", err)
+	}
+	return s.pageItems(ctx, got)
+}
+
+// objectPageCols are the columns of a page's part over objects or
+// object_versions (alias o), whose rows have no shape.
+const objectPageCols = "o.added, o.id, o.modified, o.data, o.raw, 0::bigint, ''::text, ''::text, 0, ''::text"
+
+// pageScan is one row of a page query: a version's position, and either
+// its stored JSON (data, raw) or, for a shaped indicator (shape > 0), its
+// list row.
+type pageScan struct {
+	row  listRow // of a full object, only added, id and raw
+	mod  string
+	data []byte
+}
+
+func (r *pageScan) scanTargets() []any {
+	l := &r.row
+	return []any{&l.added, &l.id, &r.mod, &r.data, &l.raw, &l.shape, &l.typ, &l.value, &l.port, &l.lists}
+}
+
+// pageItems decodes the rows of a page query, in their order.
+func (s *Store) pageItems(ctx context.Context, got []pageScan) ([]store.PageRow, error) {
+	shaped, err := s.pageListObjects(ctx, got)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.PageRow, len(got))
+	for i := range got {
+		r := &got[i]
+		o := shaped[i]
+		if o == nil {
+			if o, err = store.DecodeObject(r.data, r.row.raw); err != nil {
+				return nil, fmt.Errorf("%s: %w", r.row.id, err)
+			}
+		}
+		pos := store.ObjectPosition{Added: parseTime(r.row.added), ID: r.row.id, Modified: parseTime(r.mod)}
+		out[i] = store.PageRow{Pos: pos, Item: store.PageItem{Object: o, Added: pos.Added, Version: store.VersionTime(o)}}
+	}
+	return out, nil
 }
 
 // byType splits f into one filter per type of q.Types; f itself when it
@@ -118,22 +158,23 @@ func (f pageFilter) byType() []pageFilter {
 	return out
 }
 
-// pageCommon is the conditions both tables share (alias o).
-func pageCommon(f pageFilter, from store.ObjectPosition, p *params) []string {
+// pageCommon is the conditions every table shares, on the table
+// aliased a whose version is the column mod.
+func pageCommon(f pageFilter, from store.ObjectPosition, p *params, a, mod string) []string {
 	var c []string
 	if !from.IsStart() {
-		a, i, m := p.add(fmtTime(from.Added)), p.add(from.ID), p.add(fmtTime(from.Modified))
+		ad, i, m := p.add(fmtTime(from.Added)), p.add(from.ID), p.add(fmtTime(from.Modified))
 		// the first half is what the (added, id) index can range over
-		c = append(c, "(o.added, o.id) >= ("+a+", "+i+")", "(o.added, o.id, o.modified) > ("+a+", "+i+", "+m+")")
+		c = append(c, "("+a+".added, "+a+".id) >= ("+ad+", "+i+")", "("+a+".added, "+a+".id, "+mod+") > ("+ad+", "+i+", "+m+")")
 	}
 	if !f.q.AddedAfter.IsZero() {
-		c = append(c, "o.added > "+p.add(fmtTime(f.q.AddedAfter)))
+		c = append(c, a+".added > "+p.add(fmtTime(f.q.AddedAfter)))
 	}
 	if len(f.q.IDs) > 0 {
-		c = append(c, "o.id = ANY("+p.add(f.q.IDs)+")")
+		c = append(c, a+".id = ANY("+p.add(f.q.IDs)+")")
 	}
 	if f.targets != nil {
-		c = append(c, "EXISTS (SELECT 1 FROM relationships r WHERE r.source_ref = o.id AND r.type = 'indicates' AND r.target_ref = ANY("+
+		c = append(c, "EXISTS (SELECT 1 FROM relationships r WHERE r.source_ref = "+a+".id AND r.type = 'indicates' AND r.target_ref = ANY("+
 			p.add(f.targets)+"))")
 	}
 	return c

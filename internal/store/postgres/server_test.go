@@ -61,10 +61,11 @@ func TestUpgradeToSchema2GivesAddedTimes(t *testing.T) {
 		if _, err := s.Import(ctx, intel.Source{Name: name, Format: "list", SHA256: name, ImportedAt: at[i]}, func(sink intel.Sink) error {
 			for _, v := range vals {
 				obs := intel.Observable{Type: intel.Domain, Value: v}
-				// the second list's entry is a newer version
+				// the second list's entry is a newer version; the reference
+				// keeps them full objects, as schema 1 stored every object
 				o := &intel.Object{ID: intel.DeriveID(intel.TypeIndicator, "domain", v), Type: intel.TypeIndicator, Name: v,
-					Created: at[i], Modified: at[i], Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: obs.STIXPattern(),
-						Observables: []intel.Observable{obs}}}
+					Created: at[i], Modified: at[i], ExternalRefs: []intel.ExternalRef{{SourceName: "test", ExternalID: v}},
+					Indicator: &intel.IndicatorSpec{PatternType: "stix", Pattern: obs.STIXPattern(), Observables: []intel.Observable{obs}}}
 				if err := sink.Put(ctx, o); err != nil {
 					return err
 				}

@@ -10,16 +10,19 @@ import (
 )
 
 // SourceSummaries implements store.Store. Objects counts as IntelStats'
-// BySource does: objects, their further (not latent) sources, and
-// warninglists.
+// BySource does: objects, their further (not latent) sources, the shaped
+// indicators of their shapes (shapes.go), and warninglists.
 func (s *Store) SourceSummaries(ctx context.Context) ([]store.SourceSummary, error) {
 	srcs, err := s.Sources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT source_id, count(*) FROM (
-		SELECT source_id FROM objects UNION ALL SELECT source_id FROM object_sources WHERE NOT latent
-		UNION ALL SELECT source_id FROM warninglists) x GROUP BY source_id`)
+	// list rows are counted per shape before the join: a shape has many
+	rows, err := s.pool.Query(ctx, `SELECT source_id, sum(n)::bigint FROM (
+		SELECT source_id, 1 AS n FROM objects UNION ALL SELECT source_id, 1 FROM object_sources WHERE NOT latent
+		UNION ALL SELECT sh.source_id, l.n FROM (SELECT shape, count(*) AS n FROM list_indicators GROUP BY shape) l
+			JOIN indicator_shapes sh ON sh.id = l.shape
+		UNION ALL SELECT source_id, 1 FROM warninglists) x GROUP BY source_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +42,9 @@ func (s *Store) SourceSummaries(ctx context.Context) ([]store.SourceSummary, err
 	return out, nil
 }
 
-// asserted is the objects the doomed sources ($1) assert, as a subquery.
+// asserted is the full objects the doomed sources ($1) assert, as a
+// subquery. Their shaped indicators are not among them: each has only
+// its shape's source, so none is kept (deleteListRows).
 const asserted = `(SELECT id FROM objects WHERE source_id = ANY($1)
 	UNION SELECT object_id FROM object_sources WHERE source_id = ANY($1) AND NOT latent)`
 
@@ -47,6 +52,7 @@ const asserted = `(SELECT id FROM objects WHERE source_id = ANY($1)
 // import runs meanwhile.
 func (s *Store) DeleteSource(ctx context.Context, name string) (store.DeleteResult, error) {
 	res := store.DeleteResult{Name: name}
+	var gone []int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockImport); err != nil {
 			return err
@@ -76,9 +82,40 @@ func (s *Store) DeleteSource(ctx context.Context, name string) (store.DeleteResu
 		if err := deleteObjects(ctx, tx, doomed, &res); err != nil {
 			return err
 		}
+		if gone, err = deleteListRows(ctx, tx, doomed, &res); err != nil {
+			return err
+		}
 		return deleteSourceRows(ctx, tx, doomed, &res)
 	})
+	if err == nil {
+		s.forgetShapes(gone)
+	}
 	return res, err
+}
+
+// deleteListRows removes the doomed sources' shapes and their shaped
+// indicators, and returns the ids of the shapes.
+func deleteListRows(ctx context.Context, tx pgx.Tx, doomed []int64, res *store.DeleteResult) ([]int64, error) {
+	tag, err := tx.Exec(ctx, "DELETE FROM list_indicators WHERE shape IN (SELECT id FROM indicator_shapes WHERE source_id = ANY($1))", doomed)
+	if err != nil {
+		return nil, err
+	}
+	res.Deleted += int(tag.RowsAffected())
+	rows, err := tx.Query(ctx, "DELETE FROM indicator_shapes WHERE source_id = ANY($1) RETURNING id", doomed)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// forgetShapes drops deleted shapes from the cache. Their ids are never
+// given again, so this only frees the memory.
+func (s *Store) forgetShapes(ids []int64) {
+	s.shapes.mu.Lock()
+	defer s.shapes.mu.Unlock()
+	for _, id := range ids {
+		delete(s.shapes.byID, id)
+	}
 }
 
 // deleteObjects removes the objects only the doomed sources assert and

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -44,7 +45,11 @@ func (s *Store) IntelStats(ctx context.Context) (store.IntelStats, error) {
 	if patternOnly > 0 {
 		st.IndicatorTypes["stix-pattern"] = patternOnly
 	}
-	if err := s.countMarkings(ctx, st.ByMarking); err != nil {
+	listMarks, err := s.listStats(ctx, &st)
+	if err != nil {
+		return st, err
+	}
+	if err := s.countMarkings(ctx, st.ByMarking, listMarks); err != nil {
 		return st, err
 	}
 	return st, s.indicatorsByActor(ctx, st.ByActor)
@@ -66,8 +71,9 @@ func (s *Store) countInto(ctx context.Context, q string, m map[string]int) error
 }
 
 // countMarkings counts objects per marking, named by the marking
-// definition; an object with several markings counts for each.
-func (s *Store) countMarkings(ctx context.Context, out map[string]int) error {
+// definition; an object with several markings counts for each. byID
+// holds counts by marking id to add, and is added to.
+func (s *Store) countMarkings(ctx context.Context, out, byID map[string]int) error {
 	markNames := map[string]string{}
 	if err := s.Objects(ctx, store.ObjectQuery{Types: []string{intel.TypeMarkingDef}}, func(o *intel.Object) error {
 		markNames[o.ID] = o.Name
@@ -82,14 +88,124 @@ func (s *Store) countMarkings(ctx context.Context, out map[string]int) error {
 	}
 	for set, n := range bySet {
 		for _, m := range strings.Split(set, "\n") {
-			name := markNames[m]
-			if name == "" {
-				name = m
-			}
-			out[name] += n
+			byID[m] += n
 		}
 	}
+	for m, n := range byID {
+		name := markNames[m]
+		if name == "" {
+			name = m
+		}
+		out[name] += n
+	}
 	return nil
+}
+
+// listCount is the number of a shape's list rows of one value type,
+// warninglisted or not.
+type listCount struct {
+	shape  int64
+	typ    string
+	listed bool
+	n      int
+}
+
+// listStats adds the shaped indicators (shapes.go) to st as the full
+// objects they stand for, and returns their counts by marking id. What
+// they share is in their shape, so the rows are only counted per shape.
+func (s *Store) listStats(ctx context.Context, st *store.IntelStats) (map[string]int, error) {
+	var counts []listCount
+	var shapes map[int64]*listShape
+	var names map[int64]string
+	// the counts, their shapes and sources from one snapshot, so that a
+	// source deleted meanwhile is in none
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		if counts, err = countListRows(ctx, tx); err != nil {
+			return err
+		}
+		ids := make([]int64, len(counts))
+		for i := range counts {
+			ids[i] = counts[i].shape
+		}
+		if shapes, err = s.listShapes(ctx, tx, ids); err != nil {
+			return err
+		}
+		names, err = sourceNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	marks := map[string]int{}
+	for _, c := range counts {
+		sh, ok := shapes[c.shape]
+		if !ok {
+			return nil, fmt.Errorf("stored indicators of missing shape %d", c.shape)
+		}
+		addListCount(st, sh, c)
+		st.BySource[names[sh.sourceID]] += c.n
+		for _, m := range sh.tmpl.Markings {
+			marks[m] += c.n
+		}
+	}
+	return marks, nil
+}
+
+// countListRows counts the list rows by shape, value type and whether
+// they are warninglisted.
+func countListRows(ctx context.Context, q querier) ([]listCount, error) {
+	rows, err := q.Query(ctx, "SELECT shape, type, lists <> '', count(*) FROM list_indicators GROUP BY shape, type, lists <> ''")
+	if err != nil {
+		return nil, err
+	}
+	var out []listCount
+	var c listCount
+	_, err = pgx.ForEachRow(rows, []any{&c.shape, &c.typ, &c.listed, &c.n}, func() error {
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// addListCount adds c's indicators, of shape sh, to st where a full
+// indicator counts: its type, value type, match flags and warninglists.
+func addListCount(st *store.IntelStats, sh *listShape, c listCount) {
+	st.Objects[intel.TypeIndicator] += c.n
+	st.IndicatorTypes[c.typ] += c.n
+	if c.listed {
+		st.Warninglisted += c.n
+	}
+	if sh.tmpl.Revoked {
+		st.Revoked += c.n
+	}
+	// the flags as match_indicators would hold them
+	flags, _, _ := store.MatchFields(sh.tmpl.Indicator)
+	if flags&store.MatchHostOnly != 0 {
+		st.HostOnly += c.n
+	}
+	if flags&store.MatchContext != 0 {
+		st.Context += c.n
+	}
+	if flags&(store.MatchHostOnly|store.MatchContext) == 0 {
+		st.Network += c.n
+	}
+}
+
+// sourceNames returns the name of every source by id.
+func sourceNames(ctx context.Context, q querier) (map[int64]string, error) {
+	rows, err := q.Query(ctx, "SELECT id, name FROM sources")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]string{}
+	var id int64
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		out[id] = name
+		return nil
+	})
+	return out, err
 }
 
 // indicatorsByActor follows "indicates" to actors, resolved through actor

@@ -12,6 +12,7 @@ import (
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/intel/actorjoin"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/listshape"
 )
 
 // writer is the intel.Sink of one import transaction.
@@ -161,7 +162,7 @@ func (w *writer) Put(ctx context.Context, o *intel.Object) error {
 				return err
 			}
 		}
-		key, pm, rm, ok := shapeKey(w.keyBuf[:0], o)
+		key, pm, rm, ok := listshape.Key(w.keyBuf[:0], o)
 		w.keyBuf = key
 		if ok && w.addShaped(o, key, pm, rm) {
 			return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/listshape"
 )
 
 // shapedChunk is how many shaped indicators one INSERT writes: one
@@ -27,7 +28,7 @@ type shapedRow struct {
 	indicates string // set when its relationship folds into the shape
 	ob        intel.Observable
 	lists     string
-	raw       []byte // only for rawRow shapes
+	raw       []byte // only for listshape.RawRow shapes
 }
 
 // shapeRef names one shape of an import: a draft and its actor.
@@ -60,7 +61,7 @@ func (w *writer) addShaped(o *intel.Object, key []byte, pm, rm string) bool {
 	if len(o.Indicator.Warninglists) > 0 {
 		r.lists = strings.Join(o.Indicator.Warninglists, "\n")
 	}
-	if rm == rawRow {
+	if rm == listshape.RawRow {
 		r.raw = o.Raw
 	}
 	w.shaped = append(w.shaped, r)
