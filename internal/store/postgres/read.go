@@ -26,11 +26,7 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	var data, raw []byte
 	err := s.pool.QueryRow(ctx, "SELECT data, raw FROM objects WHERE id = $1", id).Scan(&data, &raw)
 	if isNoRows(err) {
-		o, _, err := s.listObject(ctx, s.pool, id)
-		if err == nil && o == nil {
-			err = fmt.Errorf("%s: %w", id, store.ErrNotFound)
-		}
-		return o, err
+		return s.objectOrListed(ctx, id)
 	}
 	if err != nil {
 		return nil, err
@@ -38,18 +34,48 @@ func (s *Store) Object(ctx context.Context, id string) (*intel.Object, error) {
 	return store.DecodeObject(data, raw)
 }
 
-// Versions implements store.Store.
-// A shaped indicator (shapes.go) has one version.
+// objectOrListed reads id as an object or a shaped indicator in one
+// snapshot: an import may have turned the one into the other since the
+// first look.
+func (s *Store) objectOrListed(ctx context.Context, id string) (*intel.Object, error) {
+	var o *intel.Object
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		var data, raw []byte
+		err := tx.QueryRow(ctx, "SELECT data, raw FROM objects WHERE id = $1", id).Scan(&data, &raw)
+		if err == nil {
+			o, err = store.DecodeObject(data, raw)
+			return err
+		}
+		if !isNoRows(err) {
+			return err
+		}
+		if o, _, err = s.listObject(ctx, tx, id); err == nil && o == nil {
+			err = fmt.Errorf("%s: %w", id, store.ErrNotFound)
+		}
+		return err
+	})
+	return o, err
+}
+
+// Versions implements store.Store. A shaped indicator (shapes.go) has
+// one version; both forms are read in one snapshot.
 func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error) {
-	out, err := s.objectList(ctx, `SELECT data, raw FROM (SELECT data, raw, modified FROM object_versions WHERE id = $1
-		UNION ALL SELECT data, raw, modified FROM objects WHERE id = $1) v ORDER BY modified`, id)
-	if err != nil || len(out) > 0 {
-		return out, err
-	}
-	o, _, err := s.listObject(ctx, s.pool, id)
-	if o != nil {
-		out = append(out, o)
-	}
+	var out []*intel.Object
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		err := s.eachObjectOf(ctx, tx, `SELECT data, raw FROM (SELECT data, raw, modified FROM object_versions WHERE id = $1
+			UNION ALL SELECT data, raw, modified FROM objects WHERE id = $1) v ORDER BY modified`, []any{id}, func(o *intel.Object) error {
+			out = append(out, o)
+			return nil
+		})
+		if err != nil || len(out) > 0 {
+			return err
+		}
+		o, _, err := s.listObject(ctx, tx, id)
+		if o != nil {
+			out = append(out, o)
+		}
+		return err
+	})
 	return out, err
 }
 
@@ -65,7 +91,12 @@ func (s *Store) objectList(ctx context.Context, q string, args ...any) ([]*intel
 
 // eachObject streams the objects of a query of (data, raw) rows to fn.
 func (s *Store) eachObject(ctx context.Context, q string, args []any, fn func(*intel.Object) error) error {
-	rows, err := s.pool.Query(ctx, q, args...)
+	return s.eachObjectOf(ctx, s.pool, q, args, fn)
+}
+
+// eachObjectOf is eachObject through db.
+func (s *Store) eachObjectOf(ctx context.Context, db querier, q string, args []any, fn func(*intel.Object) error) error {
+	rows, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -110,13 +141,8 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 	}
 	parts := []string{"SELECT o.type, o.name, o.id, o.data, o.raw, 0::bigint, ''::text, ''::text, 0, ''::text FROM objects o" +
 		whereClause(objectConds(q, targets, p))}
-	var shapes map[int64]*listShape
-	if len(q.Types) == 0 || slices.Contains(q.Types, intel.TypeIndicator) {
-		// read before the rows, not while they hold a connection
-		var err error
-		if shapes, err = s.allListShapes(ctx, s.pool); err != nil {
-			return err
-		}
+	listed := len(q.Types) == 0 || slices.Contains(q.Types, intel.TypeIndicator)
+	if listed {
 		parts = append(parts, `SELECT 'indicator' COLLATE "C", l.value, l.id, NULL::bytea, l.raw, l.shape, l.type, l.value, l.port, l.lists
 			FROM list_indicators l`+whereClause(listConds(q, targets, p)))
 	}
@@ -124,14 +150,29 @@ func (s *Store) Objects(ctx context.Context, q store.ObjectQuery, fn func(*intel
 	if q.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
-	rows, err := s.pool.Query(ctx, query, p.args...)
-	if err != nil {
-		return err
-	}
+	// the shapes are read first, in the rows' snapshot
+	return s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		var shapes map[int64]*listShape
+		if listed {
+			var err error
+			if shapes, err = s.allListShapes(ctx, tx); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, query, p.args...)
+		if err != nil {
+			return err
+		}
+		return eachObjectRow(rows, shapes, fn)
+	})
+}
+
+// eachObjectRow calls fn on the object of every row of Objects' query.
+func eachObjectRow(rows pgx.Rows, shapes map[int64]*listShape, fn func(*intel.Object) error) error {
 	var typ, name string
 	var data []byte
 	var r listRow
-	_, err = pgx.ForEachRow(rows, []any{&typ, &name, &r.id, &data, &r.raw, &r.shape, &r.typ, &r.value, &r.port, &r.lists}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&typ, &name, &r.id, &data, &r.raw, &r.shape, &r.typ, &r.value, &r.port, &r.lists}, func() error {
 		if r.shape == 0 {
 			o, err := store.DecodeObject(data, r.raw)
 			if err != nil {

@@ -90,19 +90,27 @@ func (s *Store) pageRows(ctx context.Context, f pageFilter, from store.ObjectPos
 		return nil, nil
 	}
 	query := "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + fmt.Sprintf(") v ORDER BY 1, 2, 3 LIMIT %d", n)
-	rows, err := s.pool.Query(ctx, query, p.args...)
+	var out []store.PageRow
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, query, p.args...)
+		if err != nil {
+			return err
+		}
+		var got []pageScan
+		var r pageScan
+		if _, err := pgx.ForEachRow(rows, r.scanTargets(), func() error {
+			got = append(got, r)
+			return nil
+		}); err != nil {
+			return err
+		}
+		out, err = s.pageItems(ctx, tx, got)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("objects page: %w", err)
 	}
-	var got []pageScan
-	var r pageScan
-	if _, err := pgx.ForEachRow(rows, r.scanTargets(), func() error {
-		got = append(got, r)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("objects page: %w", err)
-	}
-	return s.pageItems(ctx, got)
+	return out, nil
 }
 
 // objectPageCols are the columns of a page's part over objects or
@@ -124,8 +132,8 @@ func (r *pageScan) scanTargets() []any {
 }
 
 // pageItems decodes the rows of a page query, in their order.
-func (s *Store) pageItems(ctx context.Context, got []pageScan) ([]store.PageRow, error) {
-	shaped, err := s.pageListObjects(ctx, got)
+func (s *Store) pageItems(ctx context.Context, q querier, got []pageScan) ([]store.PageRow, error) {
+	shaped, err := s.pageListObjects(ctx, q, got)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func listVersionConds(vf store.VersionFilter, p *params) []string {
 
 // pageListObjects rebuilds the shaped indicators among got; nil at the
 // index of every other row.
-func (s *Store) pageListObjects(ctx context.Context, got []pageScan) ([]*intel.Object, error) {
+func (s *Store) pageListObjects(ctx context.Context, q querier, got []pageScan) ([]*intel.Object, error) {
 	out := make([]*intel.Object, len(got))
 	var rows []listRow
 	var at []int
@@ -64,7 +64,7 @@ func (s *Store) pageListObjects(ctx context.Context, got []pageScan) ([]*intel.O
 	if len(rows) == 0 {
 		return out, nil
 	}
-	objs, err := s.listObjects(ctx, s.pool, rows)
+	objs, err := s.listObjects(ctx, q, rows)
 	if err != nil {
 		return nil, err
 	}

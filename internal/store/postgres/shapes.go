@@ -339,3 +339,11 @@ func (s *Store) allListShapes(ctx context.Context, q querier) (map[int64]*listSh
 	}
 	return s.listShapes(ctx, q, ids)
 }
+
+// inSnapshot runs fn in a read-only transaction of one snapshot, so that
+// list rows and the shapes they point at are read as of one moment: an
+// import committing or a source deleted meanwhile cannot leave a row
+// read without its shape.
+func (s *Store) inSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, fn)
+}
