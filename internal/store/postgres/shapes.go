@@ -27,9 +27,10 @@ import (
 // relationships are stored as full objects.
 
 // migrationListShapes is schema version 7. Shape ids come from a
-// sequence in blocks of maxShapes, one block per import that makes
-// shapes, so that an import allocates them without a round trip and an
-// id is never given twice (readers cache shapes by id). Tests that put
+// sequence in blocks of maxShapes (its increment), one block taken when
+// an import starts, so that the import allocates them without a round
+// trip while its batches are sent, and an id is never given twice
+// (readers cache shapes by id). Tests that put
 // the schema version back run it again, hence IF NOT EXISTS.
 const migrationListShapes = `
 CREATE SEQUENCE IF NOT EXISTS indicator_shape_blocks INCREMENT BY 4096;
