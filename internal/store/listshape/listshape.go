@@ -174,3 +174,18 @@ func CloneStrings(s []string) []string {
 	}
 	return append(make([]string, 0, len(s)), s...)
 }
+
+// Lean is the indicator of the shape of template tmpl that the matcher
+// needs, as a store's MatchIndicators gives it: without its pattern (its
+// one observable stands for it), with the shape's modified time as the
+// store keeps it.
+func Lean(tmpl *intel.Object, modified time.Time, id string, ob intel.Observable, lists string) *intel.Object {
+	t := tmpl.Indicator
+	o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: modified, Revoked: tmpl.Revoked, Confidence: -1,
+		Indicator: &intel.IndicatorSpec{ValidFrom: t.ValidFrom, ValidUntil: t.ValidUntil, HostOnly: t.HostOnly, Context: t.Context,
+			PatternType: t.PatternType, Observables: []intel.Observable{ob}}}
+	if lists != "" {
+		o.Indicator.Warninglists = strings.Split(lists, "\n")
+	}
+	return o
+}

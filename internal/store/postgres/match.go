@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/listshape"
 )
 
 // matchFetch is how many indicator rows one FETCH brings: enough to keep
@@ -155,13 +155,7 @@ func (s *Store) matchListRows(ctx context.Context, tx pgx.Tx, fn func(*intel.Obj
 		if !ok {
 			return fmt.Errorf("stored indicator %s: no shape %d", r.id, r.shape)
 		}
-		t := sh.tmpl.Indicator
-		o := &intel.Object{ID: r.id, Type: intel.TypeIndicator, Modified: modified[r.shape], Revoked: sh.tmpl.Revoked, Confidence: -1,
-			Indicator: &intel.IndicatorSpec{ValidFrom: t.ValidFrom, ValidUntil: t.ValidUntil, HostOnly: t.HostOnly, Context: t.Context,
-				PatternType: t.PatternType, Observables: []intel.Observable{r.observable()}}}
-		if r.lists != "" {
-			o.Indicator.Warninglists = strings.Split(r.lists, "\n")
-		}
+		o := listshape.Lean(&sh.tmpl, modified[r.shape], r.id, r.observable(), r.lists)
 		return fn(o)
 	})
 }

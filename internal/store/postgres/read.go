@@ -49,7 +49,7 @@ func (s *Store) objectOrListed(ctx context.Context, id string) (*intel.Object, e
 		if !isNoRows(err) {
 			return err
 		}
-		if o, _, err = s.listObject(ctx, tx, id); err == nil && o == nil {
+		if o, err = s.listObject(ctx, tx, id); err == nil && o == nil {
 			err = fmt.Errorf("%s: %w", id, store.ErrNotFound)
 		}
 		return err
@@ -70,7 +70,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]*intel.Object, error
 		if err != nil || len(out) > 0 {
 			return err
 		}
-		o, _, err := s.listObject(ctx, tx, id)
+		o, err := s.listObject(ctx, tx, id)
 		if o != nil {
 			out = append(out, o)
 		}

@@ -190,16 +190,16 @@ func queryListRows(ctx context.Context, q querier, sql string, args ...any) ([]l
 
 // listObject reads the shaped indicator stored under id; nil when there
 // is none.
-func (s *Store) listObject(ctx context.Context, q querier, id string) (*intel.Object, *listRow, error) {
+func (s *Store) listObject(ctx context.Context, q querier, id string) (*intel.Object, error) {
 	rows, err := queryListRows(ctx, q, "SELECT "+listCols+" FROM list_indicators l WHERE l.id = $1", id)
 	if err != nil || len(rows) == 0 {
-		return nil, nil, err
+		return nil, err
 	}
 	objs, err := s.listObjects(ctx, q, rows)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return objs[0], &rows[0], nil
+	return objs[0], nil
 }
 
 // shapeDraft is a shape an import is making: its id, its modes, and its

@@ -119,7 +119,7 @@ func (s *Store) listStats(ctx context.Context, st *store.IntelStats) (map[string
 	var names map[int64]string
 	// the counts, their shapes and sources from one snapshot, so that a
 	// source deleted meanwhile is in none
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := s.inSnapshot(ctx, func(tx pgx.Tx) error {
 		var err error
 		if counts, err = countListRows(ctx, tx); err != nil {
 			return err
@@ -179,15 +179,14 @@ func addListCount(st *store.IntelStats, sh *listShape, c listCount) {
 	if sh.tmpl.Revoked {
 		st.Revoked += c.n
 	}
-	// the flags as match_indicators would hold them
-	flags, _, _ := store.MatchFields(sh.tmpl.Indicator)
-	if flags&store.MatchHostOnly != 0 {
+	ind := sh.tmpl.Indicator
+	if ind.HostOnly {
 		st.HostOnly += c.n
 	}
-	if flags&store.MatchContext != 0 {
+	if ind.Context {
 		st.Context += c.n
 	}
-	if flags&(store.MatchHostOnly|store.MatchContext) == 0 {
+	if !ind.HostOnly && !ind.Context {
 		st.Network += c.n
 	}
 }

@@ -38,6 +38,7 @@ import (
 
 	"github.com/whodunit-project/whodunit/internal/intel"
 	"github.com/whodunit-project/whodunit/internal/store"
+	"github.com/whodunit-project/whodunit/internal/store/listshape"
 )
 
 // Store is the SQLite implementation of store.Store.
@@ -585,11 +586,8 @@ func (s *Store) matchShaped(ctx context.Context, fn func(*intel.Object) error) e
 		return err
 	}
 	defer rows.Close()
-	// indicators share their shape's parsed times
-	type parsed struct {
-		modified, from, until time.Time
-	}
-	times := map[int64]parsed{}
+	// indicators share their shape's parsed modified time
+	modified := map[int64]time.Time{}
 	for rows.Next() {
 		var id, typ, value, lists string
 		var shapeID int64
@@ -601,18 +599,12 @@ func (s *Store) matchShaped(ctx context.Context, fn func(*intel.Object) error) e
 		if !ok {
 			return fmt.Errorf("stored indicator %s: no shape %d", id, shapeID)
 		}
-		pt, ok := times[shapeID]
+		mod, ok := modified[shapeID]
 		if !ok {
-			pt = parsed{parseTime(sh.modified), sh.tmpl.Indicator.ValidFrom, sh.tmpl.Indicator.ValidUntil}
-			times[shapeID] = pt
+			mod = parseTime(sh.modified)
+			modified[shapeID] = mod
 		}
-		t := sh.tmpl.Indicator
-		o := &intel.Object{ID: id, Type: intel.TypeIndicator, Modified: pt.modified, Revoked: sh.tmpl.Revoked, Confidence: -1,
-			Indicator: &intel.IndicatorSpec{ValidFrom: pt.from, ValidUntil: pt.until, HostOnly: t.HostOnly, Context: t.Context,
-				PatternType: t.PatternType, Observables: []intel.Observable{{Type: intel.ValueType(typ), Value: value, Port: port}}}}
-		if lists != "" {
-			o.Indicator.Warninglists = strings.Split(lists, "\n")
-		}
+		o := listshape.Lean(&sh.tmpl, mod, id, intel.Observable{Type: intel.ValueType(typ), Value: value, Port: port}, lists)
 		if err := fn(o); err != nil {
 			return err
 		}
